@@ -1,0 +1,135 @@
+"""The main job, end to end, against a local EC2 endpoint (moto on 127.0.0.1).
+
+Seeds a few security groups, then runs show → update --dry-run → update → show, the way an
+operator would, and checks the result. Touches no real AWS account: every SDK setting points
+at the local server and at throw-away config files.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import subprocess
+import sys
+import tempfile
+from pathlib import Path
+from typing import Any
+
+import boto3
+from moto.server import ThreadedMotoServer
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+
+from tests import moto_shims  # noqa: E402  # the shims live with the tests, one copy
+
+OLD, NEW = "192.0.2.0/24", "198.51.100.0/24"
+
+
+def seed(ec2: Any) -> None:
+    """A web tier, a database and a bastion that trust the old office range."""
+    vpc = ec2.create_vpc(CidrBlock="10.0.0.0/16")["Vpc"]["VpcId"]
+
+    def group(name: str, ingress: list[Any], egress: tuple[Any, ...] = ()) -> None:
+        gid = ec2.create_security_group(GroupName=name, Description=name, VpcId=vpc)["GroupId"]
+        ec2.authorize_security_group_ingress(GroupId=gid, IpPermissions=ingress)
+        if egress:
+            ec2.authorize_security_group_egress(GroupId=gid, IpPermissions=list(egress))
+
+    group(
+        "web",
+        [
+            {
+                "IpProtocol": "tcp",
+                "FromPort": 22,
+                "ToPort": 22,
+                "IpRanges": [{"CidrIp": OLD, "Description": "office SSH"}],
+            },
+            {
+                "IpProtocol": "tcp",
+                "FromPort": 443,
+                "ToPort": 443,
+                "IpRanges": [
+                    {"CidrIp": OLD, "Description": "office HTTPS"},
+                    {"CidrIp": "10.0.0.0/8"},
+                ],
+            },
+        ],
+    )
+    group(
+        "database",
+        [
+            {
+                "IpProtocol": "tcp",
+                "FromPort": 5432,
+                "ToPort": 5432,
+                "IpRanges": [
+                    {"CidrIp": OLD, "Description": "office psql"},
+                    {"CidrIp": NEW, "Description": "new office, added by hand"},
+                ],
+            },
+        ],
+    )
+    group(
+        "bastion",
+        [{"IpProtocol": "-1", "IpRanges": [{"CidrIp": OLD, "Description": "office, all traffic"}]}],
+        (
+            {
+                "IpProtocol": "udp",
+                "FromPort": 514,
+                "ToPort": 514,
+                "IpRanges": [{"CidrIp": OLD, "Description": "syslog to office"}],
+            },
+        ),
+    )
+
+
+def sgupdater(*args: str) -> None:
+    """Run the installed command as a user would, echoing it first."""
+    print(f"\n$ sgupdater {' '.join(args)}", flush=True)
+    done = subprocess.run([sys.executable, "-m", "sgupdater", *args], check=False)
+    if done.returncode != 0:
+        raise SystemExit(f"demo: sgupdater exited {done.returncode}")
+
+
+def main() -> int:
+    moto_shims.install()
+    logging.getLogger("werkzeug").setLevel(logging.ERROR)
+    server = ThreadedMotoServer(ip_address="127.0.0.1", port=0, verbose=False)
+    server.start()
+    host, port = server.get_host_and_port()
+    with tempfile.TemporaryDirectory() as home:
+        for name in [n for n in os.environ if n.startswith("AWS_")]:
+            del os.environ[name]
+        Path(home, "config").write_text("[default]\nregion = us-east-1\n")
+        Path(home, "credentials").write_text(
+            "[default]\naws_access_key_id = demo\naws_secret_access_key = demo\n"
+        )
+        os.environ.update(
+            AWS_CONFIG_FILE=str(Path(home, "config")),
+            AWS_SHARED_CREDENTIALS_FILE=str(Path(home, "credentials")),
+            AWS_ENDPOINT_URL=f"http://{host}:{port}",
+        )
+        print(f"demo: local EC2 endpoint at http://{host}:{port} (moto); no real AWS is touched")
+        ec2 = boto3.client("ec2", region_name="us-east-1")
+        seed(ec2)
+        sgupdater("show", "--from-cidr", OLD, "-o", "table")
+        sgupdater("update", "--from-cidr", OLD, "--to-cidr", NEW, "--dry-run", "-o", "table")
+        sgupdater("update", "--from-cidr", OLD, "--to-cidr", NEW, "--yes", "-o", "table")
+        sgupdater("show", "--from-cidr", OLD, "-o", "table")
+        sgupdater("show", "--from-cidr", NEW, "-o", "table")
+        left = [
+            r
+            for r in ec2.describe_security_group_rules()["SecurityGroupRules"]
+            if r.get("CidrIpv4") == OLD
+        ]
+    server.stop()
+    if left:
+        print(f"demo: FAILED, {len(left)} rule(s) still allow {OLD}", file=sys.stderr)
+        return 1
+    print(f"\ndemo: done; no rule allows {OLD} any more, descriptions and ports kept")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,5 @@
+"""Allow ``python -m sgupdater``."""
+
+from sgupdater.cli import run
+
+run()

@@ -1,0 +1,102 @@
+"""boto3 sessions and clients configured the same way for every stage."""
+
+from __future__ import annotations
+
+import os
+import threading
+from typing import TYPE_CHECKING, cast
+
+import botocore.exceptions
+import botocore.loaders
+import botocore.session
+from botocore.config import Config
+
+from sgupdater import __version__
+from sgupdater.errors import ConfigError, TargetError
+
+if TYPE_CHECKING:
+    from mypy_boto3_ec2 import EC2Client
+
+DEFAULT_RETRY_MODE = "standard"
+DEFAULT_MAX_ATTEMPTS = 8
+
+
+Session = botocore.session.Session
+
+_loader_lock = threading.Lock()
+_shared_loader: botocore.loaders.Loader | None = None
+
+
+def _loader() -> botocore.loaders.Loader:
+    # Parsing the EC2 service model costs ~0.25 s; one loader shared by every session (one per
+    # target and thread, as sessions are not thread-safe) parses it once per process.
+    global _shared_loader
+    with _loader_lock:
+        if _shared_loader is None:
+            _shared_loader = botocore.loaders.create_loader()
+        return _shared_loader
+
+
+def session(profile: str | None) -> Session:
+    """A new SDK session for a profile (None: the default credential chain)."""
+    core = botocore.session.Session(profile=profile)
+    core.register_component("data_loader", _loader())
+    try:
+        core.get_scoped_config()
+    except botocore.exceptions.ProfileNotFound:
+        raise ConfigError(f"unknown profile {profile!r} (not in the AWS config files)") from None
+    return core
+
+
+def region_of(sess: Session) -> str | None:
+    """The region the SDK settings give (AWS_REGION first, as AWS CLI v2 does)."""
+    # NOTE: botocore itself reads only AWS_DEFAULT_REGION and the profile's region.
+    region = os.environ.get("AWS_REGION") or sess.get_config_variable("region")
+    return str(region) if region else None
+
+
+def _retry_settings(sess: Session) -> dict[str, str | int]:
+    # NOTE: the user's own AWS_RETRY_MODE / AWS_MAX_ATTEMPTS (or the profile's retry_mode /
+    # max_attempts) win; otherwise we pin them so behaviour does not drift with botocore.
+    scoped = sess.get_scoped_config()
+    mode = os.environ.get("AWS_RETRY_MODE") or scoped.get("retry_mode") or DEFAULT_RETRY_MODE
+    attempts = os.environ.get("AWS_MAX_ATTEMPTS") or scoped.get("max_attempts")
+    try:
+        total = int(attempts) if attempts else DEFAULT_MAX_ATTEMPTS
+    except ValueError:
+        raise ConfigError(f"max_attempts must be a whole number, not {attempts!r}") from None
+    return {"mode": str(mode), "total_max_attempts": total}
+
+
+def ec2_client(sess: Session, region: str, *, pool: int = 10) -> EC2Client:
+    """An EC2 client that honours the SDK's endpoint and retry settings."""
+    config = Config(
+        retries=_retry_settings(sess),  # type: ignore[arg-type]  # keys checked by botocore
+        user_agent_extra=f"sgupdater/{__version__}",
+        max_pool_connections=pool,
+    )
+    return cast("EC2Client", sess.create_client("ec2", region_name=region, config=config))
+
+
+def known_regions(sess: Session) -> frozenset[str]:
+    """Every EC2 region botocore knows of, across partitions."""
+    names: set[str] = set()
+    for partition in sess.get_available_partitions():
+        names.update(sess.get_available_regions("ec2", partition_name=partition))
+    return frozenset(names)
+
+
+def target_error(exc: Exception) -> TargetError:
+    """Turn a botocore failure into a printable TargetError with the AWS error code."""
+    if isinstance(exc, botocore.exceptions.ClientError):
+        error = exc.response.get("Error", {})
+        code = str(error.get("Code", "ClientError"))
+        message = str(error.get("Message", "")) or str(exc)
+        return TargetError(f"{code}: {message}", code=code)
+    if isinstance(exc, botocore.exceptions.NoCredentialsError):
+        return TargetError("no credentials found", code="NoCredentials")
+    if isinstance(exc, botocore.exceptions.EndpointConnectionError):
+        return TargetError(f"cannot reach the endpoint: {exc}", code="EndpointConnectionError")
+    if isinstance(exc, botocore.exceptions.BotoCoreError):
+        return TargetError(str(exc), code=type(exc).__name__)
+    raise exc

@@ -1,0 +1,128 @@
+"""Frozen records passed between the pipeline stages."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Literal
+
+from sgupdater._types import AccountId, Action, Cidr, Direction, GroupId, Region, RuleId
+from sgupdater.errors import TargetError
+
+
+@dataclass(frozen=True, slots=True)
+class Target:
+    """One (credentials, region) pair to visit; the unit of work of every stage."""
+
+    region: Region
+    profile: str | None = None
+
+    @property
+    def label(self) -> str:
+        """How the target is named in messages."""
+        return f"{self.profile or 'default credentials'} / {self.region}"
+
+
+# Protocol, ports and direction: two rules with the same key in one group are duplicates
+# once their CIDRs are equal.
+PortKey = tuple[GroupId, Direction, str, int, int]
+
+
+@dataclass(frozen=True, slots=True)
+class Rule:
+    """One security-group rule that allows a CIDR."""
+
+    account: AccountId
+    region: Region
+    vpc_id: str
+    group_id: GroupId
+    group_name: str
+    rule_id: RuleId
+    direction: Direction
+    protocol: str
+    from_port: int
+    to_port: int
+    cidr: Cidr
+    description: str | None = None
+
+    @property
+    def key(self) -> PortKey:
+        """Group, direction, protocol and ports: what must match for two rules to collide."""
+        return (self.group_id, self.direction, self.protocol, self.from_port, self.to_port)
+
+
+@dataclass(frozen=True, slots=True)
+class Change:
+    """One planned API-level edit of one rule."""
+
+    action: Action
+    rule: Rule
+    new_cidr: Cidr | None = None
+    reason: str = ""
+
+
+@dataclass(frozen=True, slots=True)
+class Applied:
+    """The change was made."""
+
+    new_rule_id: RuleId | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class Skipped:
+    """The change was deliberately not made."""
+
+    reason: str
+
+
+@dataclass(frozen=True, slots=True)
+class Failed:
+    """AWS refused the change."""
+
+    code: str
+    message: str
+
+
+Outcome = Applied | Skipped | Failed
+Status = Literal["planned", "applied", "skipped", "failed"]
+
+
+def status_of(outcome: Outcome | None) -> Status:
+    """The word the reports use for an outcome (None means not applied yet)."""
+    if outcome is None:
+        return "planned"
+    if isinstance(outcome, Applied):
+        return "applied"
+    if isinstance(outcome, Skipped):
+        return "skipped"
+    return "failed"
+
+
+@dataclass(frozen=True, slots=True)
+class Scan:
+    """What one target holds that is relevant to the mappings."""
+
+    target: Target
+    account: AccountId | None
+    groups_scanned: int
+    rules: tuple[Rule, ...]
+
+
+@dataclass(frozen=True, slots=True)
+class Plan:
+    """The changes for one target, and the matched rules needing none."""
+
+    changes: tuple[Change, ...]
+    matched: tuple[Rule, ...]
+    unchanged: tuple[Rule, ...] = ()
+
+
+@dataclass(frozen=True, slots=True)
+class TargetResult:
+    """Everything the report needs about one target."""
+
+    target: Target
+    account: AccountId | None = None
+    groups_scanned: int = 0
+    plan: Plan = field(default_factory=lambda: Plan((), ()))
+    outcomes: tuple[Outcome, ...] | None = None
+    error: TargetError | None = None

@@ -1,0 +1,80 @@
+"""Run the stages over every target concurrently; one target's failure never stops another."""
+
+from __future__ import annotations
+
+import dataclasses
+from collections.abc import Callable, Sequence
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass, field
+
+import botocore.exceptions
+
+from sgupdater import applier, aws, planner, scanner
+from sgupdater.errors import TargetError
+from sgupdater.models import Target, TargetResult
+
+DEFAULT_CONCURRENCY = 8
+
+
+@dataclass(frozen=True, slots=True)
+class Options:
+    """How a run is carried out, whatever it asks for."""
+
+    scope: scanner.Scope = field(default_factory=scanner.Scope)
+    concurrency: int = DEFAULT_CONCURRENCY
+    group_workers: int = 4
+
+
+def _guarded(item: TargetResult, work: Callable[[TargetResult], TargetResult]) -> TargetResult:
+    try:
+        return work(item)
+    except (botocore.exceptions.ClientError, botocore.exceptions.BotoCoreError) as exc:
+        return dataclasses.replace(item, error=aws.target_error(exc))
+    except TargetError as exc:
+        return dataclasses.replace(item, error=exc)
+
+
+def _order(result: TargetResult) -> tuple[str, str, str]:
+    return (result.account or "", result.target.region, result.target.profile or "")
+
+
+def _each(
+    items: Sequence[TargetResult], options: Options, work: Callable[[TargetResult], TargetResult]
+) -> list[TargetResult]:
+    with ThreadPoolExecutor(max_workers=max(1, options.concurrency)) as pool:
+        futures = [pool.submit(_guarded, item, work) for item in items]
+        done = [f.result() for f in futures]
+    return sorted(done, key=_order)
+
+
+def scan_and_plan(
+    targets: Sequence[Target], request: planner.Request, options: Options
+) -> list[TargetResult]:
+    """Scan every target and plan its changes; nothing is modified."""
+
+    def work(item: TargetResult) -> TargetResult:
+        client = aws.ec2_client(aws.session(item.target.profile), item.target.region)
+        found = scanner.scan(client, item.target, options.scope, request.relevant)
+        return TargetResult(
+            target=item.target,
+            account=found.account,
+            groups_scanned=found.groups_scanned,
+            plan=planner.plan(found.rules, request),
+        )
+
+    return _each([TargetResult(target=t) for t in targets], options, work)
+
+
+def apply_all(results: Sequence[TargetResult], options: Options) -> list[TargetResult]:
+    """Apply the plan of every target that scanned cleanly and has changes."""
+
+    def work(item: TargetResult) -> TargetResult:
+        if item.error is not None or not item.plan.changes:
+            return item
+        client = aws.ec2_client(
+            aws.session(item.target.profile), item.target.region, pool=options.group_workers
+        )
+        outcomes = applier.apply(client, item.plan, workers=options.group_workers)
+        return dataclasses.replace(item, outcomes=outcomes)
+
+    return _each(results, options, work)

@@ -1,0 +1,118 @@
+"""List the security groups and CIDR rules of one target, page by page."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any
+
+from sgupdater._types import AccountId, Cidr, GroupId, RuleId
+from sgupdater.cidrs import normalise
+from sgupdater.models import Rule, Scan, Target
+
+if TYPE_CHECKING:
+    from mypy_boto3_ec2 import EC2Client
+
+MAX_PAGE_SIZE = 1000
+
+# AWS accepts protocol numbers and names; compare rules by one spelling.
+_PROTOCOL_NAMES = {"6": "tcp", "17": "udp", "1": "icmp", "58": "icmpv6", "all": "-1"}
+
+
+@dataclass(frozen=True, slots=True)
+class Scope:
+    """Which groups of a target to look at."""
+
+    group_ids: frozenset[str] = frozenset()
+    vpc_id: str | None = None
+    page_size: int = MAX_PAGE_SIZE
+
+
+def normalise_protocol(protocol: str) -> str:
+    """One spelling per protocol: tcp, udp, icmp, icmpv6, -1 or the number."""
+    lowered = protocol.lower()
+    return _PROTOCOL_NAMES.get(lowered, lowered)
+
+
+@dataclass(frozen=True, slots=True)
+class _GroupInfo:
+    name: str
+    vpc_id: str
+    owner: AccountId
+
+
+def _group_filters(scope: Scope) -> list[Any]:
+    filters: list[Any] = []
+    if scope.group_ids:
+        filters.append({"Name": "group-id", "Values": sorted(scope.group_ids)})
+    if scope.vpc_id:
+        filters.append({"Name": "vpc-id", "Values": [scope.vpc_id]})
+    return filters
+
+
+def _list_groups(client: EC2Client, scope: Scope) -> dict[str, _GroupInfo]:
+    paginator = client.get_paginator("describe_security_groups")
+    pages = paginator.paginate(
+        Filters=_group_filters(scope), PaginationConfig={"PageSize": scope.page_size}
+    )
+    groups: dict[str, _GroupInfo] = {}
+    for page in pages:
+        for group in page.get("SecurityGroups", []):
+            groups[group["GroupId"]] = _GroupInfo(
+                name=group.get("GroupName", ""),
+                vpc_id=group.get("VpcId", ""),
+                owner=AccountId(group.get("OwnerId", "")),
+            )
+    return groups
+
+
+def _rule_cidr(raw: Any) -> Cidr | None:
+    text = raw.get("CidrIpv4") or raw.get("CidrIpv6")
+    return normalise(text) if text else None
+
+
+def _rules(
+    pages: Iterable[Any],
+    target: Target,
+    groups: dict[str, _GroupInfo],
+    relevant: Callable[[Cidr], bool],
+) -> list[Rule]:
+    found: list[Rule] = []
+    for page in pages:
+        for raw in page.get("SecurityGroupRules", []):
+            cidr = _rule_cidr(raw)
+            info = groups.get(raw.get("GroupId", ""))
+            if cidr is None or info is None or not relevant(cidr):
+                continue
+            found.append(
+                Rule(
+                    account=info.owner,
+                    region=target.region,
+                    vpc_id=info.vpc_id,
+                    group_id=GroupId(raw["GroupId"]),
+                    group_name=info.name,
+                    rule_id=RuleId(raw["SecurityGroupRuleId"]),
+                    direction="egress" if raw.get("IsEgress") else "ingress",
+                    protocol=normalise_protocol(str(raw.get("IpProtocol", "-1"))),
+                    from_port=int(raw.get("FromPort", -1)),
+                    to_port=int(raw.get("ToPort", -1)),
+                    cidr=cidr,
+                    description=raw.get("Description") or None,
+                )
+            )
+    return found
+
+
+def scan(client: EC2Client, target: Target, scope: Scope, relevant: Callable[[Cidr], bool]) -> Scan:
+    """Every rule of the target's groups in scope whose CIDR is relevant."""
+    groups = _list_groups(client, scope)
+    account = next((g.owner for g in groups.values() if g.owner), None)
+    rules: list[Rule] = []
+    if groups:
+        paginator = client.get_paginator("describe_security_group_rules")
+        filters: list[Any] = []
+        if scope.group_ids:
+            filters.append({"Name": "group-id", "Values": sorted(scope.group_ids)})
+        pages = paginator.paginate(Filters=filters, PaginationConfig={"PageSize": scope.page_size})
+        rules = _rules(pages, target, groups, relevant)
+    return Scan(target=target, account=account, groups_scanned=len(groups), rules=tuple(rules))

@@ -1,0 +1,119 @@
+"""Make moto 5.2's EC2 behave like real EC2 where sgupdater depends on it.
+
+Each shim is installed in-process before ThreadedMotoServer starts; the server then serves the
+patched behaviour over HTTP like any other. Remove a shim once moto fixes the gap.
+"""
+
+from __future__ import annotations
+
+import functools
+from collections.abc import Callable
+from typing import Any
+
+from moto.core.responses import ActionResult
+from moto.ec2.exceptions import (
+    InvalidParameterValue,
+    InvalidPermissionDuplicateError,
+    InvalidSecurityGroupNotFoundError,
+    InvalidSecurityGroupRuleIdNotFoundError,
+)
+from moto.ec2.models.security_groups import SecurityGroupBackend
+from moto.ec2.responses.security_groups import SecurityGroups
+
+_PROTOCOLS = {"6": "tcp", "17": "udp", "1": "icmp", "58": "icmpv6", "all": "-1"}
+
+
+def _signature(rule: Any) -> tuple[Any, ...]:
+    protocol = _PROTOCOLS.get(str(rule.ip_protocol).lower(), str(rule.ip_protocol).lower())
+    ports = (None, None) if protocol == "-1" else (rule.from_port, rule.to_port)
+    return (
+        protocol,
+        *ports,
+        rule.ip_range.get("CidrIp"),
+        rule.ip_range.get("CidrIpv6"),
+        tuple(sorted(rule.source_group.items())),
+        rule.prefix_list_id,
+    )
+
+
+def _modify_security_group_rules(
+    self: Any, group_id: str, rules: dict[str, dict[str, Any]]
+) -> None:
+    """ModifySecurityGroupRules as EC2 does it: all-or-nothing, IPv6 too, no duplicates.
+
+    NOTE: moto 5.2 ignores CidrIpv6, applies rule by rule, and accepts a change that makes a
+    rule equal to another of the group (EC2 answers InvalidPermission.Duplicate).
+    """
+    group = self.get_security_group_by_name_or_id(group_id)
+    if group is None:
+        raise InvalidSecurityGroupNotFoundError(group_id)
+    staged: list[tuple[Any, dict[str, Any]]] = []
+    for rule_id, new in rules.items():
+        existing = group.get_rule(rule_id)
+        if existing is None:
+            raise InvalidSecurityGroupRuleIdNotFoundError(rule_id)
+        v4, v6 = new.get("CidrIpv4"), new.get("CidrIpv6")
+        if (v4 and "CidrIpv6" in existing.ip_range) or (v6 and "CidrIp" in existing.ip_range):
+            raise InvalidParameterValue(
+                f"Invalid rule type for security group rule '{rule_id}'. "
+                "You may not change the IP family of an existing rule."
+            )
+        protocol = str(new.get("IpProtocol"))
+        protocol = _PROTOCOLS.get(protocol.lower(), protocol.lower())
+        ports = (None, None) if protocol == "-1" else (new["FromPort"], new["ToPort"])
+        ip_range = {"CidrIp": v4} if v4 else {"CidrIpv6": v6} if v6 else {}
+        if new.get("Description") is not None:
+            ip_range["Description"] = new["Description"]
+        staged.append((existing, {"ip_protocol": protocol, "ports": ports, "ip_range": ip_range}))
+    originals = [(r, r.ip_protocol, r.from_port, r.to_port, r.ip_range) for r, _ in staged]
+    for rule, change in staged:
+        rule.ip_protocol = change["ip_protocol"]
+        rule.from_port, rule.to_port = change["ports"]
+        rule.ip_range = change["ip_range"]
+    for rules_of_direction in (group.ingress_rules, group.egress_rules):
+        signatures = [_signature(r) for r in rules_of_direction]
+        if len(set(signatures)) != len(signatures):
+            for rule, protocol, from_port, to_port, ip_range in originals:
+                rule.ip_protocol, rule.from_port, rule.to_port = protocol, from_port, to_port
+                rule.ip_range = ip_range
+            raise InvalidPermissionDuplicateError()
+
+
+def _paginated(handler: Callable[[Any], ActionResult], key: str) -> Callable[[Any], ActionResult]:
+    """Honour MaxResults/NextToken, which moto 5.2 ignores on the security-group describes."""
+
+    @functools.wraps(handler)
+    def paginated(self: Any) -> ActionResult:
+        result = handler(self)
+        limit = self._get_int_param("MaxResults")
+        if not limit:
+            return result
+        items = result.result[key]  # type: ignore[index]  # moto builds a dict here
+        start = int(self._get_param("NextToken") or 0)
+        page: dict[str, Any] = {key: items[start : start + limit]}
+        if start + limit < len(items):
+            page["NextToken"] = str(start + limit)
+        return ActionResult(page)
+
+    return paginated
+
+
+_installed = False
+
+
+def install() -> None:
+    """Patch moto in this process; idempotent."""
+    global _installed
+    if _installed:
+        return
+    patches: list[tuple[type, str, Callable[..., Any]]] = [
+        (SecurityGroupBackend, "modify_security_group_rules", _modify_security_group_rules)
+    ]
+    for name, key in (
+        ("describe_security_groups", "SecurityGroups"),
+        ("describe_security_group_rules", "SecurityGroupRules"),
+    ):
+        patches.append((SecurityGroups, name, _paginated(getattr(SecurityGroups, name), key)))
+    for owner, name, replacement in patches:
+        setattr(owner, name, replacement)
+    _installed = True

@@ -1,0 +1,89 @@
+"""Bad input: one clear line on stderr, exit status 2, no traceback, nothing changed."""
+
+from __future__ import annotations
+
+import pytest
+
+from tests import helpers
+from tests.conftest import Aws, Cli
+from tests.helpers import perm
+
+A, B = "192.0.2.0/24", "198.51.100.0/24"
+
+BAD = [
+    (["update", "--from-cidr", "192.0.2.0/33", "--to-cidr", B], "is not an IPv4 or IPv6 CIDR"),
+    (["update", "--from-cidr", "office", "--to-cidr", B], "is not an IPv4 or IPv6 CIDR"),
+    (["update", "--from-cidr", "192.0.2.7/24", "--to-cidr", B], "did you mean 192.0.2.0/24?"),
+    (["update", "--from-cidr", A, "--to-cidr", "198.51.100.1/24"], "did you mean 198.51.100.0/24?"),
+    (
+        ["update", "--from-cidr", "2001:db8::1/32", "--to-cidr", "2001:db9::/32"],
+        "did you mean 2001:db8::/32?",
+    ),
+    (["update", "--from-cidr", A, "--to-cidr", "2001:db8::/32"], "different IP families"),
+    (["update", "--from-cidr", A, "--to-cidr", A], "are the same"),
+    (["update", "--from-cidr", A, "--to-cidr", "192.0.2.0/24 "], "are the same"),
+    (["update", "--from-cidr", A, "--to-cidr", "0.0.0.0/0"], "--allow-open-world"),
+    (["add", "--from-cidr", "2001:db8::/32", "--to-cidr", "::/0"], "--allow-open-world"),
+    (["remove", "--cidr", A, "--only-where", "2001:db8::/32"], "different IP families"),
+    (["remove", "--cidr", A, "--only-where", A], "are the same"),
+    (["show", "--from-cidr", "192.0.2.1/24"], "did you mean 192.0.2.0/24?"),
+    (["update", "--from-cidr", A], "Missing option '--to-cidr'"),
+    (["update", "--from-cidr", A, "--to-cidr", B, "--bogus"], "No such option: --bogus"),
+    (["update", "--from-cidr", A, "--to-cidr", B, "--direction", "sideways"], "--direction"),
+    (["update", "--from-cidr", A, "--to-cidr", B, "-o", "xml"], "--output"),
+    (["update", "--from-cidr", A, "--to-cidr", B, "--strategy", "yolo"], "--strategy"),
+    (["update", "--from-cidr", A, "--to-cidr", B, "--page-size", "1"], "--page-size"),
+    (["update", "--from-cidr", A, "--to-cidr", B, "-p", "nosuch"], "unknown profile 'nosuch'"),
+    (
+        ["update", "--from-cidr", A, "--to-cidr", B, "-r", "mars-north-1"],
+        "unknown region 'mars-north-1'",
+    ),
+    (["frobnicate"], "No such command"),
+]
+
+
+@pytest.mark.parametrize(("args", "message"), BAD, ids=[" ".join(a) for a, _ in BAD])
+def test_bad_input_is_one_line_exit_2_and_changes_nothing(
+    aws: Aws, cli: Cli, args: list[str], message: str
+) -> None:
+    ec2 = aws.ec2()
+    g = helpers.group(ec2, helpers.vpc(ec2), "web", ingress=(perm(cidrs=(A,)),))
+    before = helpers.rule_ids(ec2, g)
+    run = cli(*args)
+    assert run.code == 2
+    assert run.out == ""
+    lines = run.err.strip().splitlines()
+    assert len(lines) == 1, run.err
+    assert lines[0].startswith("sgupdater: error: ")
+    assert message in lines[0]
+    assert "Traceback" not in run.err
+    assert helpers.rule_ids(ec2, g) == before
+
+
+def test_no_region_anywhere_is_bad_input(aws: Aws, cli: Cli) -> None:
+    aws.config.write_text("[default]\n")
+    run = cli("show", "--from-cidr", A)
+    assert run.code == 2
+    assert run.err.strip() == (
+        "sgupdater: error: no region for the default credentials: pass --region or set AWS_REGION"
+    )
+
+
+def test_open_world_is_allowed_when_asked(aws: Aws, cli: Cli) -> None:
+    ec2 = aws.ec2()
+    g = helpers.group(ec2, helpers.vpc(ec2), "web", ingress=(perm("tcp", 80, cidrs=(A,)),))
+    run = cli("update", "--from-cidr", A, "--to-cidr", "0.0.0.0/0", "--allow-open-world")
+    assert run.code == 0
+    assert ("ingress", "tcp", 80, 80, "0.0.0.0/0", "") in helpers.rules(ec2, g)
+
+
+def test_version(cli: Cli) -> None:
+    run = cli("--version")
+    assert run.code == 0
+    assert run.out.startswith("sgupdater 0.")
+
+
+def test_no_command_prints_help_and_exits_2(cli: Cli) -> None:
+    run = cli()
+    assert run.code == 2
+    assert "update" in run.out

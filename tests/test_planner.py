@@ -1,0 +1,195 @@
+"""Properties of the pure planner, checked by applying plans to an in-memory model of EC2."""
+
+from __future__ import annotations
+
+import dataclasses
+import ipaddress
+
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from sgupdater._types import AccountId, Cidr, Direction, GroupId, Region, RuleId
+from sgupdater.cidrs import Mapping
+from sgupdater.models import Change, Rule
+from sgupdater.planner import Request, Strategy, plan
+
+A = ipaddress.ip_network("192.0.2.0/24")
+B = ipaddress.ip_network("198.51.100.0/24")
+OTHER = ipaddress.ip_network("10.0.0.0/8")
+A6 = ipaddress.ip_network("2001:db8::/32")
+B6 = ipaddress.ip_network("2001:db9::/48")
+PORTS = [("tcp", 22, 22), ("tcp", 443, 443), ("udp", 1000, 2000), ("-1", -1, -1), ("icmp", 8, 0)]
+MAPPINGS = (Mapping(A, B), Mapping(A6, B6))
+DIRECTIONS: list[Direction] = ["ingress", "egress"]
+
+State = frozenset[tuple[tuple[str, str, str, int, int], Cidr, str | None]]
+
+
+@st.composite
+def rule_sets(draw: st.DrawFn) -> tuple[Rule, ...]:
+    """Rules of up to three groups, never two equal ones (EC2 forbids duplicates)."""
+    picks = draw(
+        st.lists(
+            st.tuples(
+                st.sampled_from(["sg-1", "sg-2", "sg-3"]),
+                st.sampled_from(DIRECTIONS),
+                st.sampled_from(PORTS),
+                st.sampled_from([A, B, OTHER, A6, B6]),
+                st.sampled_from([None, "office", "vpn"]),
+            ),
+            max_size=25,
+            unique_by=lambda p: (p[0], p[1], p[2], p[3]),
+        )
+    )
+    return tuple(
+        Rule(
+            account=AccountId("111111111111"),
+            region=Region("eu-west-1"),
+            vpc_id="vpc-1",
+            group_id=GroupId(group),
+            group_name=group,
+            rule_id=RuleId(f"sgr-{i}"),
+            direction=direction,
+            protocol=proto,
+            from_port=low,
+            to_port=high,
+            cidr=cidr,
+            description=description,
+        )
+        for i, (group, direction, (proto, low, high), cidr, description) in enumerate(picks)
+    )
+
+
+def apply(rules: tuple[Rule, ...], changes: tuple[Change, ...]) -> tuple[Rule, ...]:
+    """What EC2 holds after the changes: modify in place, authorize adds, revoke drops."""
+    by_id = {r.rule_id: r for r in rules}
+    for n, change in enumerate(changes):
+        if change.action == "modify":
+            assert change.new_cidr is not None
+            by_id[change.rule.rule_id] = dataclasses.replace(change.rule, cidr=change.new_cidr)
+        elif change.action == "revoke":
+            del by_id[change.rule.rule_id]
+        else:
+            assert change.new_cidr is not None
+            new_id = RuleId(f"sgr-new-{n}")
+            by_id[new_id] = dataclasses.replace(change.rule, rule_id=new_id, cidr=change.new_cidr)
+        keys = [(r.key, r.cidr) for r in by_id.values()]
+        assert len(keys) == len(set(keys)), f"duplicate rule after {change}"
+    return tuple(by_id.values())
+
+
+def state(rules: tuple[Rule, ...]) -> State:
+    """Rules as EC2 compares them, ids aside."""
+    return frozenset((r.key, r.cidr, r.description) for r in rules)
+
+
+def request(
+    operation: str, strategy: Strategy = "modify", mappings: tuple[Mapping, ...] = MAPPINGS
+) -> Request:
+    return Request(operation, mappings, strategy)  # type: ignore[arg-type]
+
+
+@settings(max_examples=300)
+@given(rule_sets(), st.sampled_from(["modify", "authorize-revoke"]))
+def test_update_leaves_no_rule_allowing_the_old_cidr(
+    rules: tuple[Rule, ...], strategy: Strategy
+) -> None:
+    after = apply(rules, plan(rules, request("update", strategy)).changes)
+    assert not [r for r in after if r.cidr in (A, A6)]
+
+
+@settings(max_examples=300)
+@given(rule_sets(), st.sampled_from(["modify", "authorize-revoke"]))
+def test_update_keeps_every_other_rule_and_allows_the_new_cidr_alike(
+    rules: tuple[Rule, ...], strategy: Strategy
+) -> None:
+    after = apply(rules, plan(rules, request("update", strategy)).changes)
+    untouched = [r for r in rules if r.cidr not in (A, A6)]
+    assert set(untouched) <= set(after)
+    allowed = {(r.key, r.cidr) for r in after}
+    for old in rules:
+        if old.cidr in (A, A6):
+            assert (old.key, B if old.cidr == A else B6) in allowed
+
+
+@settings(max_examples=300)
+@given(rule_sets(), st.sampled_from(["modify", "authorize-revoke"]))
+def test_planning_again_after_update_finds_nothing(
+    rules: tuple[Rule, ...], strategy: Strategy
+) -> None:
+    after = apply(rules, plan(rules, request("update", strategy)).changes)
+    again = plan(after, request("update", strategy))
+    assert again.changes == ()
+    assert again.matched == ()
+
+
+@settings(max_examples=300)
+@given(rule_sets())
+def test_add_then_remove_only_where_equals_update(rules: tuple[Rule, ...]) -> None:
+    updated = apply(rules, plan(rules, request("update")).changes)
+    added = apply(rules, plan(rules, request("add")).changes)
+    removed = apply(added, plan(added, request("remove")).changes)
+    assert state(removed) == state(updated)
+
+
+@settings(max_examples=300)
+@given(rule_sets())
+def test_both_strategies_reach_the_same_rules(rules: tuple[Rule, ...]) -> None:
+    in_place = apply(rules, plan(rules, request("update", "modify")).changes)
+    two_step = apply(rules, plan(rules, request("update", "authorize-revoke")).changes)
+    assert state(in_place) == state(two_step)
+
+
+@settings(max_examples=300)
+@given(rule_sets())
+def test_modify_strategy_keeps_the_ids_of_rules_it_replaces(rules: tuple[Rule, ...]) -> None:
+    proposed = plan(rules, request("update"))
+    after = {r.rule_id: r for r in apply(rules, proposed.changes)}
+    for change in proposed.changes:
+        if change.action == "modify":
+            assert after[change.rule.rule_id].cidr == change.new_cidr
+            assert after[change.rule.rule_id].description == change.rule.description
+
+
+@given(rule_sets())
+def test_show_lists_exactly_the_rules_allowing_the_cidr(rules: tuple[Rule, ...]) -> None:
+    shown = plan(rules, request("show", mappings=(Mapping(A),))).matched
+    assert set(shown) == {r for r in rules if r.cidr == A}
+    assert plan(rules, request("show", mappings=(Mapping(A),))).changes == ()
+
+
+@given(rule_sets())
+def test_show_with_a_to_cidr_lists_the_rules_still_lacking_it(rules: tuple[Rule, ...]) -> None:
+    shown = plan(rules, request("show", mappings=(Mapping(A, B),))).matched
+    allowed = {(r.key, r.cidr) for r in rules}
+    assert set(shown) == {r for r in rules if r.cidr == A and (r.key, B) not in allowed}
+
+
+@given(rule_sets(), st.sampled_from(["ingress", "egress"]))
+def test_a_direction_filter_never_plans_the_other_direction(
+    rules: tuple[Rule, ...], direction: Direction
+) -> None:
+    chosen = Request("update", MAPPINGS, "modify", frozenset((direction,)))
+    assert all(c.rule.direction == direction for c in plan(rules, chosen).changes)
+
+
+def test_two_old_ranges_moving_to_one_new_range_never_duplicate() -> None:
+    c = ipaddress.ip_network("203.0.113.0/24")
+    common = {
+        "account": AccountId("1"),
+        "region": Region("r"),
+        "vpc_id": "v",
+        "group_id": GroupId("g"),
+        "group_name": "g",
+        "direction": "ingress",
+        "protocol": "tcp",
+        "from_port": 22,
+        "to_port": 22,
+    }
+    rules = (
+        Rule(rule_id=RuleId("sgr-a"), cidr=A, **common),  # type: ignore[arg-type]
+        Rule(rule_id=RuleId("sgr-c"), cidr=c, **common),  # type: ignore[arg-type]
+    )
+    changes = plan(rules, request("update", mappings=(Mapping(A, B), Mapping(c, B)))).changes
+    assert [ch.action for ch in changes] == ["modify", "revoke"]
+    assert state(apply(rules, changes)) == {(rules[0].key, B, None)}
