@@ -6,6 +6,7 @@ import os
 import threading
 from typing import TYPE_CHECKING, cast
 
+import botocore.credentials
 import botocore.exceptions
 import botocore.loaders
 import botocore.session
@@ -13,9 +14,12 @@ from botocore.config import Config
 
 from sgupdater import __version__
 from sgupdater.errors import ConfigError, TargetError
+from sgupdater.models import Credentials
 
 if TYPE_CHECKING:
     from mypy_boto3_ec2 import EC2Client
+    from mypy_boto3_organizations import OrganizationsClient
+    from mypy_boto3_sts import STSClient
 
 DEFAULT_RETRY_MODE = "standard"
 DEFAULT_MAX_ATTEMPTS = 8
@@ -48,6 +52,57 @@ def session(profile: str | None) -> Session:
     return core
 
 
+class _Given(botocore.credentials.CredentialProvider):
+    """Hands a session credentials we built, ahead of the SDK's own chain."""
+
+    METHOD = "sgupdater-assume-role"
+
+    def __init__(self, credentials: botocore.credentials.Credentials) -> None:
+        super().__init__()
+        self._credentials = credentials
+
+    def load(self) -> botocore.credentials.Credentials:
+        return self._credentials
+
+
+class Sessions:
+    """Makes the sessions of one run; each role is assumed once for all its targets."""
+
+    def __init__(self) -> None:
+        self._lock = threading.Lock()
+        self._assumed: dict[Credentials, botocore.credentials.Credentials] = {}
+
+    def _assume(self, creds: Credentials, role_arn: str) -> botocore.credentials.Credentials:
+        # One refreshable object per role, shared by that account's targets and both phases:
+        # the role is assumed once, and again only when it nears expiry in a long run.
+        with self._lock:
+            found = self._assumed.get(creds)
+            if found is None:
+                base = session(creds.profile)
+                extra: dict[str, str] = {"RoleSessionName": creds.session_name}
+                if creds.external_id:
+                    extra["ExternalId"] = creds.external_id
+                fetcher = botocore.credentials.AssumeRoleCredentialFetcher(
+                    client_creator=base.create_client,
+                    source_credentials=base.get_credentials(),
+                    role_arn=role_arn,
+                    extra_args=extra,
+                )
+                found = botocore.credentials.DeferredRefreshableCredentials(
+                    refresh_using=fetcher.fetch_credentials, method="assume-role"
+                )
+                self._assumed[creds] = found
+            return found
+
+    def session_for(self, creds: Credentials) -> Session:
+        """A new SDK session for these credentials, assuming the role if there is one."""
+        sess = session(creds.profile)
+        if creds.role_arn:
+            resolver = sess.get_component("credential_provider")
+            resolver.insert_before("env", _Given(self._assume(creds, creds.role_arn)))
+        return sess
+
+
 def region_of(sess: Session) -> str | None:
     """The region the SDK settings give (AWS_REGION first, as AWS CLI v2 does)."""
     # NOTE: botocore itself reads only AWS_DEFAULT_REGION and the profile's region.
@@ -68,14 +123,29 @@ def _retry_settings(sess: Session) -> dict[str, str | int]:
     return {"mode": str(mode), "total_max_attempts": total}
 
 
-def ec2_client(sess: Session, region: str, *, pool: int = 10) -> EC2Client:
-    """An EC2 client that honours the SDK's endpoint and retry settings."""
-    config = Config(
+def _config(sess: Session, pool: int = 10) -> Config:
+    return Config(
         retries=_retry_settings(sess),  # type: ignore[arg-type]  # keys checked by botocore
         user_agent_extra=f"sgupdater/{__version__}",
         max_pool_connections=pool,
     )
-    return cast("EC2Client", sess.create_client("ec2", region_name=region, config=config))
+
+
+def ec2_client(sess: Session, region: str, *, pool: int = 10) -> EC2Client:
+    """An EC2 client that honours the SDK's endpoint and retry settings."""
+    client = sess.create_client("ec2", region_name=region, config=_config(sess, pool))
+    return cast("EC2Client", client)
+
+
+def sts_client(sess: Session, region: str | None) -> STSClient:
+    """An STS client with the same settings."""
+    return cast("STSClient", sess.create_client("sts", region_name=region, config=_config(sess)))
+
+
+def organizations_client(sess: Session) -> OrganizationsClient:
+    """An Organizations client with the same settings."""
+    client = sess.create_client("organizations", config=_config(sess))
+    return cast("OrganizationsClient", client)
 
 
 def known_regions(sess: Session) -> frozenset[str]:

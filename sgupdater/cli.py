@@ -5,22 +5,28 @@ from __future__ import annotations
 import logging
 import os
 import sys
-from collections.abc import Sequence
-from dataclasses import dataclass
+from collections.abc import Callable, Iterator, Sequence
+from contextlib import contextmanager
 from enum import Enum
 from typing import Annotated
 
 import typer
 from rich.console import Console
+from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn
 
 from sgupdater import __version__, runner, targets
-from sgupdater._types import Direction
 from sgupdater.cidrs import Mapping, check_mappings, parse_cidr
+from sgupdater.cli_options import Common, with_common
 from sgupdater.errors import InputError, SgupdaterError
-from sgupdater.models import TargetResult
-from sgupdater.planner import BOTH, Operation, Request, Strategy
-from sgupdater.report import OutputFormat, failure_rows, summarise, summary_line
-from sgupdater.scanner import MAX_PAGE_SIZE, Scope
+from sgupdater.models import TargetResult, status_of
+from sgupdater.planner import Operation, Request, Strategy
+from sgupdater.report import (
+    OutputFormat,
+    failure_rows,
+    summarise,
+    summary_line,
+    targets_table,
+)
 
 log = logging.getLogger("sgupdater")
 
@@ -33,14 +39,6 @@ app = typer.Typer(
 )
 
 
-class DirectionChoice(str, Enum):
-    """Which rules to look at."""
-
-    ingress = "ingress"
-    egress = "egress"
-    both = "both"
-
-
 class StrategyChoice(str, Enum):
     """How a CIDR is replaced."""
 
@@ -48,127 +46,31 @@ class StrategyChoice(str, Enum):
     authorize_revoke = "authorize-revoke"
 
 
-FromCidr = Annotated[str, typer.Option("--from-cidr", metavar="CIDR", help="The CIDR to look for.")]
-ToCidr = Annotated[
-    str, typer.Option("--to-cidr", metavar="CIDR", help="The CIDR to allow instead.")
-]
-Regions = Annotated[
-    list[str] | None,
-    typer.Option(
-        "--region",
-        "-r",
-        metavar="REGION",
-        help="Region to visit (repeatable). Default: the profile's.",
-    ),
-]
-Profiles = Annotated[
-    list[str] | None,
-    typer.Option(
-        "--profile",
-        "-p",
-        metavar="PROFILE",
-        help="Profile to use (repeatable). Default: credential chain.",
-    ),
-]
-DirectionOpt = Annotated[
-    DirectionChoice, typer.Option("--direction", metavar="DIR", help="ingress, egress or both.")
-]
-GroupIds = Annotated[
-    list[str] | None,
-    typer.Option("--group-id", metavar="SG_ID", help="Only this security group (repeatable)."),
-]
-VpcId = Annotated[
-    str | None, typer.Option("--vpc-id", metavar="VPC_ID", help="Only groups of this VPC.")
-]
-Output = Annotated[
-    OutputFormat | None,
-    typer.Option(
-        "--output",
-        "-o",
-        metavar="FORMAT",
-        help="table, tsv or json. Default: table on a terminal, tsv.",
-    ),
-]
+def _cidr_option(flag: str, text: str) -> object:
+    return typer.Option(flag, metavar="CIDR", help=text)
+
+
+FromCidr = Annotated[str | None, _cidr_option("--from-cidr", "The CIDR to look for.")]
+ToCidr = Annotated[str | None, _cidr_option("--to-cidr", "The CIDR to allow instead.")]
 DryRun = Annotated[bool, typer.Option("--dry-run", help="Print the plan; change nothing.")]
 Yes = Annotated[bool, typer.Option("--yes", "-y", help="Apply without asking.")]
-Verbose = Annotated[bool, typer.Option("--verbose", "-v", help="Log each step to stderr.")]
-PageSize = Annotated[
-    int,
-    typer.Option(
-        "--page-size", metavar="N", min=5, max=MAX_PAGE_SIZE, help="Items per describe call."
-    ),
-]
-Concurrency = Annotated[
-    int,
-    typer.Option("--concurrency", metavar="N", min=1, max=64, help="Targets processed at once."),
-]
 OpenWorld = Annotated[
     bool, typer.Option("--allow-open-world", help="Allow 0.0.0.0/0 or ::/0 as the new CIDR.")
 ]
-StrategyOpt = Annotated[
-    StrategyChoice,
-    typer.Option(
-        "--strategy",
-        metavar="STRATEGY",
-        help="modify: in place (default); authorize-revoke: add, then drop.",
-    ),
-]
 
 
-@dataclass(frozen=True, slots=True)
-class Common:
-    """The options every command takes."""
-
-    regions: Sequence[str]
-    profiles: Sequence[str]
-    direction: DirectionChoice
-    group_ids: Sequence[str]
-    vpc_id: str | None
-    output: OutputFormat | None
-    verbose: bool
-    page_size: int
-    concurrency: int
-
-    def directions(self) -> frozenset[Direction]:
-        """The directions the user asked for."""
-        if self.direction is DirectionChoice.both:
-            return BOTH
-        return (
-            frozenset(("ingress",))
-            if self.direction is DirectionChoice.ingress
-            else frozenset(("egress",))
-        )
-
-    def options(self) -> runner.Options:
-        """The runner options these flags ask for."""
-        scope = Scope(frozenset(self.group_ids), self.vpc_id, self.page_size)
-        return runner.Options(scope=scope, concurrency=self.concurrency)
-
-
-def _common(
-    regions: list[str] | None,
-    profiles: list[str] | None,
-    direction: DirectionChoice,
-    group_ids: list[str] | None,
-    vpc_id: str | None,
-    output: OutputFormat | None,
-    verbose: bool,
-    page_size: int,
-    concurrency: int,
-) -> Common:
-    if verbose:
-        logging.basicConfig(level=logging.INFO, format="sgupdater: %(message)s", stream=sys.stderr)
-    return Common(
-        regions or (),
-        profiles or (),
-        direction,
-        group_ids or (),
-        vpc_id,
-        output,
-        verbose,
-        page_size,
-        concurrency,
-    )
+def _mappings(
+    common: Common, source: str | None, target: str | None, *, names: tuple[str, str]
+) -> tuple[Mapping, ...]:
+    """The from → to pairs: from the flags, else from the configuration file."""
+    if source is not None:
+        kept = parse_cidr(target, option=names[1]) if target is not None else None
+        return (Mapping(parse_cidr(source, option=names[0]), kept),)
+    if target is not None:
+        raise InputError(f"{names[1]} needs {names[0]}")
+    if common.settings is None or not common.settings.mappings:
+        raise InputError(f"pass {names[0]}, or --config with a 'mappings' list")
+    return common.settings.mappings
 
 
 def _stdout(common: Common) -> tuple[Console, OutputFormat]:
@@ -177,25 +79,53 @@ def _stdout(common: Common) -> tuple[Console, OutputFormat]:
     return console, fmt
 
 
+@contextmanager
+def _progress(
+    common: Common, total: int, what: str
+) -> Iterator[Callable[[TargetResult], None] | None]:
+    """A bar on stderr while targets finish, when stderr is a terminal and not --quiet."""
+    if common.quiet or not sys.stderr.isatty() or total == 0:
+        yield None
+        return
+    columns = (TextColumn(what), BarColumn(), MofNCompleteColumn(), TextColumn("{task.fields[n]}"))
+    with Progress(*columns, console=Console(file=sys.stderr), transient=True) as bar:
+        task = bar.add_task(what, total=total, n="")
+        counts = {"matched": 0, "applied": 0}
+
+        def advance(result: TargetResult) -> None:
+            counts["matched"] += len(result.plan.matched)
+            counts["applied"] += sum(status_of(o) == "applied" for o in result.outcomes or ())
+            n = f"{counts['matched']} rules matched, {counts['applied']} changes applied"
+            bar.update(task, advance=1, n=n)
+
+        yield advance
+
+
 def _report_failures(results: Sequence[TargetResult]) -> int:
     failed = 0
     for row in failure_rows(results):
         failed += 1
-        who = row["profile"] or "default credentials"
-        if row["account"]:
+        who = row["role_arn"] or row["profile"] or "default credentials"
+        if row["account"] and row["account"] not in who:
             who += f" ({row['account']})"
         typer.echo(f"sgupdater: {who} / {row['region']}: {row['message']}", err=True)
     return failed
 
 
 def _scan(common: Common, request: Request) -> list[TargetResult]:
-    found = targets.resolve(common.profiles, common.regions)
+    options = common.options
+    resolved = targets.resolve(common.targets, options.sessions, concurrency=common.concurrency)
+    found = resolved.targets
     log.info("visiting %d target(s): %s", len(found), ", ".join(t.label for t in found))
-    return runner.scan_and_plan(found, request, common.options())
+    with _progress(common, len(found), "scanning") as advance:
+        results = runner.scan_and_plan(found, request, options, advance)
+    return [*resolved.failures, *results]
 
 
-def _finish(results: Sequence[TargetResult], *, command: str, applied: bool) -> int:
+def _finish(results: Sequence[TargetResult], common: Common, *, command: str, applied: bool) -> int:
     failed_targets = _report_failures(results)
+    if len(results) > 1 and not common.quiet:
+        targets_table(Console(file=sys.stderr, highlight=False), results, applied=applied)
     summary = summarise(results)
     typer.echo(summary_line(summary, command=command, applied=applied), err=True)
     return 1 if failed_targets or summary.failed else 0
@@ -207,7 +137,7 @@ def _change(command: Operation, request: Request, common: Common, dry_run: bool,
     has_changes = any(r.plan.changes for r in results)
     if dry_run or not has_changes:
         fmt.changes_renderer(command, dry_run=True)(console, results)
-        return _finish(results, command=command, applied=False)
+        return _finish(results, common, command=command, applied=False)
     if sys.stdin.isatty() and not yes:
         err = Console(file=sys.stderr, highlight=False)
         OutputFormat.table.changes_renderer(command, dry_run=True)(err, results)
@@ -215,137 +145,102 @@ def _change(command: Operation, request: Request, common: Common, dry_run: bool,
         if not typer.confirm(f"Apply {count} change(s)?", default=False, err=True):
             typer.echo("sgupdater: aborted; nothing changed", err=True)
             return 1
-    results = runner.apply_all(results, common.options())
+    with _progress(common, len(results), "applying") as advance:
+        results = runner.apply_all(results, common.options, advance)
     fmt.changes_renderer(command, dry_run=False)(console, results)
-    return _finish(results, command=command, applied=True)
-
-
-def _mapping(from_cidr: str, to_cidr: str | None, allow_open_world: bool) -> Mapping:
-    source = parse_cidr(from_cidr, option="--from-cidr")
-    target = parse_cidr(to_cidr, option="--to-cidr") if to_cidr is not None else None
-    mapping = Mapping(source, target)
-    check_mappings((mapping,), allow_open_world=allow_open_world)
-    return mapping
+    return _finish(results, common, command=command, applied=True)
 
 
 @app.command()
+@with_common
 def show(
-    from_cidr: FromCidr,
+    common: Common,
+    from_cidr: FromCidr = None,
     to_cidr: Annotated[
-        str | None,
-        typer.Option(
-            "--to-cidr", metavar="CIDR", help="Only rules not already allowing this CIDR too."
-        ),
+        str | None, _cidr_option("--to-cidr", "Only rules not already allowing this CIDR too.")
     ] = None,
-    region: Regions = None,
-    profile: Profiles = None,
-    direction: DirectionOpt = DirectionChoice.both,
-    group_id: GroupIds = None,
-    vpc_id: VpcId = None,
-    output: Output = None,
-    verbose: Verbose = False,
-    page_size: PageSize = MAX_PAGE_SIZE,
-    concurrency: Concurrency = runner.DEFAULT_CONCURRENCY,
 ) -> int:
     """List every rule allowing --from-cidr (with --to-cidr: those that still lack it)."""
-    common = _common(
-        region, profile, direction, group_id, vpc_id, output, verbose, page_size, concurrency
-    )
-    request = Request("show", (_mapping(from_cidr, to_cidr, True),), directions=common.directions())
-    results = _scan(common, request)
+    mappings = _mappings(common, from_cidr, to_cidr, names=("--from-cidr", "--to-cidr"))
+    check_mappings(mappings, allow_open_world=True)
+    results = _scan(common, Request("show", mappings, directions=common.directions()))
     console, fmt = _stdout(common)
     fmt.rules_renderer()(console, results)
-    return _finish(results, command="show", applied=False)
+    return _finish(results, common, command="show", applied=False)
+
+
+def _replacements(
+    common: Common, source: str | None, target: str | None, open_world: bool
+) -> tuple[Mapping, ...]:
+    mappings = _mappings(common, source, target, names=("--from-cidr", "--to-cidr"))
+    if any(m.target is None for m in mappings):
+        raise InputError("every mapping needs a to-cidr (--to-cidr, or 'to' in the config file)")
+    check_mappings(mappings, allow_open_world=open_world)
+    return mappings
 
 
 @app.command()
+@with_common
 def update(
-    from_cidr: FromCidr,
-    to_cidr: ToCidr,
-    region: Regions = None,
-    profile: Profiles = None,
-    direction: DirectionOpt = DirectionChoice.both,
-    group_id: GroupIds = None,
-    vpc_id: VpcId = None,
-    output: Output = None,
+    common: Common,
+    from_cidr: FromCidr = None,
+    to_cidr: ToCidr = None,
     dry_run: DryRun = False,
     yes: Yes = False,
-    verbose: Verbose = False,
-    strategy: StrategyOpt = StrategyChoice.modify,
+    strategy: Annotated[
+        StrategyChoice,
+        typer.Option(
+            "--strategy",
+            metavar="STRATEGY",
+            help="modify: in place (default); authorize-revoke: add, then drop.",
+        ),
+    ] = StrategyChoice.modify,
     allow_open_world: OpenWorld = False,
-    page_size: PageSize = MAX_PAGE_SIZE,
-    concurrency: Concurrency = runner.DEFAULT_CONCURRENCY,
 ) -> int:
     """Replace --from-cidr by --to-cidr in every matching rule, keeping ports and description."""
-    common = _common(
-        region, profile, direction, group_id, vpc_id, output, verbose, page_size, concurrency
-    )
-    mapping = _mapping(from_cidr, to_cidr, allow_open_world)
+    mappings = _replacements(common, from_cidr, to_cidr, allow_open_world)
     chosen: Strategy = strategy.value
-    request = Request("update", (mapping,), chosen, common.directions())
+    request = Request("update", mappings, chosen, common.directions())
     return _change("update", request, common, dry_run, yes)
 
 
 @app.command()
+@with_common
 def add(
-    from_cidr: FromCidr,
-    to_cidr: ToCidr,
-    region: Regions = None,
-    profile: Profiles = None,
-    direction: DirectionOpt = DirectionChoice.both,
-    group_id: GroupIds = None,
-    vpc_id: VpcId = None,
-    output: Output = None,
+    common: Common,
+    from_cidr: FromCidr = None,
+    to_cidr: ToCidr = None,
     dry_run: DryRun = False,
     yes: Yes = False,
-    verbose: Verbose = False,
     allow_open_world: OpenWorld = False,
-    page_size: PageSize = MAX_PAGE_SIZE,
-    concurrency: Concurrency = runner.DEFAULT_CONCURRENCY,
 ) -> int:
     """Allow --to-cidr beside --from-cidr wherever --from-cidr is allowed."""
-    common = _common(
-        region, profile, direction, group_id, vpc_id, output, verbose, page_size, concurrency
-    )
-    mapping = _mapping(from_cidr, to_cidr, allow_open_world)
-    request = Request("add", (mapping,), directions=common.directions())
+    mappings = _replacements(common, from_cidr, to_cidr, allow_open_world)
+    request = Request("add", mappings, directions=common.directions())
     return _change("add", request, common, dry_run, yes)
 
 
 @app.command()
+@with_common
 def remove(
-    cidr: Annotated[
-        str, typer.Option("--cidr", metavar="CIDR", help="The CIDR whose rules are revoked.")
-    ],
+    common: Common,
+    cidr: Annotated[str | None, _cidr_option("--cidr", "The CIDR whose rules are revoked.")] = None,
     only_where: Annotated[
-        str | None,
-        typer.Option(
-            "--only-where", metavar="CIDR", help="Only where this CIDR is already allowed alike."
-        ),
+        str | None, _cidr_option("--only-where", "Only where this CIDR is already allowed alike.")
     ] = None,
-    region: Regions = None,
-    profile: Profiles = None,
-    direction: DirectionOpt = DirectionChoice.both,
-    group_id: GroupIds = None,
-    vpc_id: VpcId = None,
-    output: Output = None,
     dry_run: DryRun = False,
     yes: Yes = False,
-    verbose: Verbose = False,
-    page_size: PageSize = MAX_PAGE_SIZE,
-    concurrency: Concurrency = runner.DEFAULT_CONCURRENCY,
 ) -> int:
     """Revoke the rules allowing --cidr (with --only-where: the safe second half of a move)."""
-    common = _common(
-        region, profile, direction, group_id, vpc_id, output, verbose, page_size, concurrency
-    )
-    source = parse_cidr(cidr, option="--cidr")
-    kept = parse_cidr(only_where, option="--only-where") if only_where is not None else None
-    if kept is not None and kept.version != source.version:
-        raise InputError(f"--cidr {source} and --only-where {kept} are of different IP families")
-    if kept == source:
-        raise InputError(f"--cidr and --only-where are the same ({source})")
-    request = Request("remove", (Mapping(source, kept),), directions=common.directions())
+    mappings = _mappings(common, cidr, only_where, names=("--cidr", "--only-where"))
+    for m in mappings:
+        if m.target is not None and m.target.version != m.source.version:
+            raise InputError(
+                f"--cidr {m.source} and --only-where {m.target} are of different IP families"
+            )
+        if m.target == m.source:
+            raise InputError(f"--cidr and --only-where are the same ({m.source})")
+    request = Request("remove", mappings, directions=common.directions())
     return _change("remove", request, common, dry_run, yes)
 
 

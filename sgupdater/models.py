@@ -10,16 +10,33 @@ from sgupdater.errors import TargetError
 
 
 @dataclass(frozen=True, slots=True)
+class Credentials:
+    """How to reach one account: a profile (None: the SDK's chain), maybe a role to assume."""
+
+    profile: str | None = None
+    role_arn: str | None = None
+    external_id: str | None = None
+    session_name: str = "sgupdater"
+
+    @property
+    def label(self) -> str:
+        """How these credentials are named in messages."""
+        return self.role_arn or self.profile or "default credentials"
+
+
+@dataclass(frozen=True, slots=True)
 class Target:
     """One (credentials, region) pair to visit; the unit of work of every stage."""
 
     region: Region
-    profile: str | None = None
+    credentials: Credentials = Credentials()
+    account: AccountId | None = None
+    alias: str | None = None
 
     @property
     def label(self) -> str:
         """How the target is named in messages."""
-        return f"{self.profile or 'default credentials'} / {self.region}"
+        return f"{self.credentials.label} / {self.region}"
 
 
 # Protocol, ports and direction: two rules with the same key in one group are duplicates

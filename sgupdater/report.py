@@ -38,6 +38,7 @@ class RuleRow(TypedDict):
     cidr: str
     description: str
     rule_id: str
+    account_alias: str
 
 
 class ChangeRow(TypedDict):
@@ -60,13 +61,16 @@ class ChangeRow(TypedDict):
     status: str
     detail: str
     new_rule_id: str
+    account_alias: str
 
 
 class FailureRow(TypedDict):
     """One target that could not be scanned or changed."""
 
     profile: str
+    role_arn: str
     account: str
+    account_alias: str
     region: str
     error_code: str
     message: str
@@ -86,7 +90,7 @@ class Summary:
     failed: int
 
 
-def rule_row(rule: Rule) -> RuleRow:
+def rule_row(rule: Rule, alias: str | None = None) -> RuleRow:
     """The output row of a matched rule."""
     return RuleRow(
         account=rule.account,
@@ -101,6 +105,7 @@ def rule_row(rule: Rule) -> RuleRow:
         cidr=str(rule.cidr),
         description=rule.description or "",
         rule_id=rule.rule_id,
+        account_alias=alias or "",
     )
 
 
@@ -108,7 +113,7 @@ def rule_rows(results: Sequence[TargetResult]) -> Iterator[RuleRow]:
     """Every matched rule of every target, in report order."""
     for result in results:
         for rule in result.plan.matched:
-            yield rule_row(rule)
+            yield rule_row(rule, result.target.alias)
 
 
 def change_rows(results: Sequence[TargetResult]) -> Iterator[ChangeRow]:
@@ -141,6 +146,7 @@ def change_rows(results: Sequence[TargetResult]) -> Iterator[ChangeRow]:
                 status=status_of(outcome),
                 detail=detail,
                 new_rule_id=new_rule_id,
+                account_alias=result.target.alias or "",
             )
 
 
@@ -149,8 +155,10 @@ def failure_rows(results: Sequence[TargetResult]) -> Iterator[FailureRow]:
     for result in results:
         if result.error is not None:
             yield FailureRow(
-                profile=result.target.profile or "",
-                account=result.account or "",
+                profile=result.target.credentials.profile or "",
+                role_arn=result.target.credentials.role_arn or "",
+                account=result.account or result.target.account or "",
+                account_alias=result.target.alias or "",
                 region=result.target.region,
                 error_code=result.error.code,
                 message=str(result.error),
@@ -200,6 +208,62 @@ def _tsv(out: IO[str], header: Sequence[str], rows: Iterator[Sequence[object]]) 
         out.write("\t".join(cells) + "\n")
 
 
+def _account(account: str, alias: str) -> str:
+    return f"{account} ({alias})" if alias else account
+
+
+class TargetRow(TypedDict):
+    """The counts of one target."""
+
+    credentials: str
+    account: str
+    account_alias: str
+    region: str
+    groups_scanned: int
+    rules_matched: int
+    changes: int
+    changed: int
+    failed: int
+    error: str
+
+
+def target_rows(results: Sequence[TargetResult]) -> Iterator[TargetRow]:
+    """One row of counts per target, in report order."""
+    for result in results:
+        statuses = [status_of(o) for o in result.outcomes or ()]
+        yield TargetRow(
+            credentials=result.target.credentials.label,
+            account=result.account or result.target.account or "",
+            account_alias=result.target.alias or "",
+            region=result.target.region,
+            groups_scanned=result.groups_scanned,
+            rules_matched=len(result.plan.matched),
+            changes=len(result.plan.changes),
+            changed=statuses.count("applied"),
+            failed=statuses.count("failed") + (result.error is not None),
+            error=str(result.error) if result.error is not None else "",
+        )
+
+
+def targets_table(console: Console, results: Sequence[TargetResult], *, applied: bool) -> None:
+    """The per-target summary table."""
+    table = Table(header_style="bold", title="Per target")
+    done = "Changed" if applied else "To change"
+    for title in ("Credentials", "Account", "Region", "Groups", "Matched", done, "Failed"):
+        table.add_column(title)
+    for r in target_rows(results):
+        table.add_row(
+            r["credentials"],
+            _account(r["account"], r["account_alias"]),
+            r["region"],
+            str(r["groups_scanned"]),
+            str(r["rules_matched"]),
+            str(r["changed"] if applied else r["changes"]),
+            f"{r['failed']} {r['error']}".strip() if r["failed"] else "0",
+        )
+    console.print(table)
+
+
 def _rules_table(console: Console, results: Sequence[TargetResult]) -> None:
     if not any(r.plan.matched for r in results):
         console.print("No matching rules.")
@@ -209,7 +273,7 @@ def _rules_table(console: Console, results: Sequence[TargetResult]) -> None:
         table.add_column(title)
     for r in rule_rows(results):
         table.add_row(
-            r["account"],
+            _account(r["account"], r["account_alias"]),
             r["region"],
             r["vpc_id"],
             f"{r['group_id']} ({r['group_name']})",
@@ -234,7 +298,7 @@ def _changes_table(console: Console, results: Sequence[TargetResult]) -> None:
         new = r["new_cidr"] if r["action"] != "revoke" else "(revoked)"
         note = "" if r["action"] == "modify" and r["status"] != "failed" else r["detail"]
         table.add_row(
-            r["account"],
+            _account(r["account"], r["account_alias"]),
             r["region"],
             f"{r['group_id']} ({r['group_name']})",
             r["direction"],
@@ -297,6 +361,7 @@ def _json(out: IO[str], command: str, results: Sequence[TargetResult], *, dry_ru
     else:
         document["changes"] = list(change_rows(results))
     document["failures"] = list(failure_rows(results))
+    document["targets"] = list(target_rows(results))
     document["summary"] = dataclasses.asdict(summary)
     json.dump(document, out, indent=2)
     out.write("\n")

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import dataclasses
 from collections.abc import Callable, Sequence
-from concurrent.futures import ThreadPoolExecutor
+from concurrent.futures import ThreadPoolExecutor, as_completed
 from dataclasses import dataclass, field
 
 import botocore.exceptions
@@ -23,6 +23,7 @@ class Options:
     scope: scanner.Scope = field(default_factory=scanner.Scope)
     concurrency: int = DEFAULT_CONCURRENCY
     group_workers: int = 4
+    sessions: aws.Sessions = field(default_factory=aws.Sessions, compare=False)
 
 
 def _guarded(item: TargetResult, work: Callable[[TargetResult], TargetResult]) -> TargetResult:
@@ -35,46 +36,68 @@ def _guarded(item: TargetResult, work: Callable[[TargetResult], TargetResult]) -
 
 
 def _order(result: TargetResult) -> tuple[str, str, str]:
-    return (result.account or "", result.target.region, result.target.profile or "")
+    target = result.target
+    return (result.account or target.account or "", target.region, target.credentials.label)
+
+
+Progress = Callable[[TargetResult], None]
 
 
 def _each(
-    items: Sequence[TargetResult], options: Options, work: Callable[[TargetResult], TargetResult]
+    items: Sequence[TargetResult],
+    options: Options,
+    work: Callable[[TargetResult], TargetResult],
+    progress: Progress | None,
 ) -> list[TargetResult]:
+    done: list[TargetResult] = []
     with ThreadPoolExecutor(max_workers=max(1, options.concurrency)) as pool:
         futures = [pool.submit(_guarded, item, work) for item in items]
-        done = [f.result() for f in futures]
+        for future in as_completed(futures):
+            done.append(future.result())
+            if progress is not None:
+                progress(done[-1])
+    # Whatever the scheduling, results come out in (account, region, credentials) order.
     return sorted(done, key=_order)
 
 
 def scan_and_plan(
-    targets: Sequence[Target], request: planner.Request, options: Options
+    targets: Sequence[Target],
+    request: planner.Request,
+    options: Options,
+    progress: Progress | None = None,
 ) -> list[TargetResult]:
     """Scan every target and plan its changes; nothing is modified."""
 
     def work(item: TargetResult) -> TargetResult:
-        client = aws.ec2_client(aws.session(item.target.profile), item.target.region)
+        client = aws.ec2_client(
+            options.sessions.session_for(item.target.credentials), item.target.region
+        )
         found = scanner.scan(client, item.target, options.scope, request.relevant)
         return TargetResult(
             target=item.target,
-            account=found.account,
+            account=found.account or item.target.account,
             groups_scanned=found.groups_scanned,
             plan=planner.plan(found.rules, request),
         )
 
-    return _each([TargetResult(target=t) for t in targets], options, work)
+    seeds = [TargetResult(target=t, account=t.account) for t in targets]
+    return _each(seeds, options, work, progress)
 
 
-def apply_all(results: Sequence[TargetResult], options: Options) -> list[TargetResult]:
+def apply_all(
+    results: Sequence[TargetResult], options: Options, progress: Progress | None = None
+) -> list[TargetResult]:
     """Apply the plan of every target that scanned cleanly and has changes."""
 
     def work(item: TargetResult) -> TargetResult:
         if item.error is not None or not item.plan.changes:
             return item
         client = aws.ec2_client(
-            aws.session(item.target.profile), item.target.region, pool=options.group_workers
+            options.sessions.session_for(item.target.credentials),
+            item.target.region,
+            pool=options.group_workers,
         )
         outcomes = applier.apply(client, item.plan, workers=options.group_workers)
         return dataclasses.replace(item, outcomes=outcomes)
 
-    return _each(results, options, work)
+    return _each(results, options, work, progress)

@@ -19,13 +19,28 @@ MAX_PAGE_SIZE = 1000
 _PROTOCOL_NAMES = {"6": "tcp", "17": "udp", "1": "icmp", "58": "icmpv6", "all": "-1"}
 
 
+# A tag condition: (key, value), where a value of None matches any value of the key.
+TagCondition = tuple[str, str | None]
+
+
 @dataclass(frozen=True, slots=True)
 class Scope:
     """Which groups of a target to look at."""
 
     group_ids: frozenset[str] = frozenset()
-    vpc_id: str | None = None
+    vpc_ids: frozenset[str] = frozenset()
+    include_tags: frozenset[TagCondition] = frozenset()
+    exclude_tags: frozenset[TagCondition] = frozenset()
     page_size: int = MAX_PAGE_SIZE
+
+    def wants(self, tags: dict[str, str]) -> bool:
+        """True when a group with these tags passes the tag filters."""
+
+        def holds(condition: TagCondition) -> bool:
+            key, value = condition
+            return key in tags and (value is None or tags[key] == value)
+
+        return all(map(holds, self.include_tags)) and not any(map(holds, self.exclude_tags))
 
 
 def normalise_protocol(protocol: str) -> str:
@@ -45,8 +60,8 @@ def _group_filters(scope: Scope) -> list[Any]:
     filters: list[Any] = []
     if scope.group_ids:
         filters.append({"Name": "group-id", "Values": sorted(scope.group_ids)})
-    if scope.vpc_id:
-        filters.append({"Name": "vpc-id", "Values": [scope.vpc_id]})
+    if scope.vpc_ids:
+        filters.append({"Name": "vpc-id", "Values": sorted(scope.vpc_ids)})
     return filters
 
 
@@ -58,6 +73,9 @@ def _list_groups(client: EC2Client, scope: Scope) -> dict[str, _GroupInfo]:
     groups: dict[str, _GroupInfo] = {}
     for page in pages:
         for group in page.get("SecurityGroups", []):
+            tags = {t["Key"]: t.get("Value", "") for t in group.get("Tags", [])}
+            if not scope.wants(tags):
+                continue
             groups[group["GroupId"]] = _GroupInfo(
                 name=group.get("GroupName", ""),
                 vpc_id=group.get("VpcId", ""),

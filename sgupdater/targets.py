@@ -1,31 +1,181 @@
-"""Which (credentials, region) pairs a run visits."""
+"""Which (account, region) pairs a run visits: profiles, assumed roles, Organizations."""
 
 from __future__ import annotations
 
+import functools
+import re
 from collections.abc import Sequence
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass, field
+
+import botocore.exceptions
 
 from sgupdater import aws
-from sgupdater._types import Region
-from sgupdater.errors import ConfigError
-from sgupdater.models import Target
+from sgupdater._types import AccountId, Region
+from sgupdater.errors import ConfigError, InputError, TargetError
+from sgupdater.models import Credentials, Target, TargetResult
+
+ALL_REGIONS = "all"
+_ROLE_ARN = re.compile(r"^arn:aws[a-z-]*:iam::(\d{12}):role/[\w+=,.@/-]{1,512}$")
+_ACCOUNT = re.compile(r"^\d{12}$")
+_SESSION_NAME = re.compile(r"^[\w+=,.@-]{2,64}$")
 
 
-def resolve(profiles: Sequence[str], regions: Sequence[str]) -> list[Target]:
-    """Expand profiles and regions into targets, refusing unknown profiles and regions."""
-    names: list[str | None] = list(dict.fromkeys(profiles)) or [None]
-    targets: list[Target] = []
-    for profile in names:
-        sess = aws.session(profile)
-        wanted = list(dict.fromkeys(regions))
-        if not wanted:
-            default = aws.region_of(sess)
-            if not default:
-                who = f"profile {profile!r}" if profile else "the default credentials"
-                raise ConfigError(f"no region for {who}: pass --region or set AWS_REGION")
-            wanted = [default]
-        known = aws.known_regions(sess)
-        for region in wanted:
+@dataclass(frozen=True, slots=True)
+class TargetSpec:
+    """The target options as the user gave them."""
+
+    profiles: tuple[str, ...] = ()
+    role_arns: tuple[str, ...] = ()
+    accounts: tuple[str, ...] = ()
+    role_name: str | None = None
+    org_role: str | None = None
+    exclude_accounts: frozenset[str] = frozenset()
+    external_id: str | None = None
+    session_name: str = "sgupdater"
+    regions: tuple[str, ...] = ()
+
+    @property
+    def assumes_roles(self) -> bool:
+        """True when targets are reached by assuming roles from base credentials."""
+        return bool(self.role_arns or self.accounts or self.org_role)
+
+
+@dataclass(frozen=True, slots=True)
+class _Source:
+    credentials: Credentials
+    account: AccountId | None = None
+    alias: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class Resolved:
+    """The targets to visit, and the accounts whose regions could not even be listed."""
+
+    targets: tuple[Target, ...]
+    failures: tuple[TargetResult, ...] = field(default=())
+
+
+def validate(spec: TargetSpec) -> None:
+    """Refuse target options that cannot work, before any call is made."""
+    for arn in spec.role_arns:
+        if not _ROLE_ARN.match(arn):
+            raise InputError(f"--role-arn {arn!r} is not an IAM role ARN")
+    for account in (*spec.accounts, *spec.exclude_accounts):
+        if not _ACCOUNT.match(account):
+            raise InputError(f"{account!r} is not a 12-digit AWS account id")
+    if bool(spec.accounts) != bool(spec.role_name):
+        raise InputError("--accounts and --role-name go together")
+    if not _SESSION_NAME.match(spec.session_name):
+        raise InputError(
+            f"--session-name {spec.session_name!r}: 2 to 64 of letters, digits and +=,.@-_"
+        )
+    if spec.assumes_roles and len(spec.profiles) > 1:
+        raise InputError(
+            "with --role-arn, --accounts or --org-role, --profile names the one base profile"
+        )
+    if ALL_REGIONS in spec.regions and len(spec.regions) > 1:
+        raise InputError("--region all cannot be combined with other regions")
+    for profile in spec.profiles:
+        aws.session(profile)
+    if spec.regions and ALL_REGIONS not in spec.regions:
+        known = aws.known_regions(aws.session(spec.profiles[0] if spec.profiles else None))
+        for region in spec.regions:
             if region not in known:
                 raise ConfigError(f"unknown region {region!r}")
-            targets.append(Target(region=Region(region), profile=profile))
-    return targets
+
+
+def _role(spec: TargetSpec, base: str | None, arn: str, alias: str | None = None) -> _Source:
+    creds = Credentials(base, arn, spec.external_id, spec.session_name)
+    match = _ROLE_ARN.match(arn)
+    return _Source(creds, AccountId(match.group(1)) if match else None, alias)
+
+
+def _organization(spec: TargetSpec, base: str | None, partition: str) -> list[_Source]:
+    sess = aws.session(base)
+    try:
+        me = aws.sts_client(sess, aws.region_of(sess)).get_caller_identity()["Account"]
+        pages = aws.organizations_client(sess).get_paginator("list_accounts").paginate()
+        accounts = [a for page in pages for a in page["Accounts"]]
+    except (botocore.exceptions.ClientError, botocore.exceptions.BotoCoreError) as exc:
+        error = aws.target_error(exc)
+        raise TargetError(f"cannot list the organization's accounts: {error}", error.code) from exc
+    found: list[_Source] = []
+    for account in accounts:
+        state = account.get("State") or account.get("Status")
+        if state != "ACTIVE":
+            continue
+        account_id, name = account["Id"], account.get("Name")
+        if account_id == me:
+            # The base credentials already are in this account; a member role may not exist here.
+            found.append(_Source(Credentials(base), AccountId(account_id), name))
+        else:
+            arn = f"arn:{partition}:iam::{account_id}:role/{spec.org_role}"
+            found.append(_role(spec, base, arn, name))
+    return found
+
+
+def _sources(spec: TargetSpec) -> list[_Source]:
+    if not spec.assumes_roles:
+        return [_Source(Credentials(p)) for p in spec.profiles or (None,)]
+    base = spec.profiles[0] if spec.profiles else None
+    sess = aws.session(base)
+    partition = sess.get_partition_for_region(aws.region_of(sess) or "us-east-1")
+    sources = [_role(spec, base, arn) for arn in spec.role_arns]
+    for account in spec.accounts:
+        sources.append(_role(spec, base, f"arn:{partition}:iam::{account}:role/{spec.role_name}"))
+    if spec.org_role:
+        sources.extend(_organization(spec, base, partition))
+    unique = {s.credentials: s for s in sources}
+    return [s for s in unique.values() if s.account not in spec.exclude_accounts]
+
+
+def _default_region(source: _Source) -> str:
+    region = aws.region_of(aws.session(source.credentials.profile))
+    if not region:
+        who = f"profile {source.credentials.profile!r}" if source.credentials.profile else None
+        raise ConfigError(
+            f"no region for {who or 'the default credentials'}: pass --region or set AWS_REGION"
+        )
+    return region
+
+
+def _enabled_regions(sessions: aws.Sessions, source: _Source, home: str) -> list[str]:
+    client = aws.ec2_client(sessions.session_for(source.credentials), home)
+    answer = client.describe_regions(AllRegions=False)
+    return sorted(
+        r["RegionName"] for r in answer["Regions"] if r.get("OptInStatus") != "not-opted-in"
+    )
+
+
+def _expand(
+    sessions: aws.Sessions, source: _Source, regions: Sequence[str]
+) -> list[Target] | TargetResult:
+    wanted = list(regions)
+    if wanted == [ALL_REGIONS]:
+        home = aws.region_of(aws.session(source.credentials.profile)) or "us-east-1"
+        placeholder = Target(Region(ALL_REGIONS), source.credentials, source.account, source.alias)
+        try:
+            wanted = _enabled_regions(sessions, source, home)
+        except (botocore.exceptions.ClientError, botocore.exceptions.BotoCoreError) as exc:
+            error = aws.target_error(exc)
+            return TargetResult(target=placeholder, account=source.account, error=error)
+    return [Target(Region(r), source.credentials, source.account, source.alias) for r in wanted]
+
+
+def resolve(spec: TargetSpec, sessions: aws.Sessions, *, concurrency: int = 8) -> Resolved:
+    """Every target the spec names; `--region all` is listed per account, concurrently."""
+    validate(spec)
+    sources = _sources(spec)
+    # Without --region each profile brings its own; assumed roles take their base profile's.
+    per_source = [list(spec.regions) or [_default_region(s)] for s in sources]
+    with ThreadPoolExecutor(max_workers=max(1, concurrency)) as pool:
+        expanded = list(pool.map(functools.partial(_expand, sessions), sources, per_source))
+    targets: list[Target] = []
+    failures: list[TargetResult] = []
+    for item in expanded:
+        if isinstance(item, TargetResult):
+            failures.append(item)
+        else:
+            targets.extend(item)
+    return Resolved(tuple(dict.fromkeys(targets)), tuple(failures))

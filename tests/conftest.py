@@ -46,6 +46,20 @@ class Aws:
         """A client that talks to the local server, as the tool would."""
         return boto3.Session(profile_name=profile).client("ec2", region_name=region)
 
+    def ec2_in(self, account: str, region: str = REGION) -> EC2Client:
+        """A client acting in another (moto) account, through an assumed role."""
+        arn = f"arn:aws:iam::{account}:role/Ops"
+        creds = boto3.client("sts", region_name=REGION).assume_role(
+            RoleArn=arn, RoleSessionName="tests"
+        )["Credentials"]
+        return boto3.client(
+            "ec2",
+            region_name=region,
+            aws_access_key_id=creds["AccessKeyId"],
+            aws_secret_access_key=creds["SecretAccessKey"],
+            aws_session_token=creds["SessionToken"],
+        )
+
     def add_profile(self, name: str, body: str) -> None:
         """Append a profile section to the test's AWS config file."""
         with self.config.open("a") as f:

@@ -136,7 +136,7 @@ def test_a_failing_target_is_named_and_never_stops_the_others(
     )
     assert run.code == 1
     assert ("ingress", "tcp", 22, 22, B, "") in helpers.rules(aws.ec2(), g)
-    failure_lines = [line for line in run.err.splitlines() if "broken" in line]
+    failure_lines = [line for line in run.err.splitlines() if line.startswith("sgupdater: broken")]
     assert len(failure_lines) == 1
     assert "eu-west-1" in failure_lines[0]
     assert "503" in failure_lines[0] or "Unavailable" in failure_lines[0]

@@ -23,6 +23,7 @@ SHOW_COLUMNS = [
     "cidr",
     "description",
     "rule_id",
+    "account_alias",
 ]
 
 
@@ -95,6 +96,7 @@ def test_json_document_has_the_documented_fields(aws: Aws, cli: Cli) -> None:
         "dry_run",
         "rules",
         "failures",
+        "targets",
         "summary",
     }
     assert document["format_version"] == 1
@@ -135,6 +137,7 @@ def test_update_json_change_fields(aws: Aws, cli: Cli) -> None:
         "status",
         "detail",
         "new_rule_id",
+        "account_alias",
     ]
     assert {c["status"] for c in document["changes"]} == {"planned"}
     assert sorted(c["action"] for c in document["changes"]) == ["modify", "modify", "revoke"]

@@ -1,0 +1,169 @@
+"""The options every command shares, declared once, merged with the configuration file."""
+
+from __future__ import annotations
+
+import functools
+import inspect
+import logging
+import sys
+from collections.abc import Callable
+from dataclasses import dataclass
+from enum import Enum
+from pathlib import Path
+from typing import Annotated, Any
+
+import typer
+
+from sgupdater import config, runner
+from sgupdater._types import Direction
+from sgupdater.planner import BOTH
+from sgupdater.report import OutputFormat
+from sgupdater.scanner import MAX_PAGE_SIZE, Scope
+from sgupdater.targets import TargetSpec
+
+
+class DirectionChoice(str, Enum):
+    """Which rules to look at."""
+
+    ingress = "ingress"
+    egress = "egress"
+    both = "both"
+
+
+def _option(name: str, default: Any, kind: Any, *flags: str, **info: Any) -> inspect.Parameter:
+    annotation = Annotated[kind, typer.Option(*flags, **info)]
+    return inspect.Parameter(
+        name, inspect.Parameter.KEYWORD_ONLY, default=default, annotation=annotation
+    )
+
+
+Many = list[str] | None
+_COMMON = [
+    _option("config_file", None, Path | None, "--config", metavar="FILE",
+            help="YAML file with targets, regions, filters and mappings; flags override it."),
+    _option("profile", None, Many, "--profile", "-p", metavar="PROFILE",
+            help="Profile to use (repeatable). With role options: the base profile."),
+    _option("role_arn", None, Many, "--role-arn", metavar="ARN",
+            help="Assume this role from the base credentials (repeatable)."),
+    _option("accounts", None, Many, "--accounts", metavar="ID,ID",
+            help="Account ids (comma-separated, repeatable); needs --role-name."),
+    _option("role_name", None, str | None, "--role-name", metavar="NAME",
+            help="Role to assume in each of --accounts."),
+    _option("org_role", None, str | None, "--org-role", metavar="NAME",
+            help="Assume NAME in every ACTIVE account of the AWS Organization."),
+    _option("exclude_account", None, Many, "--exclude-account", metavar="ID",
+            help="Leave this account out (repeatable)."),
+    _option("external_id", None, str | None, "--external-id", metavar="ID",
+            help="ExternalId for assumed roles."),
+    _option("session_name", None, str | None, "--session-name", metavar="NAME",
+            help="RoleSessionName for assumed roles (default sgupdater)."),
+    _option("region", None, Many, "--region", "-r", metavar="REGION",
+            help="Region (repeatable), or 'all' enabled regions. Default: the profile's."),
+    _option("direction", None, DirectionChoice | None, "--direction", metavar="DIR",
+            help="ingress, egress or both (default both)."),
+    _option("group_id", None, Many, "--group-id", metavar="SG_ID",
+            help="Only this security group (repeatable)."),
+    _option("vpc_id", None, Many, "--vpc-id", metavar="VPC_ID",
+            help="Only groups of this VPC (repeatable)."),
+    _option("tag", None, Many, "--tag", metavar="KEY[=VALUE]",
+            help="Only groups with this tag (repeatable; all must match)."),
+    _option("exclude_tag", None, Many, "--exclude-tag", metavar="KEY[=VALUE]",
+            help="Leave out groups with this tag (repeatable)."),
+    _option("output", None, OutputFormat | None, "--output", "-o", metavar="FORMAT",
+            help="table, tsv or json. Default: table on a terminal, else tsv."),
+    _option("concurrency", runner.DEFAULT_CONCURRENCY, int, "--concurrency", metavar="N",
+            min=1, max=64, help="Targets processed at once."),
+    _option("page_size", MAX_PAGE_SIZE, int, "--page-size", metavar="N", min=5,
+            max=MAX_PAGE_SIZE, help="Items per describe call."),
+    _option("quiet", False, bool, "--quiet", "-q", help="No progress bar or per-target table."),
+    _option("verbose", False, bool, "--verbose", "-v", help="Log each step to stderr."),
+]  # fmt: skip
+
+
+@dataclass(frozen=True, slots=True)
+class Common:
+    """The shared options after merging flags over the configuration file."""
+
+    targets: TargetSpec
+    scope: Scope
+    direction: DirectionChoice
+    output: OutputFormat | None
+    concurrency: int
+    quiet: bool
+    settings: config.FileSettings | None
+    options: runner.Options
+
+    def directions(self) -> frozenset[Direction]:
+        """The directions the user asked for."""
+        if self.direction is DirectionChoice.ingress:
+            return frozenset(("ingress",))
+        if self.direction is DirectionChoice.egress:
+            return frozenset(("egress",))
+        return BOTH
+
+
+def _merge(given: dict[str, Any]) -> Common:
+    if given["verbose"]:
+        logging.basicConfig(level=logging.INFO, format="sgupdater: %(message)s", stream=sys.stderr)
+    path = given["config_file"]
+    settings = config.load(path) if path is not None else None
+    file_targets = settings.targets if settings else {}
+
+    def pick(flag: str, key: str, default: Any) -> Any:
+        value = given[flag]
+        return value if value not in (None, []) else file_targets.get(key, default)
+
+    accounts = [a.strip() for chunk in pick("accounts", "accounts", ()) for a in chunk.split(",")]
+    spec = TargetSpec(
+        profiles=tuple(pick("profile", "profiles", ())),
+        role_arns=tuple(pick("role_arn", "role_arns", ())),
+        accounts=tuple(a for a in accounts if a),
+        role_name=pick("role_name", "role_name", None),
+        org_role=pick("org_role", "org_role", None),
+        exclude_accounts=frozenset(pick("exclude_account", "exclude_accounts", ())),
+        external_id=pick("external_id", "external_id", None),
+        session_name=pick("session_name", "session_name", "sgupdater"),
+        regions=tuple(given["region"] or (settings.regions if settings else ())),
+    )
+    tags = [config.parse_tag("--tag", t) for t in given["tag"] or ()]
+    untags = [config.parse_tag("--exclude-tag", t) for t in given["exclude_tag"] or ()]
+    scope = Scope(
+        group_ids=frozenset(given["group_id"] or (settings.group_ids if settings else ())),
+        vpc_ids=frozenset(given["vpc_id"] or (settings.vpc_ids if settings else ())),
+        include_tags=frozenset(tags) or (settings.include_tags if settings else frozenset()),
+        exclude_tags=frozenset(untags) or (settings.exclude_tags if settings else frozenset()),
+        page_size=given["page_size"],
+    )
+    direction = given["direction"] or DirectionChoice(
+        settings.direction if settings and settings.direction else "both"
+    )
+    options = runner.Options(scope=scope, concurrency=given["concurrency"])
+    return Common(
+        spec,
+        scope,
+        direction,
+        given["output"],
+        given["concurrency"],
+        given["quiet"],
+        settings,
+        options,
+    )
+
+
+def with_common(command: Callable[..., int]) -> Callable[..., int]:
+    """Give a command every shared option; it receives them merged as `common: Common`."""
+    signature = inspect.signature(command, eval_str=True)
+    own = [p for p in signature.parameters.values() if p.name != "common"]
+    names = [p.name for p in _COMMON]
+
+    @functools.wraps(command)
+    def wrapper(**kwargs: Any) -> int:
+        given = {name: kwargs.pop(name) for name in names}
+        return command(common=_merge(given), **kwargs)
+
+    parameters = own + _COMMON
+    # typer reads the signature and the annotations; both must name the shared options too.
+    wrapper.__signature__ = signature.replace(parameters=parameters)  # type: ignore[attr-defined]
+    wrapper.__annotations__ = {p.name: p.annotation for p in parameters}
+    del wrapper.__wrapped__
+    return wrapper
