@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable
+from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
@@ -89,48 +90,52 @@ def _rule_cidr(raw: Any) -> Cidr | None:
     return normalise(text) if text else None
 
 
-def _rules(
-    pages: Iterable[Any],
-    target: Target,
-    groups: dict[str, _GroupInfo],
-    relevant: Callable[[Cidr], bool],
-) -> list[Rule]:
-    found: list[Rule] = []
-    for page in pages:
+def _relevant_rules(
+    client: EC2Client, scope: Scope, relevant: Callable[[Cidr], bool]
+) -> list[tuple[Any, Cidr]]:
+    # Only rules whose CIDR matters are kept, so memory follows the matches, not the account.
+    paginator = client.get_paginator("describe_security_group_rules")
+    filters: list[Any] = []
+    if scope.group_ids:
+        filters.append({"Name": "group-id", "Values": sorted(scope.group_ids)})
+    kept: list[tuple[Any, Cidr]] = []
+    for page in paginator.paginate(Filters=filters, PaginationConfig={"PageSize": scope.page_size}):
         for raw in page.get("SecurityGroupRules", []):
             cidr = _rule_cidr(raw)
-            info = groups.get(raw.get("GroupId", ""))
-            if cidr is None or info is None or not relevant(cidr):
-                continue
-            found.append(
-                Rule(
-                    account=info.owner,
-                    region=target.region,
-                    vpc_id=info.vpc_id,
-                    group_id=GroupId(raw["GroupId"]),
-                    group_name=info.name,
-                    rule_id=RuleId(raw["SecurityGroupRuleId"]),
-                    direction="egress" if raw.get("IsEgress") else "ingress",
-                    protocol=normalise_protocol(str(raw.get("IpProtocol", "-1"))),
-                    from_port=int(raw.get("FromPort", -1)),
-                    to_port=int(raw.get("ToPort", -1)),
-                    cidr=cidr,
-                    description=raw.get("Description") or None,
-                )
-            )
-    return found
+            if cidr is not None and relevant(cidr):
+                kept.append((raw, cidr))
+    return kept
+
+
+def _rule(raw: Any, cidr: Cidr, info: _GroupInfo, target: Target) -> Rule:
+    return Rule(
+        account=info.owner,
+        region=target.region,
+        vpc_id=info.vpc_id,
+        group_id=GroupId(raw["GroupId"]),
+        group_name=info.name,
+        rule_id=RuleId(raw["SecurityGroupRuleId"]),
+        direction="egress" if raw.get("IsEgress") else "ingress",
+        protocol=normalise_protocol(str(raw.get("IpProtocol", "-1"))),
+        from_port=int(raw.get("FromPort", -1)),
+        to_port=int(raw.get("ToPort", -1)),
+        cidr=cidr,
+        description=raw.get("Description") or None,
+    )
 
 
 def scan(client: EC2Client, target: Target, scope: Scope, relevant: Callable[[Cidr], bool]) -> Scan:
     """Every rule of the target's groups in scope whose CIDR is relevant."""
-    groups = _list_groups(client, scope)
+    # The two listings do not depend on each other: overlapping them takes one round trip
+    # off every target's chain of calls.
+    with ThreadPoolExecutor(max_workers=1) as pool:
+        pending = pool.submit(_relevant_rules, client, scope, relevant)
+        groups = _list_groups(client, scope)
+        raw_rules = pending.result()
     account = next((g.owner for g in groups.values() if g.owner), None)
-    rules: list[Rule] = []
-    if groups:
-        paginator = client.get_paginator("describe_security_group_rules")
-        filters: list[Any] = []
-        if scope.group_ids:
-            filters.append({"Name": "group-id", "Values": sorted(scope.group_ids)})
-        pages = paginator.paginate(Filters=filters, PaginationConfig={"PageSize": scope.page_size})
-        rules = _rules(pages, target, groups, relevant)
+    rules = [
+        _rule(raw, cidr, groups[raw["GroupId"]], target)
+        for raw, cidr in raw_rules
+        if raw.get("GroupId") in groups
+    ]
     return Scan(target=target, account=account, groups_scanned=len(groups), rules=tuple(rules))

@@ -17,7 +17,7 @@ from moto.ec2.exceptions import (
     InvalidSecurityGroupNotFoundError,
     InvalidSecurityGroupRuleIdNotFoundError,
 )
-from moto.ec2.models.security_groups import SecurityGroupBackend
+from moto.ec2.models.security_groups import SecurityGroup, SecurityGroupBackend
 from moto.ec2.responses.security_groups import SecurityGroups
 
 _PROTOCOLS = {"6": "tcp", "17": "udp", "1": "icmp", "58": "icmpv6", "all": "-1"}
@@ -98,6 +98,20 @@ def _paginated(handler: Callable[[Any], ActionResult], key: str) -> Callable[[An
     return paginated
 
 
+def _filter(direction: str, field: str) -> Callable[[Any, list[Any]], bool]:
+    """One describe_security_groups filter moto 5.2 answers with HTTP 500 (not implemented)."""
+
+    def matches(self: Any, values: list[Any]) -> bool:
+        rules = self.ingress_rules if direction == "ingress" else self.egress_rules
+        if field == "PrefixListId":
+            present = {r.prefix_list_id for r in rules}
+        else:
+            present = {r.ip_range.get(field) for r in rules}
+        return any(value in present for value in values)
+
+    return matches
+
+
 _installed = False
 
 
@@ -114,6 +128,10 @@ def install() -> None:
         ("describe_security_group_rules", "SecurityGroupRules"),
     ):
         patches.append((SecurityGroups, name, _paginated(getattr(SecurityGroups, name), key)))
+    for prefix, direction in (("", "ingress"), ("egress__", "egress")):
+        for suffix, field in (("ipv6_cidr", "CidrIpv6"), ("prefix_list_id", "PrefixListId")):
+            name = f"filter_{prefix}ip_permission__{suffix}"
+            patches.append((SecurityGroup, name, _filter(direction, field)))
     for owner, name, replacement in patches:
         setattr(owner, name, replacement)
     _installed = True

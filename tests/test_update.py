@@ -238,3 +238,18 @@ def test_nothing_to_do_exits_zero(aws: Aws, cli: Cli) -> None:
     run = cli("update", "--from-cidr", A, "--to-cidr", B)
     assert run.code == 0
     assert "0 rules matched" in run.err
+
+
+def test_moto_shim_answers_the_ipv6_and_prefix_list_filters_like_ec2(aws: Aws) -> None:
+    # The benchmark's aws-CLI contender uses these filters; moto 5.2 alone answers HTTP 500.
+    ec2 = aws.ec2()
+    g = helpers.group(ec2, helpers.vpc(ec2), "v6", egress=(perm(cidrs6=(A6,)),))
+    found = ec2.describe_security_groups(
+        Filters=[{"Name": "egress.ip-permission.ipv6-cidr", "Values": [A6]}]
+    )["SecurityGroups"]
+    assert [x["GroupId"] for x in found] == [g]
+    for name in ("ip-permission.ipv6-cidr", "ip-permission.prefix-list-id"):
+        assert (
+            ec2.describe_security_groups(Filters=[{"Name": name, "Values": [A6]}])["SecurityGroups"]
+            == []
+        )

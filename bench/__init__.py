@@ -1,0 +1,1 @@
+"""Benchmarks: fleet scans and updates behind injected latency, against the alternatives."""
