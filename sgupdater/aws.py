@@ -53,7 +53,7 @@ def session(profile: str | None) -> Session:
 
 
 class _Given(botocore.credentials.CredentialProvider):
-    """Hands a session credentials we built, ahead of the SDK's own chain."""
+    """Hands a session the credentials this run already resolved."""
 
     METHOD = "sgupdater-assume-role"
 
@@ -66,40 +66,46 @@ class _Given(botocore.credentials.CredentialProvider):
 
 
 class Sessions:
-    """Makes the sessions of one run; each role is assumed once for all its targets."""
+    """Makes the sessions of one run; each account's credentials are resolved once."""
 
     def __init__(self) -> None:
         self._lock = threading.Lock()
-        self._assumed: dict[Credentials, botocore.credentials.Credentials] = {}
+        self._resolved: dict[Credentials, botocore.credentials.Credentials | None] = {}
 
-    def _assume(self, creds: Credentials, role_arn: str) -> botocore.credentials.Credentials:
-        # One refreshable object per role, shared by that account's targets and both phases:
-        # the role is assumed once, and again only when it nears expiry in a long run.
+    def _credentials(self, creds: Credentials) -> botocore.credentials.Credentials | None:
+        # One object per profile or role, shared by that account's targets and both phases:
+        # a role is assumed once (botocore's are refreshable and lock their own refresh), and
+        # again only when it nears expiry in a long run.
         with self._lock:
-            found = self._assumed.get(creds)
-            if found is None:
-                base = session(creds.profile)
+            if creds in self._resolved:
+                return self._resolved[creds]
+            base = session(creds.profile)
+            found: botocore.credentials.Credentials | None
+            if creds.role_arn is None:
+                found = base.get_credentials()
+            else:
                 extra: dict[str, str] = {"RoleSessionName": creds.session_name}
                 if creds.external_id:
                     extra["ExternalId"] = creds.external_id
                 fetcher = botocore.credentials.AssumeRoleCredentialFetcher(
                     client_creator=base.create_client,
                     source_credentials=base.get_credentials(),
-                    role_arn=role_arn,
+                    role_arn=creds.role_arn,
                     extra_args=extra,
                 )
                 found = botocore.credentials.DeferredRefreshableCredentials(
                     refresh_using=fetcher.fetch_credentials, method="assume-role"
                 )
-                self._assumed[creds] = found
+            self._resolved[creds] = found
             return found
 
     def session_for(self, creds: Credentials) -> Session:
-        """A new SDK session for these credentials, assuming the role if there is one."""
+        """A new SDK session for these credentials (sessions are not shared between threads)."""
         sess = session(creds.profile)
-        if creds.role_arn:
-            resolver = sess.get_component("credential_provider")
-            resolver.insert_before("env", _Given(self._assume(creds, creds.role_arn)))
+        resolved = self._credentials(creds)
+        if resolved is not None:
+            resolver = botocore.credentials.CredentialResolver(providers=[_Given(resolved)])
+            sess.register_component("credential_provider", resolver)
         return sess
 
 

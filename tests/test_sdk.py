@@ -146,7 +146,8 @@ def test_a_failing_target_is_named_and_never_stops_the_others(
     assert "Traceback" not in run.err
 
 
-@pytest.mark.parametrize(("setting", "expected"), [("env", 2), ("profile", 3)])
+# A scan makes two calls (groups and rules), each tried max_attempts times.
+@pytest.mark.parametrize(("setting", "expected"), [("env", 2 * 2), ("profile", 2 * 3)])
 def test_the_users_retry_settings_are_honoured(
     aws: Aws,
     cli: Cli,
