@@ -5,7 +5,9 @@ VENV   := .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
 
-.PHONY: demo test lint setup clean
+AWSCLI := .venv-awscli/bin/aws
+
+.PHONY: demo test lint setup bench bench-smoke clean
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -26,5 +28,16 @@ lint: $(STAMP)
 test: lint
 	$(BIN)/python -m pytest
 
+# The aws CLI contender lives in its own venv: awscli pins its own botocore.
+$(AWSCLI):
+	$(PYTHON) -m venv .venv-awscli
+	.venv-awscli/bin/python -m pip install --quiet awscli
+
+bench: $(STAMP) $(AWSCLI)
+	$(BIN)/python bench/run.py --aws $(AWSCLI)
+
+bench-smoke: $(STAMP) $(AWSCLI)
+	$(BIN)/python bench/run.py --smoke --aws $(AWSCLI)
+
 clean:
-	rm -rf $(VENV) .pytest_cache .mypy_cache .ruff_cache .hypothesis
+	rm -rf $(VENV) .venv-awscli .pytest_cache .mypy_cache .ruff_cache .hypothesis

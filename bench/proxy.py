@@ -1,83 +1,124 @@
-"""A latency-injecting HTTP proxy on 127.0.0.1 that counts requests by API action."""
+"""A latency-injecting HTTP proxy on 127.0.0.1 that counts requests by API action.
+
+It runs in a process of its own, so its work never competes with moto's for one interpreter
+lock, and keeps one upstream connection per client connection.
+"""
 
 from __future__ import annotations
 
 import http.client
 import http.server
+import json
+import subprocess
+import sys
 import threading
 import time
+import urllib.request
 from collections import Counter
 from urllib.parse import parse_qs, urlsplit
 
 _HOP_BY_HOP = {"connection", "keep-alive", "transfer-encoding", "proxy-connection", "upgrade"}
+COUNTS_PATH = "/__bench_counts"
+
+
+def _serve(upstream: str, delay: float) -> None:
+    parts = urlsplit(upstream)
+    target = (parts.hostname or "127.0.0.1", parts.port or 80)
+    counts: Counter[str] = Counter()
+    lock = threading.Lock()
+
+    class Handler(http.server.BaseHTTPRequestHandler):
+        protocol_version = "HTTP/1.1"
+        upstream: http.client.HTTPConnection | None = None
+
+        def do_GET(self) -> None:
+            nonlocal counts
+            with lock:
+                taken, counts = counts, Counter()
+            payload = json.dumps(taken).encode()
+            self.send_response(200)
+            self.send_header("Content-Length", str(len(payload)))
+            self.end_headers()
+            self.wfile.write(payload)
+
+        def _forward(self, body: bytes) -> http.client.HTTPResponse:
+            headers = {k: v for k, v in self.headers.items() if k.lower() not in _HOP_BY_HOP}
+            for attempt in (1, 2):
+                if self.upstream is None:
+                    self.upstream = http.client.HTTPConnection(*target, timeout=300)
+                try:
+                    self.upstream.request("POST", self.path, body=body, headers=headers)
+                    return self.upstream.getresponse()
+                except (ConnectionError, http.client.HTTPException):
+                    # A kept-alive upstream connection may have been closed; open a new one.
+                    self.upstream.close()
+                    self.upstream = None
+                    if attempt == 2:
+                        raise
+            raise AssertionError("unreachable")
+
+        def do_POST(self) -> None:
+            body = self.rfile.read(int(self.headers.get("Content-Length", 0)))
+            amz_target = self.headers.get("X-Amz-Target", "")
+            action = amz_target.rpartition(".")[2]
+            if not action:
+                action = parse_qs(body.decode("utf-8", "replace")).get("Action", ["?"])[0]
+            with lock:
+                counts[action] += 1
+            time.sleep(delay)
+            answer = self._forward(body)
+            payload = answer.read()
+            self.send_response(answer.status)
+            for key, value in answer.getheaders():
+                if key.lower() not in _HOP_BY_HOP and key.lower() != "content-length":
+                    self.send_header(key, value)
+            self.send_header("Content-Length", str(len(payload)))
+            self.end_headers()
+            self.wfile.write(payload)
+
+        def log_message(self, format: str, *args: object) -> None:
+            """Quiet."""
+
+    class Server(http.server.ThreadingHTTPServer):
+        daemon_threads = True
+        request_queue_size = 256
+
+    server = Server(("127.0.0.1", 0), Handler)
+    print(server.server_address[1], flush=True)
+    server.serve_forever()
 
 
 class LatencyProxy:
     """Forwards every request to `upstream` after `delay` seconds, counting actions."""
 
     def __init__(self, upstream: str, delay: float) -> None:
-        parts = urlsplit(upstream)
-        self.upstream = (parts.hostname or "127.0.0.1", parts.port or 80)
-        self.delay = delay
-        self.counts: Counter[str] = Counter()
-        self._lock = threading.Lock()
-        proxy = self
-
-        class Handler(http.server.BaseHTTPRequestHandler):
-            protocol_version = "HTTP/1.1"
-
-            def do_POST(self) -> None:
-                length = int(self.headers.get("Content-Length", 0))
-                body = self.rfile.read(length)
-                target = self.headers.get("X-Amz-Target", "")
-                action = target.rpartition(".")[2] if target else ""
-                if not action:
-                    values = parse_qs(body.decode("utf-8", "replace")).get("Action", ["?"])
-                    action = values[0]
-                with proxy._lock:
-                    proxy.counts[action] += 1
-                time.sleep(proxy.delay)
-                upstream = http.client.HTTPConnection(*proxy.upstream, timeout=120)
-                headers = {k: v for k, v in self.headers.items() if k.lower() not in _HOP_BY_HOP}
-                upstream.request("POST", self.path, body=body, headers=headers)
-                answer = upstream.getresponse()
-                payload = answer.read()
-                upstream.close()
-                self.send_response(answer.status)
-                for key, value in answer.getheaders():
-                    if key.lower() not in _HOP_BY_HOP and key.lower() != "content-length":
-                        self.send_header(key, value)
-                self.send_header("Content-Length", str(len(payload)))
-                self.end_headers()
-                self.wfile.write(payload)
-
-            def log_message(self, format: str, *args: object) -> None:
-                """Quiet."""
-
-        class Server(http.server.ThreadingHTTPServer):
-            daemon_threads = True
-            request_queue_size = 256
-
-        self._server = Server(("127.0.0.1", 0), Handler)
-        self._thread = threading.Thread(target=self._server.serve_forever, daemon=True)
+        self._command = [sys.executable, __file__, upstream, str(delay)]
+        self._process: subprocess.Popen[str] | None = None
+        self.port = 0
 
     @property
     def url(self) -> str:
         """Where clients should send their requests."""
-        return f"http://127.0.0.1:{self._server.server_address[1]}"
+        return f"http://127.0.0.1:{self.port}"
 
     def start(self) -> LatencyProxy:
-        """Serve in a background thread."""
-        self._thread.start()
+        """Start the proxy process and wait until it listens."""
+        self._process = subprocess.Popen(self._command, stdout=subprocess.PIPE, text=True)
+        assert self._process.stdout is not None
+        self.port = int(self._process.stdout.readline())
         return self
 
     def take_counts(self) -> Counter[str]:
         """The counts since the last call, then zero them."""
-        with self._lock:
-            counts, self.counts = self.counts, Counter()
-        return counts
+        with urllib.request.urlopen(self.url + COUNTS_PATH) as answer:
+            return Counter(json.loads(answer.read()))
 
     def stop(self) -> None:
-        """Stop serving."""
-        self._server.shutdown()
-        self._server.server_close()
+        """Stop the proxy process."""
+        if self._process is not None:
+            self._process.terminate()
+            self._process.wait(timeout=10)
+
+
+if __name__ == "__main__":
+    _serve(sys.argv[1], float(sys.argv[2]))

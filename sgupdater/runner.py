@@ -14,6 +14,8 @@ from sgupdater.errors import TargetError
 from sgupdater.models import Target, TargetResult
 
 DEFAULT_CONCURRENCY = 8
+# Calls that overlap inside one target; kept low because EC2 throttles per account and region.
+MAX_CALLS_PER_TARGET = 4
 
 
 @dataclass(frozen=True, slots=True)
@@ -22,8 +24,16 @@ class Options:
 
     scope: scanner.Scope = field(default_factory=scanner.Scope)
     concurrency: int = DEFAULT_CONCURRENCY
-    group_workers: int = 4
-    sessions: aws.Sessions = field(default_factory=aws.Sessions, compare=False)
+    sessions: aws.Sessions = field(init=False, compare=False, repr=False)
+
+    def __post_init__(self) -> None:
+        # Each target's client pools as many connections as calls may overlap in it.
+        object.__setattr__(self, "sessions", aws.Sessions(pool=self.calls_per_target))
+
+    @property
+    def calls_per_target(self) -> int:
+        """How many calls may overlap inside one target: --concurrency 1 is strictly serial."""
+        return min(self.concurrency, MAX_CALLS_PER_TARGET)
 
 
 def _guarded(item: TargetResult, work: Callable[[TargetResult], TargetResult]) -> TargetResult:
@@ -69,10 +79,10 @@ def scan_and_plan(
     """Scan every target and plan its changes; nothing is modified."""
 
     def work(item: TargetResult) -> TargetResult:
-        client = aws.ec2_client(
-            options.sessions.session_for(item.target.credentials), item.target.region
+        client = options.sessions.ec2(item.target.credentials, item.target.region)
+        found = scanner.scan(
+            client, item.target, options.scope, request.relevant, overlap=options.concurrency > 1
         )
-        found = scanner.scan(client, item.target, options.scope, request.relevant)
         return TargetResult(
             target=item.target,
             account=found.account or item.target.account,
@@ -92,12 +102,8 @@ def apply_all(
     def work(item: TargetResult) -> TargetResult:
         if item.error is not None or not item.plan.changes:
             return item
-        client = aws.ec2_client(
-            options.sessions.session_for(item.target.credentials),
-            item.target.region,
-            pool=options.group_workers,
-        )
-        outcomes = applier.apply(client, item.plan, workers=options.group_workers)
+        client = options.sessions.ec2(item.target.credentials, item.target.region)
+        outcomes = applier.apply(client, item.plan, workers=options.calls_per_target)
         return dataclasses.replace(item, outcomes=outcomes)
 
     return _each(results, options, work, progress)

@@ -124,14 +124,25 @@ def _rule(raw: Any, cidr: Cidr, info: _GroupInfo, target: Target) -> Rule:
     )
 
 
-def scan(client: EC2Client, target: Target, scope: Scope, relevant: Callable[[Cidr], bool]) -> Scan:
+def scan(
+    client: EC2Client,
+    target: Target,
+    scope: Scope,
+    relevant: Callable[[Cidr], bool],
+    *,
+    overlap: bool = True,
+) -> Scan:
     """Every rule of the target's groups in scope whose CIDR is relevant."""
-    # The two listings do not depend on each other: overlapping them takes one round trip
-    # off every target's chain of calls.
-    with ThreadPoolExecutor(max_workers=1) as pool:
-        pending = pool.submit(_relevant_rules, client, scope, relevant)
+    if overlap:
+        # The two listings do not depend on each other: overlapping them takes one round trip
+        # off every target's chain of calls.
+        with ThreadPoolExecutor(max_workers=1) as pool:
+            pending = pool.submit(_relevant_rules, client, scope, relevant)
+            groups = _list_groups(client, scope)
+            raw_rules = pending.result()
+    else:
         groups = _list_groups(client, scope)
-        raw_rules = pending.result()
+        raw_rules = _relevant_rules(client, scope, relevant)
     account = next((g.owner for g in groups.values() if g.owner), None)
     rules = [
         _rule(raw, cidr, groups[raw["GroupId"]], target)

@@ -141,7 +141,7 @@ def _default_region(source: _Source) -> str:
 
 
 def _enabled_regions(sessions: aws.Sessions, source: _Source, home: str) -> list[str]:
-    client = aws.ec2_client(sessions.session_for(source.credentials), home)
+    client = sessions.ec2(source.credentials, home)
     answer = client.describe_regions(AllRegions=False)
     return sorted(
         r["RegionName"] for r in answer["Regions"] if r.get("OptInStatus") != "not-opted-in"

@@ -6,12 +6,15 @@ patched behaviour over HTTP like any other. Remove a shim once moto fixes the ga
 
 from __future__ import annotations
 
+import copy
 import functools
+import itertools
 from collections.abc import Callable
 from typing import Any
 
 from moto.core.responses import ActionResult
 from moto.ec2.exceptions import (
+    InvalidGroupIdMalformedError,
     InvalidParameterValue,
     InvalidPermissionDuplicateError,
     InvalidSecurityGroupNotFoundError,
@@ -19,6 +22,7 @@ from moto.ec2.exceptions import (
 )
 from moto.ec2.models.security_groups import SecurityGroup, SecurityGroupBackend
 from moto.ec2.responses.security_groups import SecurityGroups
+from moto.ec2.utils import is_valid_security_group_id
 
 _PROTOCOLS = {"6": "tcp", "17": "udp", "1": "icmp", "58": "icmpv6", "all": "-1"}
 
@@ -79,6 +83,45 @@ def _modify_security_group_rules(
             raise InvalidPermissionDuplicateError()
 
 
+def _describe_security_group_rules(self: Any) -> ActionResult:
+    """DescribeSecurityGroupRules with MaxResults/NextToken, copying only the page it returns.
+
+    NOTE: moto 5.2 ignores MaxResults/NextToken here and copies every rule of the region on
+    each call, which makes a 50,000-group account take minutes to page through.
+    """
+    backend = self.ec2_backend
+    asked = set(self._get_param("SecurityGroupRuleIds", []))
+    wanted_ids = set(asked)
+    filters = self._filters_from_querystring()
+    group_ids = set(filters.get("group-id", []))
+    for group_id in group_ids:
+        if not is_valid_security_group_id(group_id):
+            raise InvalidGroupIdMalformedError(group_id)
+    wanted_ids |= set(filters.get("security-group-rule-id", []))
+    rules = [
+        rule
+        for by_id in backend.groups.values()
+        for group in by_id.values()
+        if not group_ids or group.id in group_ids
+        for rule in itertools.chain(group.egress_rules, group.ingress_rules)
+        if not wanted_ids or rule.id in wanted_ids
+    ]
+    missing = asked - {rule.id for rule in rules}
+    if missing:
+        raise InvalidSecurityGroupRuleIdNotFoundError(sorted(missing)[0])
+    limit = self._get_int_param("MaxResults") or len(rules) or 1
+    start = int(self._get_param("NextToken") or 0)
+    page = [copy.copy(rule) for rule in rules[start : start + limit]]
+    for rule in page:
+        # EC2 reports -1 for the ports of all-traffic rules, which moto stores as None.
+        rule.from_port = -1 if rule.from_port is None else rule.from_port
+        rule.to_port = -1 if rule.to_port is None else rule.to_port
+    result: dict[str, Any] = {"SecurityGroupRules": page}
+    if start + limit < len(rules):
+        result["NextToken"] = str(start + limit)
+    return ActionResult(result)
+
+
 def _paginated(handler: Callable[[Any], ActionResult], key: str) -> Callable[[Any], ActionResult]:
     """Honour MaxResults/NextToken, which moto 5.2 ignores on the security-group describes."""
 
@@ -123,11 +166,16 @@ def install() -> None:
     patches: list[tuple[type, str, Callable[..., Any]]] = [
         (SecurityGroupBackend, "modify_security_group_rules", _modify_security_group_rules)
     ]
-    for name, key in (
-        ("describe_security_groups", "SecurityGroups"),
-        ("describe_security_group_rules", "SecurityGroupRules"),
-    ):
-        patches.append((SecurityGroups, name, _paginated(getattr(SecurityGroups, name), key)))
+    patches.append(
+        (
+            SecurityGroups,
+            "describe_security_groups",
+            _paginated(SecurityGroups.describe_security_groups, "SecurityGroups"),
+        )
+    )
+    patches.append(
+        (SecurityGroups, "describe_security_group_rules", _describe_security_group_rules)
+    )
     for prefix, direction in (("", "ingress"), ("egress__", "egress")):
         for suffix, field in (("ipv6_cidr", "CidrIpv6"), ("prefix_list_id", "PrefixListId")):
             name = f"filter_{prefix}ip_permission__{suffix}"

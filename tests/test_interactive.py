@@ -107,3 +107,32 @@ def test_the_console_script_is_installed() -> None:
     done = subprocess.run([str(script), "--version"], capture_output=True, text=True, check=False)
     assert done.returncode == 0
     assert done.stdout.startswith("sgupdater ")
+
+
+def test_a_progress_bar_on_a_terminal_and_not_with_quiet(aws: Aws) -> None:
+    for region in ("us-east-1", "eu-west-1"):
+        ec2 = aws.ec2(region)
+        helpers.group(ec2, helpers.vpc(ec2), "web", ingress=(perm(cidrs=(A,)),))
+    args = ["show", "--from-cidr", A, "-r", "us-east-1", "-r", "eu-west-1"]
+    code, screen = on_terminal(args, answer=None)
+    assert code == 0
+    assert "scanning" in screen
+    assert "Per target" in screen
+    code, quiet = on_terminal([*args, "--quiet"], answer=None)
+    assert code == 0
+    assert "scanning" not in quiet
+    assert "Per target" not in quiet
+
+
+def test_piped_output_has_no_progress_bar(aws: Aws) -> None:
+    done = subprocess.run(
+        [*COMMAND, "show", "--from-cidr", A, "-r", "us-east-1", "-r", "eu-west-1"],
+        stdin=subprocess.DEVNULL,
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=False,
+    )
+    assert done.returncode == 0
+    assert "scanning" not in done.stderr
+    assert "Per target" in done.stderr
