@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 from collections import defaultdict
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
@@ -16,6 +17,7 @@ from sgupdater.models import Applied, Change, Failed, Outcome, Plan, Skipped
 if TYPE_CHECKING:
     from mypy_boto3_ec2 import EC2Client
 
+log = logging.getLogger("sgupdater")
 Indexed = list[tuple[int, Change]]
 DIRECTIONS: tuple[Direction, ...] = ("ingress", "egress")
 
@@ -80,11 +82,13 @@ class _GroupRun:
         self.outcomes: dict[int, Outcome] = {}
         self.allowing_failed = False
 
-    def _call(self, batch: Indexed, send: Callable[[], Any]) -> Any:
+    def _call(self, what: str, batch: Indexed, send: Callable[[], Any]) -> Any:
+        log.info("%s %s: %d rule(s)", what, self.group_id, len(batch))
         try:
             response = send()
         except (botocore.exceptions.ClientError, botocore.exceptions.BotoCoreError) as exc:
             error = aws.target_error(exc)
+            log.info("%s %s failed: %s", what, self.group_id, error)
             for index, _ in batch:
                 self.outcomes[index] = Failed(error.code, str(error))
             return None
@@ -95,6 +99,7 @@ class _GroupRun:
     def modify(self, batch: Indexed) -> None:
         requests = [_modify_request(change) for _, change in batch]
         response = self._call(
+            "ModifySecurityGroupRules",
             batch,
             lambda: self.client.modify_security_group_rules(
                 GroupId=self.group_id, SecurityGroupRules=requests
@@ -109,7 +114,10 @@ class _GroupRun:
             if direction == "ingress"
             else self.client.authorize_security_group_egress
         )
-        response = self._call(batch, lambda: call(GroupId=self.group_id, IpPermissions=permissions))
+        what = f"AuthorizeSecurityGroup{direction.capitalize()}"
+        response = self._call(
+            what, batch, lambda: call(GroupId=self.group_id, IpPermissions=permissions)
+        )
         self.allowing_failed |= response is None
         if response is not None:
             for index, rule_id in _new_rule_ids(response, batch).items():
@@ -128,7 +136,8 @@ class _GroupRun:
             if direction == "ingress"
             else self.client.revoke_security_group_egress
         )
-        self._call(batch, lambda: call(GroupId=self.group_id, SecurityGroupRuleIds=rule_ids))
+        what = f"RevokeSecurityGroup{direction.capitalize()}"
+        self._call(what, batch, lambda: call(GroupId=self.group_id, SecurityGroupRuleIds=rule_ids))
 
 
 def _apply_group(client: EC2Client, group_id: str, batch: Indexed) -> dict[int, Outcome]:

@@ -102,9 +102,20 @@ class Common:
         return BOTH
 
 
+def _logging(verbose: bool) -> None:
+    # Only our own logger: botocore's debug output would carry request headers.
+    log = logging.getLogger("sgupdater")
+    log.handlers.clear()
+    log.propagate = False
+    log.setLevel(logging.INFO if verbose else logging.WARNING)
+    if verbose:
+        handler = logging.StreamHandler(sys.stderr)
+        handler.setFormatter(logging.Formatter("sgupdater: %(message)s"))
+        log.addHandler(handler)
+
+
 def _merge(given: dict[str, Any]) -> Common:
-    if given["verbose"]:
-        logging.basicConfig(level=logging.INFO, format="sgupdater: %(message)s", stream=sys.stderr)
+    _logging(given["verbose"])
     path = given["config_file"]
     settings = config.load(path) if path is not None else None
     file_targets = settings.targets if settings else {}

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import dataclasses
+import logging
 from collections.abc import Callable, Sequence
 from concurrent.futures import ThreadPoolExecutor, as_completed
 from dataclasses import dataclass, field
@@ -12,6 +13,8 @@ import botocore.exceptions
 from sgupdater import applier, aws, planner, scanner
 from sgupdater.errors import TargetError
 from sgupdater.models import Target, TargetResult
+
+log = logging.getLogger("sgupdater")
 
 DEFAULT_CONCURRENCY = 8
 # Calls that overlap inside one target; kept low because EC2 throttles per account and region.
@@ -82,6 +85,12 @@ def scan_and_plan(
         client = options.sessions.ec2(item.target.credentials, item.target.region)
         found = scanner.scan(
             client, item.target, options.scope, request.relevant, overlap=options.concurrency > 1
+        )
+        log.info(
+            "%s: %d groups scanned, %d rules relevant",
+            item.target.label,
+            found.groups_scanned,
+            len(found.rules),
         )
         return TargetResult(
             target=item.target,

@@ -6,6 +6,7 @@ import http.server
 import json
 import threading
 from collections.abc import Iterator
+from pathlib import Path
 
 import pytest
 
@@ -165,3 +166,21 @@ def test_the_users_retry_settings_are_honoured(
     run = cli("show", "--from-cidr", A)
     assert run.code == 1
     assert _Unavailable.hits == expected
+
+
+def test_a_credential_process_profile(aws: Aws, cli: Cli, tmp_path: Path) -> None:
+    seed(aws, "eu-west-1")
+    script = tmp_path / "creds.sh"
+    script.write_text(
+        '#!/bin/sh\necho \'{"Version": 1, "AccessKeyId": "proc", "SecretAccessKey": "proc"}\'\n'
+    )
+    script.chmod(0o755)
+    aws.add_profile("proc", f"region = eu-west-1\ncredential_process = {script}")
+    assert changed_regions(cli, "-p", "proc") == {"eu-west-1"}
+
+
+def test_verbose_logs_the_targets_on_stderr(aws: Aws, cli: Cli) -> None:
+    seed(aws, "us-east-1")
+    run = cli("show", "--from-cidr", A, "-v")
+    assert run.code == 0
+    assert "sgupdater: visiting 1 target(s): default credentials / us-east-1" in run.err
