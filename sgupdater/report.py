@@ -23,8 +23,8 @@ def assert_never(value: NoReturn) -> NoReturn:
     raise AssertionError(f"unhandled value: {value!r}")
 
 
-class RuleRow(TypedDict):
-    """One rule as the JSON output and TSV columns name it."""
+class Place(TypedDict):
+    """Where a rule is and what it allows through: the leading columns of every row."""
 
     account: str
     region: str
@@ -35,24 +35,20 @@ class RuleRow(TypedDict):
     protocol: str
     from_port: int
     to_port: int
+
+
+class RuleRow(Place):
+    """One rule as the JSON output and TSV columns name it."""
+
     cidr: str
     description: str
     rule_id: str
     account_alias: str
 
 
-class ChangeRow(TypedDict):
+class ChangeRow(Place):
     """One planned or applied change."""
 
-    account: str
-    region: str
-    vpc_id: str
-    group_id: str
-    group_name: str
-    direction: str
-    protocol: str
-    from_port: int
-    to_port: int
     old_cidr: str
     new_cidr: str
     description: str
@@ -90,9 +86,9 @@ class Summary:
     failed: int
 
 
-def rule_row(rule: Rule, alias: str | None = None) -> RuleRow:
-    """The output row of a matched rule."""
-    return RuleRow(
+def place(rule: Rule) -> Place:
+    """The leading columns for a rule."""
+    return Place(
         account=rule.account,
         region=rule.region,
         vpc_id=rule.vpc_id,
@@ -102,6 +98,13 @@ def rule_row(rule: Rule, alias: str | None = None) -> RuleRow:
         protocol=rule.protocol,
         from_port=rule.from_port,
         to_port=rule.to_port,
+    )
+
+
+def rule_row(rule: Rule, alias: str | None = None) -> RuleRow:
+    """The output row of a matched rule."""
+    return RuleRow(
+        **place(rule),
         cidr=str(rule.cidr),
         description=rule.description or "",
         rule_id=rule.rule_id,
@@ -129,15 +132,7 @@ def change_rows(results: Sequence[TargetResult]) -> Iterator[ChangeRow]:
                 detail = outcome.message
             new_rule_id = getattr(outcome, "new_rule_id", None) or ""
             yield ChangeRow(
-                account=rule.account,
-                region=rule.region,
-                vpc_id=rule.vpc_id,
-                group_id=rule.group_id,
-                group_name=rule.group_name,
-                direction=rule.direction,
-                protocol=rule.protocol,
-                from_port=rule.from_port,
-                to_port=rule.to_port,
+                **place(rule),
                 old_cidr=str(rule.cidr),
                 new_cidr=str(change.new_cidr) if change.new_cidr is not None else "",
                 description=rule.description or "",
