@@ -109,6 +109,7 @@ def main() -> int:
             AWS_CONFIG_FILE=str(Path(home, "config")),
             AWS_SHARED_CREDENTIALS_FILE=str(Path(home, "credentials")),
             AWS_ENDPOINT_URL=f"http://{host}:{port}",
+            XDG_STATE_HOME=str(Path(home, "state")),
         )
         print(f"demo: local EC2 endpoint at http://{host}:{port} (moto); no real AWS is touched")
         ec2 = boto3.client("ec2", region_name="us-east-1")

@@ -6,7 +6,7 @@ import logging
 from collections import defaultdict
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, Protocol
 
 import botocore.exceptions
 
@@ -18,6 +18,16 @@ if TYPE_CHECKING:
     from mypy_boto3_ec2 import EC2Client
 
 log = logging.getLogger("sgupdater")
+
+
+class Recorder(Protocol):
+    """Told of each change before it is sent and of its outcome after (the journal)."""
+
+    def before(self, change: Change) -> None: ...
+
+    def after(self, change: Change, outcome: Outcome) -> None: ...
+
+
 Indexed = list[tuple[int, Change]]
 DIRECTIONS: tuple[Direction, ...] = ("ingress", "egress")
 
@@ -76,24 +86,34 @@ def _new_rule_ids(response: Any, batch: Indexed) -> dict[int, RuleId]:
 class _GroupRun:
     """The edits of one group, applied in the order that never cuts access."""
 
-    def __init__(self, client: EC2Client, group_id: str) -> None:
+    def __init__(self, client: EC2Client, group_id: str, record: Recorder | None) -> None:
         self.client = client
         self.group_id = group_id
+        self.record = record
         self.outcomes: dict[int, Outcome] = {}
         self.allowing_failed = False
 
+    def _settle(self, batch: Indexed, outcome: Outcome) -> None:
+        for index, change in batch:
+            self.outcomes[index] = outcome
+            if self.record is not None:
+                self.record.after(change, outcome)
+
     def _call(self, what: str, batch: Indexed, send: Callable[[], Any]) -> Any:
         log.info("%s %s: %d rule(s)", what, self.group_id, len(batch))
+        if self.record is not None:
+            for _, change in batch:
+                self.record.before(change)
         try:
             response = send()
         except (botocore.exceptions.ClientError, botocore.exceptions.BotoCoreError) as exc:
             error = aws.target_error(exc)
             log.info("%s %s failed: %s", what, self.group_id, error)
-            for index, _ in batch:
-                self.outcomes[index] = Failed(error.code, str(error))
+            self._settle(batch, Failed(error.code, str(error)))
             return None
-        for index, _ in batch:
-            self.outcomes[index] = Applied()
+        ids = _new_rule_ids(response, batch) if what.startswith("Authorize") else {}
+        for index, change in batch:
+            self._settle([(index, change)], Applied(new_rule_id=ids.get(index)))
         return response
 
     def modify(self, batch: Indexed) -> None:
@@ -119,16 +139,13 @@ class _GroupRun:
             what, batch, lambda: call(GroupId=self.group_id, IpPermissions=permissions)
         )
         self.allowing_failed |= response is None
-        if response is not None:
-            for index, rule_id in _new_rule_ids(response, batch).items():
-                self.outcomes[index] = Applied(new_rule_id=rule_id)
 
     def revoke(self, direction: Direction, batch: Indexed) -> None:
         if self.allowing_failed:
             # Something meant to allow the new range failed: keep the old one so access stays.
-            reason = "an earlier change in this group failed; kept the old rule"
-            for index, _ in batch:
-                self.outcomes[index] = Skipped(reason)
+            self._settle(
+                batch, Skipped("an earlier change in this group failed; kept the old rule")
+            )
             return
         rule_ids = [change.rule.rule_id for _, change in batch]
         call = (
@@ -140,8 +157,10 @@ class _GroupRun:
         self._call(what, batch, lambda: call(GroupId=self.group_id, SecurityGroupRuleIds=rule_ids))
 
 
-def _apply_group(client: EC2Client, group_id: str, batch: Indexed) -> dict[int, Outcome]:
-    run = _GroupRun(client, group_id)
+def _apply_group(
+    client: EC2Client, group_id: str, batch: Indexed, record: Recorder | None
+) -> dict[int, Outcome]:
+    run = _GroupRun(client, group_id, record)
     by_kind: dict[tuple[str, Direction], Indexed] = defaultdict(list)
     for index, change in batch:
         by_kind[(change.action, change.rule.direction)].append((index, change))
@@ -157,7 +176,9 @@ def _apply_group(client: EC2Client, group_id: str, batch: Indexed) -> dict[int, 
     return run.outcomes
 
 
-def apply(client: EC2Client, plan: Plan, *, workers: int = 4) -> tuple[Outcome, ...]:
+def apply(
+    client: EC2Client, plan: Plan, *, workers: int = 4, record: Recorder | None = None
+) -> tuple[Outcome, ...]:
     """Apply every change of the plan; one outcome per change, in plan order."""
     by_group: dict[str, Indexed] = defaultdict(list)
     for index, change in enumerate(plan.changes):
@@ -165,7 +186,7 @@ def apply(client: EC2Client, plan: Plan, *, workers: int = 4) -> tuple[Outcome, 
     outcomes: dict[int, Outcome] = {}
     with ThreadPoolExecutor(max_workers=max(1, workers)) as pool:
         futures = [
-            pool.submit(_apply_group, client, group_id, batch)
+            pool.submit(_apply_group, client, group_id, batch, record)
             for group_id, batch in by_group.items()
         ]
         for future in futures:

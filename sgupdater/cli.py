@@ -8,16 +8,19 @@ import sys
 from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from enum import Enum
+from pathlib import Path
 from typing import Annotated
 
 import typer
 from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn
 
-from sgupdater import __version__, runner, targets
+from sgupdater import __version__, rollback, runner, targets
 from sgupdater.cidrs import Mapping, check_mappings, parse_cidr
 from sgupdater.cli_options import Common, with_common
 from sgupdater.errors import InputError, SgupdaterError
+from sgupdater.journal import Journal, default_path
+from sgupdater.journal import read as read_journal
 from sgupdater.models import TargetResult, status_of
 from sgupdater.planner import Operation, Request, Strategy
 from sgupdater.report import (
@@ -54,6 +57,12 @@ FromCidr = Annotated[str | None, _cidr_option("--from-cidr", "The CIDR to look f
 ToCidr = Annotated[str | None, _cidr_option("--to-cidr", "The CIDR to allow instead.")]
 DryRun = Annotated[bool, typer.Option("--dry-run", help="Print the plan; change nothing.")]
 Yes = Annotated[bool, typer.Option("--yes", "-y", help="Apply without asking.")]
+JournalPath = Annotated[
+    Path | None,
+    typer.Option(
+        "--journal", metavar="PATH", help="Where to write the journal (default: state directory)."
+    ),
+]
 OpenWorld = Annotated[
     bool, typer.Option("--allow-open-world", help="Allow 0.0.0.0/0 or ::/0 as the new CIDR.")
 ]
@@ -123,15 +132,26 @@ def _scan(common: Common, request: Request) -> list[TargetResult]:
 
 
 def _finish(results: Sequence[TargetResult], common: Common, *, command: str, applied: bool) -> int:
-    failed_targets = _report_failures(results)
     if len(results) > 1 and not common.quiet:
         targets_table(Console(file=sys.stderr, highlight=False), results, applied=applied)
+    return _end(results, command=command, applied=applied)
+
+
+def _end(results: Sequence[TargetResult], *, command: str, applied: bool) -> int:
+    failed_targets = _report_failures(results)
     summary = summarise(results)
     typer.echo(summary_line(summary, command=command, applied=applied), err=True)
     return 1 if failed_targets or summary.failed else 0
 
 
-def _change(command: Operation, request: Request, common: Common, dry_run: bool, yes: bool) -> int:
+def _change(
+    command: Operation,
+    request: Request,
+    common: Common,
+    dry_run: bool,
+    yes: bool,
+    journal_path: Path | None,
+) -> int:
     results = _scan(common, request)
     console, fmt = _stdout(common)
     has_changes = any(r.plan.changes for r in results)
@@ -145,10 +165,17 @@ def _change(command: Operation, request: Request, common: Common, dry_run: bool,
         if not typer.confirm(f"Apply {count} change(s)?", default=False, err=True):
             typer.echo("sgupdater: aborted; nothing changed", err=True)
             return 1
-    with _progress(common, len(results), "applying") as advance:
-        results = runner.apply_all(results, common.options, advance)
+    journal = Journal(journal_path or default_path(), command)
+    journal.start()
+    try:
+        with _progress(common, len(results), "applying") as advance:
+            results = runner.apply_all(results, common.options, advance, journal)
+    finally:
+        journal.end()
     fmt.changes_renderer(command, dry_run=False)(console, results)
-    return _finish(results, common, command=command, applied=True)
+    status = _finish(results, common, command=command, applied=True)
+    typer.echo(f"journal: {journal.path} (undo with: sgupdater rollback {journal.path})", err=True)
+    return status
 
 
 @app.command()
@@ -196,12 +223,13 @@ def update(
         ),
     ] = StrategyChoice.modify,
     allow_open_world: OpenWorld = False,
+    journal: JournalPath = None,
 ) -> int:
     """Replace --from-cidr by --to-cidr in every matching rule, keeping ports and description."""
     mappings = _replacements(common, from_cidr, to_cidr, allow_open_world)
     chosen: Strategy = strategy.value
     request = Request("update", mappings, chosen, common.directions())
-    return _change("update", request, common, dry_run, yes)
+    return _change("update", request, common, dry_run, yes, journal)
 
 
 @app.command()
@@ -213,11 +241,12 @@ def add(
     dry_run: DryRun = False,
     yes: Yes = False,
     allow_open_world: OpenWorld = False,
+    journal: JournalPath = None,
 ) -> int:
     """Allow --to-cidr beside --from-cidr wherever --from-cidr is allowed."""
     mappings = _replacements(common, from_cidr, to_cidr, allow_open_world)
     request = Request("add", mappings, directions=common.directions())
-    return _change("add", request, common, dry_run, yes)
+    return _change("add", request, common, dry_run, yes, journal)
 
 
 @app.command()
@@ -230,6 +259,7 @@ def remove(
     ] = None,
     dry_run: DryRun = False,
     yes: Yes = False,
+    journal: JournalPath = None,
 ) -> int:
     """Revoke the rules allowing --cidr (with --only-where: the safe second half of a move)."""
     mappings = _mappings(common, cidr, only_where, names=("--cidr", "--only-where"))
@@ -241,7 +271,46 @@ def remove(
         if m.target == m.source:
             raise InputError(f"--cidr and --only-where are the same ({m.source})")
     request = Request("remove", mappings, directions=common.directions())
-    return _change("remove", request, common, dry_run, yes)
+    return _change("remove", request, common, dry_run, yes, journal)
+
+
+@app.command(name="rollback")
+def rollback_command(
+    journal_file: Annotated[Path, typer.Argument(metavar="JOURNAL", help="A run's journal.")],
+    dry_run: DryRun = False,
+    yes: Yes = False,
+    output: Annotated[
+        OutputFormat | None,
+        typer.Option("--output", "-o", metavar="FORMAT", help="table, tsv or json."),
+    ] = None,
+    journal: JournalPath = None,
+) -> int:
+    """Restore exactly the rules a journalled run changed; rules changed since are skipped."""
+    undos = rollback.undos(read_journal(journal_file))
+    common_options = runner.Options()
+    console = Console(file=sys.stdout, width=None if sys.stdout.isatty() else 200, highlight=False)
+    fmt = output or (OutputFormat.table if sys.stdout.isatty() else OutputFormat.tsv)
+    results = runner.rollback_all(undos, common_options, dry_run=True)
+    pending = sum(o is None for r in results for o in r.outcomes or ())
+    if dry_run or not pending:
+        fmt.changes_renderer("rollback", dry_run=True)(console, results)
+        return _end(results, command="rollback", applied=False)
+    if sys.stdin.isatty() and not yes:
+        err = Console(file=sys.stderr, highlight=False)
+        OutputFormat.table.changes_renderer("rollback", dry_run=True)(err, results)
+        if not typer.confirm(f"Roll back {pending} change(s)?", default=False, err=True):
+            typer.echo("sgupdater: aborted; nothing changed", err=True)
+            return 1
+    record = Journal(journal or default_path(), "rollback")
+    record.start()
+    try:
+        results = runner.rollback_all(undos, common_options, dry_run=False, journal=record)
+    finally:
+        record.end()
+    fmt.changes_renderer("rollback", dry_run=False)(console, results)
+    status = _end(results, command="rollback", applied=True)
+    typer.echo(f"journal: {record.path}", err=True)
+    return status
 
 
 def _version(value: bool) -> None:

@@ -67,6 +67,19 @@ class Rule:
         return (self.group_id, self.direction, self.protocol, self.from_port, self.to_port)
 
 
+Key = tuple[str, str, str, int, int]
+
+
+@dataclass(frozen=True, slots=True)
+class Current:
+    """A CIDR rule as it is now, as rollback compares it (key, CIDR text, description)."""
+
+    rule_id: str
+    key: Key
+    cidr: str
+    description: str | None
+
+
 @dataclass(frozen=True, slots=True)
 class Change:
     """One planned API-level edit of one rule."""
@@ -141,5 +154,6 @@ class TargetResult:
     account: AccountId | None = None
     groups_scanned: int = 0
     plan: Plan = field(default_factory=lambda: Plan((), ()))
-    outcomes: tuple[Outcome, ...] | None = None
+    # None: nothing applied yet; a None inside: that change is still only planned.
+    outcomes: tuple[Outcome | None, ...] | None = None
     error: TargetError | None = None

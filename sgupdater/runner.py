@@ -10,9 +10,10 @@ from dataclasses import dataclass, field
 
 import botocore.exceptions
 
-from sgupdater import applier, aws, planner, scanner
+from sgupdater import applier, aws, planner, rollback, scanner
 from sgupdater.errors import TargetError
-from sgupdater.models import Target, TargetResult
+from sgupdater.journal import Journal, TargetJournal
+from sgupdater.models import Outcome, Plan, Target, TargetResult
 
 log = logging.getLogger("sgupdater")
 
@@ -104,7 +105,10 @@ def scan_and_plan(
 
 
 def apply_all(
-    results: Sequence[TargetResult], options: Options, progress: Progress | None = None
+    results: Sequence[TargetResult],
+    options: Options,
+    progress: Progress | None = None,
+    journal: Journal | None = None,
 ) -> list[TargetResult]:
     """Apply the plan of every target that scanned cleanly and has changes."""
 
@@ -112,7 +116,42 @@ def apply_all(
         if item.error is not None or not item.plan.changes:
             return item
         client = options.sessions.ec2(item.target.credentials, item.target.region)
-        outcomes = applier.apply(client, item.plan, workers=options.calls_per_target)
+        record = TargetJournal(journal, item.target) if journal is not None else None
+        outcomes = applier.apply(client, item.plan, workers=options.calls_per_target, record=record)
         return dataclasses.replace(item, outcomes=outcomes)
 
     return _each(results, options, work, progress)
+
+
+def rollback_all(
+    undos: dict[Target, list[rollback.Undo]],
+    options: Options,
+    *,
+    dry_run: bool,
+    journal: Journal | None = None,
+) -> list[TargetResult]:
+    """Check each undo against the rules as they are now, then apply the safe ones."""
+
+    def work(item: TargetResult) -> TargetResult:
+        wanted = undos[item.target]
+        client = options.sessions.ec2(item.target.credentials, item.target.region)
+        groups = sorted({u.change.rule.group_id for u in wanted})
+        current = scanner.current_rules(client, groups, options.scope.page_size)
+        plan, skipped = rollback.check(wanted, current)
+        outcomes: list[Outcome | None] = [skipped.get(i) for i in range(len(plan.changes))]
+        todo = [i for i in range(len(plan.changes)) if i not in skipped]
+        if not dry_run and todo:
+            record = TargetJournal(journal, item.target) if journal is not None else None
+            sub = Plan(tuple(plan.changes[i] for i in todo), ())
+            done = applier.apply(client, sub, workers=options.calls_per_target, record=record)
+            for i, outcome in zip(todo, done, strict=True):
+                outcomes[i] = outcome
+        return dataclasses.replace(
+            item,
+            account=item.target.account,
+            plan=plan,
+            outcomes=tuple(outcomes),
+        )
+
+    seeds = [TargetResult(target=t, account=t.account) for t in undos]
+    return _each(seeds, options, work, None)

@@ -2,14 +2,14 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 from sgupdater._types import AccountId, Cidr, GroupId, RuleId
 from sgupdater.cidrs import normalise
-from sgupdater.models import Rule, Scan, Target
+from sgupdater.models import Current, Rule, Scan, Target
 
 if TYPE_CHECKING:
     from mypy_boto3_ec2 import EC2Client
@@ -150,3 +150,31 @@ def scan(
         if raw.get("GroupId") in groups
     ]
     return Scan(target=target, account=account, groups_scanned=len(groups), rules=tuple(rules))
+
+
+def current_rules(client: EC2Client, group_ids: Sequence[str], page_size: int) -> list[Current]:
+    """The CIDR rules of these groups as they are now (for rollback's checks)."""
+    paginator = client.get_paginator("describe_security_group_rules")
+    found: list[Current] = []
+    for start in range(0, len(group_ids), 200):
+        # EC2 takes at most 200 values in one filter.
+        chunk = sorted(group_ids)[start : start + 200]
+        pages = paginator.paginate(
+            Filters=[{"Name": "group-id", "Values": chunk}],
+            PaginationConfig={"PageSize": page_size},
+        )
+        for page in pages:
+            for raw in page.get("SecurityGroupRules", []):
+                cidr = _rule_cidr(raw)
+                if cidr is None:
+                    continue
+                protocol = normalise_protocol(str(raw.get("IpProtocol", "-1")))
+                direction = "egress" if raw.get("IsEgress") else "ingress"
+                key = (
+                    raw["GroupId"], direction, protocol,
+                    int(raw.get("FromPort", -1)), int(raw.get("ToPort", -1)),
+                )  # fmt: skip
+                found.append(
+                    Current(raw["SecurityGroupRuleId"], key, str(cidr), raw.get("Description"))
+                )
+    return found

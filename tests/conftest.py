@@ -81,6 +81,8 @@ def aws(moto_url: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Aws:
     monkeypatch.setenv("AWS_CONFIG_FILE", str(config))
     monkeypatch.setenv("AWS_SHARED_CREDENTIALS_FILE", str(credentials))
     monkeypatch.setenv("AWS_ENDPOINT_URL", moto_url)
+    # Journals go to the test's own directory, never the developer's state directory.
+    monkeypatch.setenv("XDG_STATE_HOME", str(tmp_path / "state"))
     request = urllib.request.Request(f"{moto_url}/moto-api/reset", method="POST")
     with urllib.request.urlopen(request) as answer:
         assert answer.status == 200
