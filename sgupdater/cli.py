@@ -2,36 +2,23 @@
 
 from __future__ import annotations
 
-import logging
 import os
 import sys
-from collections.abc import Callable, Iterator, Sequence
-from contextlib import contextmanager
+from collections.abc import Sequence
 from enum import Enum
 from pathlib import Path
 from typing import Annotated
 
 import typer
-from rich.console import Console
-from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn
 
-from sgupdater import __version__, rollback, runner, targets
+from sgupdater import __version__, planfile, rollback, verify
 from sgupdater.cidrs import Mapping, check_mappings, parse_cidr
 from sgupdater.cli_options import Common, with_common
+from sgupdater.cli_run import apply_expected, change, finish, scan, stdout
 from sgupdater.errors import InputError, SgupdaterError
-from sgupdater.journal import Journal, default_path
 from sgupdater.journal import read as read_journal
-from sgupdater.models import TargetResult, status_of
-from sgupdater.planner import Operation, Request, Strategy
-from sgupdater.report import (
-    OutputFormat,
-    failure_rows,
-    summarise,
-    summary_line,
-    targets_table,
-)
-
-log = logging.getLogger("sgupdater")
+from sgupdater.planner import Request, Strategy
+from sgupdater.report import OutputFormat
 
 app = typer.Typer(
     name="sgupdater",
@@ -57,6 +44,10 @@ FromCidr = Annotated[str | None, _cidr_option("--from-cidr", "The CIDR to look f
 ToCidr = Annotated[str | None, _cidr_option("--to-cidr", "The CIDR to allow instead.")]
 DryRun = Annotated[bool, typer.Option("--dry-run", help="Print the plan; change nothing.")]
 Yes = Annotated[bool, typer.Option("--yes", "-y", help="Apply without asking.")]
+PlanOut = Annotated[
+    Path | None,
+    typer.Option("--plan-out", metavar="PATH", help="With --dry-run: write the plan for review."),
+]
 JournalPath = Annotated[
     Path | None,
     typer.Option(
@@ -82,102 +73,6 @@ def _mappings(
     return common.settings.mappings
 
 
-def _stdout(common: Common) -> tuple[Console, OutputFormat]:
-    console = Console(file=sys.stdout, width=None if sys.stdout.isatty() else 200, highlight=False)
-    fmt = common.output or (OutputFormat.table if sys.stdout.isatty() else OutputFormat.tsv)
-    return console, fmt
-
-
-@contextmanager
-def _progress(
-    common: Common, total: int, what: str
-) -> Iterator[Callable[[TargetResult], None] | None]:
-    """A bar on stderr while targets finish, when stderr is a terminal and not --quiet."""
-    if common.quiet or not sys.stderr.isatty() or total == 0:
-        yield None
-        return
-    columns = (TextColumn(what), BarColumn(), MofNCompleteColumn(), TextColumn("{task.fields[n]}"))
-    with Progress(*columns, console=Console(file=sys.stderr), transient=True) as bar:
-        task = bar.add_task(what, total=total, n="")
-        counts = {"matched": 0, "applied": 0}
-
-        def advance(result: TargetResult) -> None:
-            counts["matched"] += len(result.plan.matched)
-            counts["applied"] += sum(status_of(o) == "applied" for o in result.outcomes or ())
-            n = f"{counts['matched']} rules matched, {counts['applied']} changes applied"
-            bar.update(task, advance=1, n=n)
-
-        yield advance
-
-
-def _report_failures(results: Sequence[TargetResult]) -> int:
-    failed = 0
-    for row in failure_rows(results):
-        failed += 1
-        who = row["role_arn"] or row["profile"] or "default credentials"
-        if row["account"] and row["account"] not in who:
-            who += f" ({row['account']})"
-        typer.echo(f"sgupdater: {who} / {row['region']}: {row['message']}", err=True)
-    return failed
-
-
-def _scan(common: Common, request: Request) -> list[TargetResult]:
-    options = common.options
-    resolved = targets.resolve(common.targets, options.sessions, concurrency=common.concurrency)
-    found = resolved.targets
-    log.info("visiting %d target(s): %s", len(found), ", ".join(t.label for t in found))
-    with _progress(common, len(found), "scanning") as advance:
-        results = runner.scan_and_plan(found, request, options, advance)
-    return [*resolved.failures, *results]
-
-
-def _finish(results: Sequence[TargetResult], common: Common, *, command: str, applied: bool) -> int:
-    if len(results) > 1 and not common.quiet:
-        targets_table(Console(file=sys.stderr, highlight=False), results, applied=applied)
-    return _end(results, command=command, applied=applied)
-
-
-def _end(results: Sequence[TargetResult], *, command: str, applied: bool) -> int:
-    failed_targets = _report_failures(results)
-    summary = summarise(results)
-    typer.echo(summary_line(summary, command=command, applied=applied), err=True)
-    return 1 if failed_targets or summary.failed else 0
-
-
-def _change(
-    command: Operation,
-    request: Request,
-    common: Common,
-    dry_run: bool,
-    yes: bool,
-    journal_path: Path | None,
-) -> int:
-    results = _scan(common, request)
-    console, fmt = _stdout(common)
-    has_changes = any(r.plan.changes for r in results)
-    if dry_run or not has_changes:
-        fmt.changes_renderer(command, dry_run=True)(console, results)
-        return _finish(results, common, command=command, applied=False)
-    if sys.stdin.isatty() and not yes:
-        err = Console(file=sys.stderr, highlight=False)
-        OutputFormat.table.changes_renderer(command, dry_run=True)(err, results)
-        count = sum(len(r.plan.changes) for r in results)
-        if not typer.confirm(f"Apply {count} change(s)?", default=False, err=True):
-            typer.echo("sgupdater: aborted; nothing changed", err=True)
-            return 1
-    journal = Journal(journal_path or default_path(), command)
-    journal.start()
-    try:
-        with _progress(common, len(results), "applying") as advance:
-            results = runner.apply_all(results, common.options, advance, journal)
-    finally:
-        journal.end()
-    fmt.changes_renderer(command, dry_run=False)(console, results)
-    status = _finish(results, common, command=command, applied=True)
-    typer.echo(f"journal: {journal.path} (undo with: sgupdater rollback {journal.path})", err=True)
-    return status
-
-
 @app.command()
 @with_common
 def show(
@@ -190,10 +85,10 @@ def show(
     """List every rule allowing --from-cidr (with --to-cidr: those that still lack it)."""
     mappings = _mappings(common, from_cidr, to_cidr, names=("--from-cidr", "--to-cidr"))
     check_mappings(mappings, allow_open_world=True)
-    results = _scan(common, Request("show", mappings, directions=common.directions()))
-    console, fmt = _stdout(common)
+    results = scan(common, Request("show", mappings, directions=common.directions()))
+    console, fmt = stdout(common)
     fmt.rules_renderer()(console, results)
-    return _finish(results, common, command="show", applied=False)
+    return finish(results, common, command="show", applied=False)
 
 
 def _replacements(
@@ -224,12 +119,13 @@ def update(
     ] = StrategyChoice.modify,
     allow_open_world: OpenWorld = False,
     journal: JournalPath = None,
+    plan_out: PlanOut = None,
 ) -> int:
     """Replace --from-cidr by --to-cidr in every matching rule, keeping ports and description."""
     mappings = _replacements(common, from_cidr, to_cidr, allow_open_world)
     chosen: Strategy = strategy.value
     request = Request("update", mappings, chosen, common.directions())
-    return _change("update", request, common, dry_run, yes, journal)
+    return change("update", request, common, dry_run, yes, journal, plan_out)
 
 
 @app.command()
@@ -242,11 +138,12 @@ def add(
     yes: Yes = False,
     allow_open_world: OpenWorld = False,
     journal: JournalPath = None,
+    plan_out: PlanOut = None,
 ) -> int:
     """Allow --to-cidr beside --from-cidr wherever --from-cidr is allowed."""
     mappings = _replacements(common, from_cidr, to_cidr, allow_open_world)
     request = Request("add", mappings, directions=common.directions())
-    return _change("add", request, common, dry_run, yes, journal)
+    return change("add", request, common, dry_run, yes, journal, plan_out)
 
 
 @app.command()
@@ -260,6 +157,7 @@ def remove(
     dry_run: DryRun = False,
     yes: Yes = False,
     journal: JournalPath = None,
+    plan_out: PlanOut = None,
 ) -> int:
     """Revoke the rules allowing --cidr (with --only-where: the safe second half of a move)."""
     mappings = _mappings(common, cidr, only_where, names=("--cidr", "--only-where"))
@@ -271,7 +169,13 @@ def remove(
         if m.target == m.source:
             raise InputError(f"--cidr and --only-where are the same ({m.source})")
     request = Request("remove", mappings, directions=common.directions())
-    return _change("remove", request, common, dry_run, yes, journal)
+    return change("remove", request, common, dry_run, yes, journal, plan_out)
+
+
+OutputOpt = Annotated[
+    OutputFormat | None,
+    typer.Option("--output", "-o", metavar="FORMAT", help="table, tsv or json."),
+]
 
 
 @app.command(name="rollback")
@@ -279,38 +183,29 @@ def rollback_command(
     journal_file: Annotated[Path, typer.Argument(metavar="JOURNAL", help="A run's journal.")],
     dry_run: DryRun = False,
     yes: Yes = False,
-    output: Annotated[
-        OutputFormat | None,
-        typer.Option("--output", "-o", metavar="FORMAT", help="table, tsv or json."),
-    ] = None,
+    output: OutputOpt = None,
     journal: JournalPath = None,
 ) -> int:
     """Restore exactly the rules a journalled run changed; rules changed since are skipped."""
     undos = rollback.undos(read_journal(journal_file))
-    common_options = runner.Options()
-    console = Console(file=sys.stdout, width=None if sys.stdout.isatty() else 200, highlight=False)
-    fmt = output or (OutputFormat.table if sys.stdout.isatty() else OutputFormat.tsv)
-    results = runner.rollback_all(undos, common_options, dry_run=True)
-    pending = sum(o is None for r in results for o in r.outcomes or ())
-    if dry_run or not pending:
-        fmt.changes_renderer("rollback", dry_run=True)(console, results)
-        return _end(results, command="rollback", applied=False)
-    if sys.stdin.isatty() and not yes:
-        err = Console(file=sys.stderr, highlight=False)
-        OutputFormat.table.changes_renderer("rollback", dry_run=True)(err, results)
-        if not typer.confirm(f"Roll back {pending} change(s)?", default=False, err=True):
-            typer.echo("sgupdater: aborted; nothing changed", err=True)
-            return 1
-    record = Journal(journal or default_path(), "rollback")
-    record.start()
-    try:
-        results = runner.rollback_all(undos, common_options, dry_run=False, journal=record)
-    finally:
-        record.end()
-    fmt.changes_renderer("rollback", dry_run=False)(console, results)
-    status = _end(results, command="rollback", applied=True)
-    typer.echo(f"journal: {record.path}", err=True)
-    return status
+    return apply_expected(
+        "rollback", undos, dry_run=dry_run, yes=yes, output=output, journal_path=journal
+    )
+
+
+@app.command(name="apply")
+def apply_command(
+    plan_file: Annotated[Path, typer.Argument(metavar="PLAN", help="A plan from --plan-out.")],
+    yes: Yes = False,
+    output: OutputOpt = None,
+    journal: JournalPath = None,
+) -> int:
+    """Apply exactly a reviewed plan; rules that drifted since it was made are skipped."""
+    _, plans = planfile.read(plan_file)
+    expected = {target: verify.for_plan(plan) for target, plan in plans.items()}
+    return apply_expected(
+        "apply", expected, dry_run=False, yes=yes, output=output, journal_path=journal
+    )
 
 
 def _version(value: bool) -> None:

@@ -82,7 +82,10 @@ class Current:
 
 @dataclass(frozen=True, slots=True)
 class Change:
-    """One planned API-level edit of one rule."""
+    """One planned API-level edit of one rule.
+
+    new_cidr: what modify or authorize allows; for a revoke, the CIDR that replaces the rule.
+    """
 
     action: Action
     rule: Rule

@@ -63,7 +63,7 @@ def plan(rules: Iterable[Rule], request: Request) -> Plan:
         if request.operation == "remove":
             if target is None or present:
                 why = f"{target} already allowed" if target else "remove"
-                changes.append(Change("revoke", rule, reason=why))
+                changes.append(Change("revoke", rule, target, reason=why))
             else:
                 unchanged.append(rule)
             continue
@@ -72,7 +72,7 @@ def plan(rules: Iterable[Rule], request: Request) -> Plan:
             if request.operation == "add":
                 unchanged.append(rule)
             else:
-                changes.append(Change("revoke", rule, reason=f"{target} already allowed"))
+                changes.append(Change("revoke", rule, target, reason=f"{target} already allowed"))
             continue
         allowed.add((rule.key, target))
         if request.operation == "update" and request.strategy == "modify":
@@ -80,5 +80,5 @@ def plan(rules: Iterable[Rule], request: Request) -> Plan:
             continue
         changes.append(Change("authorize", rule, target, reason=f"allow {target} beside"))
         if request.operation == "update":
-            changes.append(Change("revoke", rule, reason=f"{target} authorized first"))
+            changes.append(Change("revoke", rule, target, reason=f"{target} authorized first"))
     return Plan(tuple(changes), tuple(matched), tuple(unchanged))

@@ -10,7 +10,7 @@ from dataclasses import dataclass, field
 
 import botocore.exceptions
 
-from sgupdater import applier, aws, planner, rollback, scanner
+from sgupdater import applier, aws, planner, scanner, verify
 from sgupdater.errors import TargetError
 from sgupdater.journal import Journal, TargetJournal
 from sgupdater.models import Outcome, Plan, Target, TargetResult
@@ -123,21 +123,21 @@ def apply_all(
     return _each(results, options, work, progress)
 
 
-def rollback_all(
-    undos: dict[Target, list[rollback.Undo]],
+def apply_checked(
+    expected: dict[Target, list[verify.Expect]],
     options: Options,
     *,
     dry_run: bool,
     journal: Journal | None = None,
 ) -> list[TargetResult]:
-    """Check each undo against the rules as they are now, then apply the safe ones."""
+    """Check each change against the rules as they are now, then apply those still valid."""
 
     def work(item: TargetResult) -> TargetResult:
-        wanted = undos[item.target]
+        wanted = expected[item.target]
         client = options.sessions.ec2(item.target.credentials, item.target.region)
         groups = sorted({u.change.rule.group_id for u in wanted})
         current = scanner.current_rules(client, groups, options.scope.page_size)
-        plan, skipped = rollback.check(wanted, current)
+        plan, skipped = verify.verify(wanted, current)
         outcomes: list[Outcome | None] = [skipped.get(i) for i in range(len(plan.changes))]
         todo = [i for i in range(len(plan.changes)) if i not in skipped]
         if not dry_run and todo:
@@ -153,5 +153,5 @@ def rollback_all(
             outcomes=tuple(outcomes),
         )
 
-    seeds = [TargetResult(target=t, account=t.account) for t in undos]
+    seeds = [TargetResult(target=t, account=t.account) for t in expected]
     return _each(seeds, options, work, None)

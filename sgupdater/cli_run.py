@@ -1,0 +1,165 @@
+"""The flows the commands share: scan, show the plan, ask, apply, report."""
+
+from __future__ import annotations
+
+import logging
+import sys
+from collections.abc import Callable, Iterator, Sequence
+from contextlib import contextmanager
+from pathlib import Path
+
+import typer
+from rich.console import Console
+from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn
+
+from sgupdater import planfile, runner, targets, verify
+from sgupdater.cli_options import Common
+from sgupdater.errors import InputError
+from sgupdater.journal import Journal, default_path
+from sgupdater.models import Target, TargetResult, status_of
+from sgupdater.planner import Operation, Request
+from sgupdater.report import OutputFormat, failure_rows, summarise, summary_line, targets_table
+
+log = logging.getLogger("sgupdater")
+
+
+def stdout(common: Common) -> tuple[Console, OutputFormat]:
+    console = Console(file=sys.stdout, width=None if sys.stdout.isatty() else 200, highlight=False)
+    fmt = common.output or (OutputFormat.table if sys.stdout.isatty() else OutputFormat.tsv)
+    return console, fmt
+
+
+@contextmanager
+def progress(
+    common: Common, total: int, what: str
+) -> Iterator[Callable[[TargetResult], None] | None]:
+    """A bar on stderr while targets finish, when stderr is a terminal and not --quiet."""
+    if common.quiet or not sys.stderr.isatty() or total == 0:
+        yield None
+        return
+    columns = (TextColumn(what), BarColumn(), MofNCompleteColumn(), TextColumn("{task.fields[n]}"))
+    with Progress(*columns, console=Console(file=sys.stderr), transient=True) as bar:
+        task = bar.add_task(what, total=total, n="")
+        counts = {"matched": 0, "applied": 0}
+
+        def advance(result: TargetResult) -> None:
+            counts["matched"] += len(result.plan.matched)
+            counts["applied"] += sum(status_of(o) == "applied" for o in result.outcomes or ())
+            n = f"{counts['matched']} rules matched, {counts['applied']} changes applied"
+            bar.update(task, advance=1, n=n)
+
+        yield advance
+
+
+def report_failures(results: Sequence[TargetResult]) -> int:
+    failed = 0
+    for row in failure_rows(results):
+        failed += 1
+        who = row["role_arn"] or row["profile"] or "default credentials"
+        if row["account"] and row["account"] not in who:
+            who += f" ({row['account']})"
+        typer.echo(f"sgupdater: {who} / {row['region']}: {row['message']}", err=True)
+    return failed
+
+
+def scan(common: Common, request: Request) -> list[TargetResult]:
+    options = common.options
+    resolved = targets.resolve(common.targets, options.sessions, concurrency=common.concurrency)
+    found = resolved.targets
+    log.info("visiting %d target(s): %s", len(found), ", ".join(t.label for t in found))
+    with progress(common, len(found), "scanning") as advance:
+        results = runner.scan_and_plan(found, request, options, advance)
+    return [*resolved.failures, *results]
+
+
+def finish(results: Sequence[TargetResult], common: Common, *, command: str, applied: bool) -> int:
+    if len(results) > 1 and not common.quiet:
+        targets_table(Console(file=sys.stderr, highlight=False), results, applied=applied)
+    return end(results, command=command, applied=applied)
+
+
+def end(results: Sequence[TargetResult], *, command: str, applied: bool) -> int:
+    failed_targets = report_failures(results)
+    summary = summarise(results)
+    typer.echo(summary_line(summary, command=command, applied=applied), err=True)
+    return 1 if failed_targets or summary.failed else 0
+
+
+def change(
+    command: Operation,
+    request: Request,
+    common: Common,
+    dry_run: bool,
+    yes: bool,
+    journal_path: Path | None,
+    plan_out: Path | None = None,
+) -> int:
+    if plan_out is not None and not dry_run:
+        raise InputError("--plan-out goes with --dry-run (then: sgupdater apply PLAN)")
+    results = scan(common, request)
+    console, fmt = stdout(common)
+    has_changes = any(r.plan.changes for r in results)
+    if dry_run or not has_changes:
+        fmt.changes_renderer(command, dry_run=True)(console, results)
+        status = finish(results, common, command=command, applied=False)
+        if plan_out is not None:
+            count = planfile.write(plan_out, command, results)
+            typer.echo(
+                f"plan: {plan_out} ({count} changes); apply it with: sgupdater apply {plan_out}",
+                err=True,
+            )
+        return status
+    if sys.stdin.isatty() and not yes:
+        err = Console(file=sys.stderr, highlight=False)
+        OutputFormat.table.changes_renderer(command, dry_run=True)(err, results)
+        count = sum(len(r.plan.changes) for r in results)
+        if not typer.confirm(f"Apply {count} change(s)?", default=False, err=True):
+            typer.echo("sgupdater: aborted; nothing changed", err=True)
+            return 1
+    journal = Journal(journal_path or default_path(), command)
+    journal.start()
+    try:
+        with progress(common, len(results), "applying") as advance:
+            results = runner.apply_all(results, common.options, advance, journal)
+    finally:
+        journal.end()
+    fmt.changes_renderer(command, dry_run=False)(console, results)
+    status = finish(results, common, command=command, applied=True)
+    typer.echo(f"journal: {journal.path} (undo with: sgupdater rollback {journal.path})", err=True)
+    return status
+
+
+def apply_expected(
+    command: str,
+    expected: dict[Target, list[verify.Expect]],
+    *,
+    dry_run: bool,
+    yes: bool,
+    output: OutputFormat | None,
+    journal_path: Path | None,
+) -> int:
+    """Check changes against the rules as they are now, ask, apply the valid ones."""
+    options = runner.Options()
+    console = Console(file=sys.stdout, width=None if sys.stdout.isatty() else 200, highlight=False)
+    fmt = output or (OutputFormat.table if sys.stdout.isatty() else OutputFormat.tsv)
+    results = runner.apply_checked(expected, options, dry_run=True)
+    pending = sum(o is None for r in results for o in r.outcomes or ())
+    if dry_run or not pending:
+        fmt.changes_renderer(command, dry_run=True)(console, results)
+        return end(results, command=command, applied=False)
+    if sys.stdin.isatty() and not yes:
+        err = Console(file=sys.stderr, highlight=False)
+        OutputFormat.table.changes_renderer(command, dry_run=True)(err, results)
+        if not typer.confirm(f"Apply {pending} change(s)?", default=False, err=True):
+            typer.echo("sgupdater: aborted; nothing changed", err=True)
+            return 1
+    journal = Journal(journal_path or default_path(), command)
+    journal.start()
+    try:
+        results = runner.apply_checked(expected, options, dry_run=False, journal=journal)
+    finally:
+        journal.end()
+    fmt.changes_renderer(command, dry_run=False)(console, results)
+    status = end(results, command=command, applied=True)
+    typer.echo(f"journal: {journal.path} (undo with: sgupdater rollback {journal.path})", err=True)
+    return status
