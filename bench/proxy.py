@@ -118,6 +118,8 @@ class LatencyProxy:
         if self._process is not None:
             self._process.terminate()
             self._process.wait(timeout=10)
+            if self._process.stdout is not None:
+                self._process.stdout.close()
 
 
 if __name__ == "__main__":

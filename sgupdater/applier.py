@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+import threading
 from collections import defaultdict
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
@@ -86,10 +87,17 @@ def _new_rule_ids(response: Any, batch: Indexed) -> dict[int, RuleId]:
 class _GroupRun:
     """The edits of one group, applied in the order that never cuts access."""
 
-    def __init__(self, client: EC2Client, group_id: str, record: Recorder | None) -> None:
+    def __init__(
+        self,
+        client: EC2Client,
+        group_id: str,
+        record: Recorder | None,
+        stop: threading.Event | None,
+    ) -> None:
         self.client = client
         self.group_id = group_id
         self.record = record
+        self.stop = stop
         self.outcomes: dict[int, Outcome] = {}
         self.allowing_failed = False
 
@@ -100,6 +108,11 @@ class _GroupRun:
                 self.record.after(change, outcome)
 
     def _call(self, what: str, batch: Indexed, send: Callable[[], Any]) -> Any:
+        if self.stop is not None and self.stop.is_set():
+            # Interrupted: what is not sent yet stays as it is; a re-run picks it up.
+            self._settle(batch, Skipped("interrupted before it was sent"))
+            self.allowing_failed = True
+            return None
         log.info("%s %s: %d rule(s)", what, self.group_id, len(batch))
         if self.record is not None:
             for _, change in batch:
@@ -109,7 +122,13 @@ class _GroupRun:
         except (botocore.exceptions.ClientError, botocore.exceptions.BotoCoreError) as exc:
             error = aws.target_error(exc)
             log.info("%s %s failed: %s", what, self.group_id, error)
-            self._settle(batch, Failed(error.code, str(error)))
+            message = str(error)
+            if error.code == "RulesPerSecurityGroupLimitExceeded":
+                message += (
+                    " (the group is at its rules quota: --strategy modify, the default,"
+                    " replaces rules in place and needs no room for a new one)"
+                )
+            self._settle(batch, Failed(error.code, message))
             return None
         ids = _new_rule_ids(response, batch) if what.startswith("Authorize") else {}
         for index, change in batch:
@@ -158,9 +177,13 @@ class _GroupRun:
 
 
 def _apply_group(
-    client: EC2Client, group_id: str, batch: Indexed, record: Recorder | None
+    client: EC2Client,
+    group_id: str,
+    batch: Indexed,
+    record: Recorder | None,
+    stop: threading.Event | None,
 ) -> dict[int, Outcome]:
-    run = _GroupRun(client, group_id, record)
+    run = _GroupRun(client, group_id, record, stop)
     by_kind: dict[tuple[str, Direction], Indexed] = defaultdict(list)
     for index, change in batch:
         by_kind[(change.action, change.rule.direction)].append((index, change))
@@ -177,7 +200,12 @@ def _apply_group(
 
 
 def apply(
-    client: EC2Client, plan: Plan, *, workers: int = 4, record: Recorder | None = None
+    client: EC2Client,
+    plan: Plan,
+    *,
+    workers: int = 4,
+    record: Recorder | None = None,
+    stop: threading.Event | None = None,
 ) -> tuple[Outcome, ...]:
     """Apply every change of the plan; one outcome per change, in plan order."""
     by_group: dict[str, Indexed] = defaultdict(list)
@@ -186,7 +214,7 @@ def apply(
     outcomes: dict[int, Outcome] = {}
     with ThreadPoolExecutor(max_workers=max(1, workers)) as pool:
         futures = [
-            pool.submit(_apply_group, client, group_id, batch, record)
+            pool.submit(_apply_group, client, group_id, batch, record, stop)
             for group_id, batch in by_group.items()
         ]
         for future in futures:

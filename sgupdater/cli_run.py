@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+import signal
 import sys
 from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
@@ -109,7 +110,8 @@ def change(
                 err=True,
             )
         return status
-    if sys.stdin.isatty() and not yes:
+    asked = sys.stdin.isatty() and not yes
+    if asked:
         err = Console(file=sys.stderr, highlight=False)
         OutputFormat.table.changes_renderer(command, dry_run=True)(err, results)
         count = sum(len(r.plan.changes) for r in results)
@@ -117,16 +119,20 @@ def change(
             typer.echo("sgupdater: aborted; nothing changed", err=True)
             return 1
     journal = Journal(journal_path or default_path(), command)
-    journal.start()
-    try:
-        with progress(common, len(results), "applying") as advance:
-            results = runner.apply_all(results, common.options, advance, journal)
-    finally:
-        journal.end()
+    options = common.options
+    with journalled(journal, options), progress(common, len(results), "applying") as advance:
+        if asked:
+            # Time passed while the plan was on screen: re-read the rules and skip what
+            # someone else changed meanwhile rather than overwrite it.
+            expected = {r.target: verify.for_plan(r.plan) for r in results if r.plan.changes}
+            results = runner.apply_checked(
+                expected, options, dry_run=False, journal=journal, seeds=results, progress=advance
+            )
+        else:
+            results = runner.apply_all(results, options, advance, journal)
     fmt.changes_renderer(command, dry_run=False)(console, results)
     status = finish(results, common, command=command, applied=True)
-    typer.echo(f"journal: {journal.path} (undo with: sgupdater rollback {journal.path})", err=True)
-    return status
+    return closing(results, journal, common.options, status)
 
 
 def apply_expected(
@@ -154,12 +160,45 @@ def apply_expected(
             typer.echo("sgupdater: aborted; nothing changed", err=True)
             return 1
     journal = Journal(journal_path or default_path(), command)
-    journal.start()
-    try:
+    with journalled(journal, options):
         results = runner.apply_checked(expected, options, dry_run=False, journal=journal)
-    finally:
-        journal.end()
     fmt.changes_renderer(command, dry_run=False)(console, results)
     status = end(results, command=command, applied=True)
+    return closing(results, journal, options, status)
+
+
+@contextmanager
+def journalled(journal: Journal, options: runner.Options) -> Iterator[None]:
+    """Open and close the journal around applying; SIGINT/SIGTERM stop after in-flight calls."""
+
+    def interrupt(signum: int, frame: object) -> None:
+        if not options.stop.is_set():
+            typer.echo(
+                "sgupdater: interrupted; finishing the calls in flight, sending no more", err=True
+            )
+        options.stop.set()
+
+    previous = {sig: signal.signal(sig, interrupt) for sig in (signal.SIGINT, signal.SIGTERM)}
+    journal.start()
+    try:
+        yield
+    finally:
+        journal.end()
+        for sig, handler in previous.items():
+            signal.signal(sig, handler)
+
+
+def closing(
+    results: Sequence[TargetResult], journal: Journal, options: runner.Options, status: int
+) -> int:
+    """Name the journal; after an interruption say what was and was not done, and exit 130."""
     typer.echo(f"journal: {journal.path} (undo with: sgupdater rollback {journal.path})", err=True)
-    return status
+    if not options.stop.is_set():
+        return status
+    statuses = [status_of(o) for r in results for o in r.outcomes or ()]
+    typer.echo(
+        f"sgupdater: interrupted: {statuses.count('applied')} change(s) applied, "
+        f"{statuses.count('skipped')} not sent; run the same command again to finish",
+        err=True,
+    )
+    return 130

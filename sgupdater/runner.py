@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import dataclasses
 import logging
+import threading
 from collections.abc import Callable, Sequence
 from concurrent.futures import ThreadPoolExecutor, as_completed
 from dataclasses import dataclass, field
@@ -29,6 +30,8 @@ class Options:
     scope: scanner.Scope = field(default_factory=scanner.Scope)
     concurrency: int = DEFAULT_CONCURRENCY
     sessions: aws.Sessions = field(init=False, compare=False, repr=False)
+    # Set on SIGINT/SIGTERM: calls not yet sent are skipped, in-flight ones finish.
+    stop: threading.Event = field(default_factory=threading.Event, compare=False, repr=False)
 
     def __post_init__(self) -> None:
         # Each target's client pools as many connections as calls may overlap in it.
@@ -117,7 +120,9 @@ def apply_all(
             return item
         client = options.sessions.ec2(item.target.credentials, item.target.region)
         record = TargetJournal(journal, item.target) if journal is not None else None
-        outcomes = applier.apply(client, item.plan, workers=options.calls_per_target, record=record)
+        outcomes = applier.apply(
+            client, item.plan, workers=options.calls_per_target, record=record, stop=options.stop
+        )
         return dataclasses.replace(item, outcomes=outcomes)
 
     return _each(results, options, work, progress)
@@ -129,10 +134,17 @@ def apply_checked(
     *,
     dry_run: bool,
     journal: Journal | None = None,
+    seeds: Sequence[TargetResult] = (),
+    progress: Progress | None = None,
 ) -> list[TargetResult]:
-    """Check each change against the rules as they are now, then apply those still valid."""
+    """Check each change against the rules as they are now, then apply those still valid.
+
+    `seeds`: the scanned results the changes come from, whose counts the results keep.
+    """
 
     def work(item: TargetResult) -> TargetResult:
+        if item.error is not None or item.target not in expected:
+            return item
         wanted = expected[item.target]
         client = options.sessions.ec2(item.target.credentials, item.target.region)
         groups = sorted({u.change.rule.group_id for u in wanted})
@@ -143,15 +155,18 @@ def apply_checked(
         if not dry_run and todo:
             record = TargetJournal(journal, item.target) if journal is not None else None
             sub = Plan(tuple(plan.changes[i] for i in todo), ())
-            done = applier.apply(client, sub, workers=options.calls_per_target, record=record)
+            done = applier.apply(
+                client, sub, workers=options.calls_per_target, record=record, stop=options.stop
+            )
             for i, outcome in zip(todo, done, strict=True):
                 outcomes[i] = outcome
+        base = item.plan if item.plan.changes else plan
         return dataclasses.replace(
             item,
-            account=item.target.account,
-            plan=plan,
+            account=item.account or item.target.account,
+            plan=dataclasses.replace(base, changes=plan.changes),
             outcomes=tuple(outcomes),
         )
 
-    seeds = [TargetResult(target=t, account=t.account) for t in expected]
-    return _each(seeds, options, work, None)
+    items = list(seeds) or [TargetResult(target=t, account=t.account) for t in expected]
+    return _each(items, options, work, progress)

@@ -11,6 +11,7 @@ import subprocess
 import sys
 import termios
 import time
+from collections.abc import Callable
 from pathlib import Path
 
 from tests import helpers
@@ -21,7 +22,9 @@ A, B = "192.0.2.0/24", "198.51.100.0/24"
 COMMAND = [sys.executable, "-m", "sgupdater"]
 
 
-def on_terminal(args: list[str], answer: str | None) -> tuple[int, str]:
+def on_terminal(
+    args: list[str], answer: str | None, before_answer: Callable[[], None] | None = None
+) -> tuple[int, str]:
     """Run with stdin/stdout/stderr on a pseudo-terminal, answering the prompt if one comes."""
     leader, follower = pty.openpty()
     # A roomy terminal, so the plan table is not folded.
@@ -46,6 +49,8 @@ def on_terminal(args: list[str], answer: str | None) -> tuple[int, str]:
                 break
             seen += chunk
         if answer is not None and not answered and b"[y/N]" in seen:
+            if before_answer is not None:
+                before_answer()
             os.write(leader, answer.encode() + b"\n")
             answered = True
         if process.poll() is not None and not ready:
