@@ -9,6 +9,7 @@ from __future__ import annotations
 import http.client
 import http.server
 import json
+import random
 import subprocess
 import sys
 import threading
@@ -21,7 +22,27 @@ _HOP_BY_HOP = {"connection", "keep-alive", "transfer-encoding", "proxy-connectio
 COUNTS_PATH = "/__bench_counts"
 
 
-def _serve(upstream: str, delay: float) -> None:
+_THROTTLED = (
+    b'<?xml version="1.0" encoding="UTF-8"?><Response><Errors><Error>'
+    b"<Code>RequestLimitExceeded</Code><Message>Request limit exceeded.</Message>"
+    b"</Error></Errors><RequestID>fault</RequestID></Response>"
+)
+_INTERNAL = (
+    b'<?xml version="1.0" encoding="UTF-8"?><Response><Errors><Error>'
+    b"<Code>InternalError</Code><Message>An internal error has occurred.</Message>"
+    b"</Error></Errors><RequestID>fault</RequestID></Response>"
+)
+_UNAVAILABLE = (
+    b'<?xml version="1.0" encoding="UTF-8"?><Response><Errors><Error>'
+    b"<Code>Unavailable</Code><Message>The server is overloaded.</Message>"
+    b"</Error></Errors><RequestID>fault</RequestID></Response>"
+)
+FAULTS = ("throttle", "error500", "unavailable503", "reset-before", "reset-after", "slow")
+
+
+def _serve(upstream: str, delay: float, share: float = 0.0, seed: int = 0) -> None:
+    # A share of the calls meets a fault, drawn from a seeded generator so runs can be replayed.
+    chance = random.Random(seed)
     parts = urlsplit(upstream)
     target = (parts.hostname or "127.0.0.1", parts.port or 80)
     counts: Counter[str] = Counter()
@@ -65,11 +86,32 @@ def _serve(upstream: str, delay: float) -> None:
                 action = parse_qs(body.decode("utf-8", "replace")).get("Action", ["?"])[0]
             with lock:
                 counts[action] += 1
-            time.sleep(delay)
+                fault = chance.choice(FAULTS) if chance.random() < share else None
+                if fault:
+                    counts[f"fault:{fault}"] += 1
+            time.sleep(delay + (1.0 if fault == "slow" else 0.0))
+            if fault in ("throttle", "error500", "unavailable503"):
+                status, reply = {
+                    "throttle": (503, _THROTTLED),
+                    "error500": (500, _INTERNAL),
+                    "unavailable503": (503, _UNAVAILABLE),
+                }[fault]
+                self._reply(status, reply, [])
+                return
+            if fault == "reset-before":
+                self.close_connection = True
+                return
             answer = self._forward(body)
             payload = answer.read()
-            self.send_response(answer.status)
-            for key, value in answer.getheaders():
+            if fault == "reset-after":
+                # The change is made, but the client never hears so: its retry must cope.
+                self.close_connection = True
+                return
+            self._reply(answer.status, payload, answer.getheaders())
+
+        def _reply(self, status: int, payload: bytes, headers: list[tuple[str, str]]) -> None:
+            self.send_response(status)
+            for key, value in headers:
                 if key.lower() not in _HOP_BY_HOP and key.lower() != "content-length":
                     self.send_header(key, value)
             self.send_header("Content-Length", str(len(payload)))
@@ -91,8 +133,8 @@ def _serve(upstream: str, delay: float) -> None:
 class LatencyProxy:
     """Forwards every request to `upstream` after `delay` seconds, counting actions."""
 
-    def __init__(self, upstream: str, delay: float) -> None:
-        self._command = [sys.executable, __file__, upstream, str(delay)]
+    def __init__(self, upstream: str, delay: float, faults: float = 0.0, seed: int = 0) -> None:
+        self._command = [sys.executable, __file__, upstream, str(delay), str(faults), str(seed)]
         self._process: subprocess.Popen[str] | None = None
         self.port = 0
 
@@ -123,4 +165,4 @@ class LatencyProxy:
 
 
 if __name__ == "__main__":
-    _serve(sys.argv[1], float(sys.argv[2]))
+    _serve(sys.argv[1], float(sys.argv[2]), float(sys.argv[3]), int(sys.argv[4]))
