@@ -19,7 +19,14 @@ from sgupdater.errors import InputError
 from sgupdater.journal import Journal, default_path
 from sgupdater.models import Target, TargetResult, status_of
 from sgupdater.planner import Operation, Request
-from sgupdater.report import OutputFormat, failure_rows, summarise, summary_line, targets_table
+from sgupdater.report import (
+    OutputFormat,
+    change_rows,
+    failure_rows,
+    summarise,
+    summary_line,
+    targets_table,
+)
 
 log = logging.getLogger("sgupdater")
 
@@ -60,6 +67,13 @@ def report_failures(results: Sequence[TargetResult]) -> int:
         if row["account"] and row["account"] not in who:
             who += f" ({row['account']})"
         typer.echo(f"sgupdater: {who} / {row['region']}: {row['message']}", err=True)
+    for change in change_rows(results):
+        if change["status"] == "failed":
+            typer.echo(
+                f"sgupdater: {change['account']} / {change['region']} / {change['group_id']}: "
+                f"{change['action']} {change['old_cidr']} failed: {change['detail']}",
+                err=True,
+            )
     return failed
 
 

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import pytest
 
 from tests import helpers
@@ -89,3 +91,33 @@ def test_no_command_prints_help_and_exits_2(cli: Cli) -> None:
     run = cli()
     assert run.code == 2
     assert "update" in run.out
+
+
+@pytest.mark.parametrize(
+    "args",
+    [
+        ["show", "--from-cidr", A, "--config", "{dir}"],
+        ["apply", "{dir}"],
+        ["rollback", "{dir}"],
+    ],
+    ids=["config", "plan", "journal"],
+)
+def test_an_unreadable_file_is_one_line_and_exit_2(
+    aws: Aws, cli: Cli, tmp_path: Path, args: list[str]
+) -> None:
+    # A directory where a file is expected cannot be read, even by root.
+    run = cli(*(a.format(dir=tmp_path) for a in args))
+    assert run.code == 2
+    assert "cannot read" in run.err
+    assert len(run.err.strip().splitlines()) == 1
+    assert "Traceback" not in run.err
+
+
+def test_an_unwritable_journal_changes_nothing(aws: Aws, cli: Cli, tmp_path: Path) -> None:
+    ec2 = aws.ec2()
+    g = helpers.group(ec2, helpers.vpc(ec2), "web", ingress=(perm(cidrs=(A,)),))
+    before = helpers.rule_ids(ec2, g)
+    run = cli("update", "--from-cidr", A, "--to-cidr", B, "--journal", str(tmp_path))
+    assert run.code == 2
+    assert "cannot write the journal" in run.err
+    assert helpers.rule_ids(ec2, g) == before

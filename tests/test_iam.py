@@ -1,0 +1,116 @@
+"""Least privilege: examples/iam-policy.json is enough, and each action in it is needed."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterator
+from pathlib import Path
+
+import boto3
+import pytest
+from moto.core.authorization import enable_iam_authentication
+
+from tests import helpers
+from tests.conftest import REGION, Aws, Cli
+from tests.helpers import perm
+
+A, B = "192.0.2.0/24", "198.51.100.0/24"
+POLICY = json.loads((Path(__file__).parent.parent / "examples" / "iam-policy.json").read_text())
+
+
+def operator(aws: Aws, policy: object) -> None:
+    """An IAM user holding only `policy`, as profile `least`."""
+    iam = boto3.client("iam", region_name=REGION)
+    iam.create_user(UserName="operator")
+    iam.put_user_policy(
+        UserName="operator", PolicyName="sgupdater", PolicyDocument=json.dumps(policy)
+    )
+    key = iam.create_access_key(UserName="operator")["AccessKey"]
+    with aws.credentials.open("a") as f:
+        f.write(
+            f"\n[least]\naws_access_key_id = {key['AccessKeyId']}\n"
+            f"aws_secret_access_key = {key['SecretAccessKey']}\n"
+        )
+    aws.add_profile("least", f"region = {REGION}")
+
+
+@pytest.fixture
+def enforced() -> Iterator[None]:
+    """moto checks every request against IAM, as AWS does, while the test body runs."""
+    with enable_iam_authentication():
+        yield
+
+
+def without(action: str) -> object:
+    statements = [
+        {**s, "Action": [a for a in s["Action"] if a != action]} for s in POLICY["Statement"]
+    ]
+    return {**POLICY, "Statement": statements}
+
+
+def test_the_shipped_policy_is_enough_for_show_update_and_rollback(
+    aws: Aws, cli: Cli, tmp_path: Path
+) -> None:
+    ec2 = aws.ec2()
+    group = helpers.group(
+        ec2, helpers.vpc(ec2), "web", ingress=(perm(cidrs=(A,)), perm("tcp", 443, cidrs=(A, B)))
+    )
+    before = helpers.rules(ec2, group)
+    operator(aws, POLICY)
+    journal = tmp_path / "run.jsonl"
+    with enable_iam_authentication():
+        show = cli("show", "--from-cidr", A, "-p", "least")
+        dry = cli("update", "--from-cidr", A, "--to-cidr", B, "-p", "least", "--dry-run")
+        update = cli(
+            "update", "--from-cidr", A, "--to-cidr", B, "-p", "least", "--journal", str(journal)
+        )
+        after_update = helpers.rules(aws.ec2(profile="least"), group)
+        undo = cli("rollback", str(journal))
+    assert show.code == 0, show.err
+    assert dry.code == 0, dry.err
+    assert update.code == 0, update.err
+    assert ("ingress", "tcp", 22, 22, B, "") in after_update
+    assert undo.code == 0, undo.err
+    assert helpers.rules(ec2, group) == before
+
+
+@pytest.mark.parametrize(
+    ("action", "command"),
+    [
+        ("ec2:ModifySecurityGroupRules", ["update", "--from-cidr", A, "--to-cidr", B]),
+        ("ec2:DescribeSecurityGroupRules", ["show", "--from-cidr", A]),
+        ("ec2:AuthorizeSecurityGroupIngress", ["add", "--from-cidr", A, "--to-cidr", B]),
+    ],
+)
+def test_without_one_action_the_failure_names_the_missing_permission(
+    aws: Aws, cli: Cli, action: str, command: list[str]
+) -> None:
+    ec2 = aws.ec2()
+    group = helpers.group(ec2, helpers.vpc(ec2), "web", ingress=(perm(cidrs=(A,)),))
+    before = helpers.rule_ids(ec2, group)
+    operator(aws, without(action))
+    with enable_iam_authentication():
+        run = cli(*command, "-p", "least")
+    assert run.code == 1
+    assert action in run.err
+    assert "Traceback" not in run.err
+    assert helpers.rule_ids(ec2, group) == before
+
+
+def test_verbose_logs_show_no_secret(aws: Aws, cli: Cli) -> None:
+    ec2 = aws.ec2()
+    helpers.group(ec2, helpers.vpc(ec2), "web", ingress=(perm(cidrs=(A,)),))
+    secret, token = "wJalrXUtnFEMI-not-a-real-secret", "FwoGZXIvYXdzEXAMPLETOKEN"
+    with aws.credentials.open("a") as f:
+        f.write(
+            f"\n[tokened]\naws_access_key_id = ASIAEXAMPLE\naws_secret_access_key = {secret}\n"
+            f"aws_session_token = {token}\n"
+        )
+    run = cli("update", "--from-cidr", A, "--to-cidr", B, "-p", "tokened", "-r", REGION, "-v")
+    assert run.code == 0, run.err
+    assert "ModifySecurityGroupRules" in run.err
+    for text in (run.out, run.err):
+        assert secret not in text
+        assert token not in text
+        assert "Authorization" not in text
+        assert "Signature=" not in text
