@@ -87,3 +87,24 @@ def rules(ec2: EC2Client, group_id: str) -> set[RuleView]:
 def rule_ids(ec2: EC2Client, group_id: str) -> dict[RuleView, str]:
     """Each rule of the group with its id."""
     return {view(r): r["SecurityGroupRuleId"] for r in raw_rules(ec2, group_id)}
+
+
+def edit_by_hand(
+    ec2: EC2Client, group_id: str, rule_id: str, port: int, cidr: str, description: str
+) -> None:
+    """Someone else changes a tcp rule behind the tool's back."""
+    ec2.modify_security_group_rules(
+        GroupId=group_id,
+        SecurityGroupRules=[
+            {
+                "SecurityGroupRuleId": rule_id,
+                "SecurityGroupRule": {
+                    "IpProtocol": "tcp",
+                    "FromPort": port,
+                    "ToPort": port,
+                    "CidrIpv4": cidr,
+                    "Description": description,
+                },
+            }
+        ],
+    )

@@ -113,18 +113,7 @@ def test_rollback_never_overwrites_a_rule_changed_since(aws: Aws, cli: Cli, tmp_
     assert cli("update", "--from-cidr", A, "--to-cidr", B, "--journal", str(path)).code == 0
     ids = helpers.rule_ids(ec2, group)
     ssh = ids[("ingress", "tcp", 22, 22, B, "ssh")]
-    ec2.modify_security_group_rules(
-        GroupId=group,
-        SecurityGroupRules=[
-            {
-                "SecurityGroupRuleId": ssh,
-                "SecurityGroupRule": {
-                    "IpProtocol": "tcp", "FromPort": 22, "ToPort": 22,
-                    "CidrIpv4": "203.0.113.0/24", "Description": "changed by hand",
-                },
-            }
-        ],
-    )  # fmt: skip
+    helpers.edit_by_hand(ec2, group, ssh, 22, "203.0.113.0/24", "changed by hand")
     run = cli("rollback", str(path), "-o", "json")
     assert run.code == 0, run.err
     rows = json.loads(run.out)["changes"]

@@ -62,18 +62,7 @@ def test_drifted_rules_are_skipped_never_forced(aws: Aws, cli: Cli, tmp_path: Pa
     # After review: someone re-describes the psql rule and removes the new range on 443.
     ids = helpers.rule_ids(ec2, db)
     psql = ids[("ingress", "tcp", 5432, 5432, A, "psql")]
-    ec2.modify_security_group_rules(
-        GroupId=db,
-        SecurityGroupRules=[
-            {
-                "SecurityGroupRuleId": psql,
-                "SecurityGroupRule": {
-                    "IpProtocol": "tcp", "FromPort": 5432, "ToPort": 5432,
-                    "CidrIpv4": A, "Description": "edited",
-                },
-            }
-        ],
-    )  # fmt: skip
+    helpers.edit_by_hand(ec2, db, psql, 5432, A, "edited")
     ec2.revoke_security_group_ingress(GroupId=web, IpPermissions=[perm("tcp", 443, cidrs=(B,))])
     run = cli("apply", str(path), "-o", "json")
     assert run.code == 0, run.err

@@ -23,18 +23,7 @@ def test_changes_made_while_the_plan_is_on_screen(aws: Aws) -> None:
     def meanwhile() -> None:
         ec2.delete_security_group(GroupId=deleted)
         rule = helpers.rule_ids(ec2, edited)[("ingress", "tcp", 22, 22, A, "")]
-        ec2.modify_security_group_rules(
-            GroupId=edited,
-            SecurityGroupRules=[
-                {
-                    "SecurityGroupRuleId": rule,
-                    "SecurityGroupRule": {
-                        "IpProtocol": "tcp", "FromPort": 22, "ToPort": 22,
-                        "CidrIpv4": B, "Description": "done by hand",
-                    },
-                }
-            ],
-        )  # fmt: skip
+        helpers.edit_by_hand(ec2, edited, rule, 22, B, "done by hand")
         ec2.revoke_security_group_ingress(GroupId=revoked, IpPermissions=[perm(cidrs=(A,))])
 
     code, screen = on_terminal(
