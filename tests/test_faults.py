@@ -11,6 +11,7 @@ import json
 import os
 import subprocess
 import sys
+import uuid
 from pathlib import Path
 
 from hypothesis import HealthCheck, given, settings
@@ -93,8 +94,9 @@ def test_update_converges_under_faults(
     proxy = LatencyProxy(aws.url, 0.0, faults=share, seed=seed).start()
     try:
         outcomes = []
-        for attempt in range(3):
-            journal = tmp_path / f"run-{seed}-{attempt}.jsonl"
+        for _ in range(3):
+            # Hypothesis replays examples in one test directory: one fresh journal per run.
+            journal = tmp_path / f"run-{uuid.uuid4().hex}.jsonl"
             done = run(proxy.url, journal, "--strategy", strategy)
             assert "Traceback" not in done.stderr
             assert done.returncode in (0, 1), done.stderr
