@@ -37,6 +37,8 @@ def run(endpoint: str, journal: Path, *extra: str) -> subprocess.CompletedProces
 
 
 def journal_applied(path: Path) -> list[dict[str, object]]:
+    if not path.exists():
+        return []  # nothing was left to change: no applying run, no journal
     lines = [json.loads(line) for line in path.read_text().splitlines()]
     befores = {(r["rule"]["rule_id"], r["action"]) for r in lines if r["event"] == "before"}
     applied = [r for r in lines if r["event"] == "after" and r["outcome"] == "applied"]
