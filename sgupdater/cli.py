@@ -86,7 +86,7 @@ def show(
     mappings = _mappings(common, from_cidr, to_cidr, names=("--from-cidr", "--to-cidr"))
     check_mappings(mappings, allow_open_world=True)
     results = scan(common, Request("show", mappings, directions=common.directions()))
-    console, fmt = stdout(common)
+    console, fmt = stdout(common.output)
     fmt.rules_renderer()(console, results)
     return finish(results, common, command="show", applied=False)
 

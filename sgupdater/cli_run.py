@@ -31,10 +31,21 @@ from sgupdater.report import (
 log = logging.getLogger("sgupdater")
 
 
-def stdout(common: Common) -> tuple[Console, OutputFormat]:
+def stdout(output: OutputFormat | None) -> tuple[Console, OutputFormat]:
+    """The console for results and the format: the one asked for, else by terminal or pipe."""
     console = Console(file=sys.stdout, width=None if sys.stdout.isatty() else 200, highlight=False)
-    fmt = common.output or (OutputFormat.table if sys.stdout.isatty() else OutputFormat.tsv)
+    fmt = output or (OutputFormat.table if sys.stdout.isatty() else OutputFormat.tsv)
     return console, fmt
+
+
+def confirmed(command: str, results: Sequence[TargetResult], count: int) -> bool:
+    """Show the plan on stderr and ask; a no says so."""
+    err = Console(file=sys.stderr, highlight=False)
+    OutputFormat.table.changes_renderer(command, dry_run=True)(err, results)
+    if typer.confirm(f"Apply {count} change(s)?", default=False, err=True):
+        return True
+    typer.echo("sgupdater: aborted; nothing changed", err=True)
+    return False
 
 
 @contextmanager
@@ -112,7 +123,7 @@ def change(
     if plan_out is not None and not dry_run:
         raise InputError("--plan-out goes with --dry-run (then: sgupdater apply PLAN)")
     results = scan(common, request)
-    console, fmt = stdout(common)
+    console, fmt = stdout(common.output)
     has_changes = any(r.plan.changes for r in results)
     if dry_run or not has_changes:
         fmt.changes_renderer(command, dry_run=True)(console, results)
@@ -125,13 +136,8 @@ def change(
             )
         return status
     asked = sys.stdin.isatty() and not yes
-    if asked:
-        err = Console(file=sys.stderr, highlight=False)
-        OutputFormat.table.changes_renderer(command, dry_run=True)(err, results)
-        count = sum(len(r.plan.changes) for r in results)
-        if not typer.confirm(f"Apply {count} change(s)?", default=False, err=True):
-            typer.echo("sgupdater: aborted; nothing changed", err=True)
-            return 1
+    if asked and not confirmed(command, results, sum(len(r.plan.changes) for r in results)):
+        return 1
     journal = Journal(journal_path or default_path(), command)
     options = common.options
     with journalled(journal, options), progress(common, len(results), "applying") as advance:
@@ -160,19 +166,14 @@ def apply_expected(
 ) -> int:
     """Check changes against the rules as they are now, ask, apply the valid ones."""
     options = runner.Options()
-    console = Console(file=sys.stdout, width=None if sys.stdout.isatty() else 200, highlight=False)
-    fmt = output or (OutputFormat.table if sys.stdout.isatty() else OutputFormat.tsv)
+    console, fmt = stdout(output)
     results = runner.apply_checked(expected, options, dry_run=True)
     pending = sum(o is None for r in results for o in r.outcomes or ())
     if dry_run or not pending:
         fmt.changes_renderer(command, dry_run=True)(console, results)
         return end(results, command=command, applied=False)
-    if sys.stdin.isatty() and not yes:
-        err = Console(file=sys.stderr, highlight=False)
-        OutputFormat.table.changes_renderer(command, dry_run=True)(err, results)
-        if not typer.confirm(f"Apply {pending} change(s)?", default=False, err=True):
-            typer.echo("sgupdater: aborted; nothing changed", err=True)
-            return 1
+    if sys.stdin.isatty() and not yes and not confirmed(command, results, pending):
+        return 1
     journal = Journal(journal_path or default_path(), command)
     with journalled(journal, options):
         results = runner.apply_checked(expected, options, dry_run=False, journal=journal)

@@ -8,6 +8,7 @@ import threading
 from collections.abc import Callable, Sequence
 from concurrent.futures import ThreadPoolExecutor, as_completed
 from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
 
 import botocore.exceptions
 
@@ -15,6 +16,9 @@ from sgupdater import applier, aws, planner, scanner, verify
 from sgupdater.errors import TargetError
 from sgupdater.journal import Journal, TargetJournal
 from sgupdater.models import Outcome, Plan, Target, TargetResult
+
+if TYPE_CHECKING:
+    from mypy_boto3_ec2 import EC2Client
 
 log = logging.getLogger("sgupdater")
 
@@ -107,6 +111,15 @@ def scan_and_plan(
     return _each(seeds, options, work, progress)
 
 
+def _send(
+    client: EC2Client, plan: Plan, target: Target, options: Options, journal: Journal | None
+) -> tuple[Outcome, ...]:
+    record = TargetJournal(journal, target) if journal is not None else None
+    return applier.apply(
+        client, plan, workers=options.calls_per_target, record=record, stop=options.stop
+    )
+
+
 def apply_all(
     results: Sequence[TargetResult],
     options: Options,
@@ -119,10 +132,7 @@ def apply_all(
         if item.error is not None or not item.plan.changes:
             return item
         client = options.sessions.ec2(item.target.credentials, item.target.region)
-        record = TargetJournal(journal, item.target) if journal is not None else None
-        outcomes = applier.apply(
-            client, item.plan, workers=options.calls_per_target, record=record, stop=options.stop
-        )
+        outcomes = _send(client, item.plan, item.target, options, journal)
         return dataclasses.replace(item, outcomes=outcomes)
 
     return _each(results, options, work, progress)
@@ -153,11 +163,8 @@ def apply_checked(
         outcomes: list[Outcome | None] = [skipped.get(i) for i in range(len(plan.changes))]
         todo = [i for i in range(len(plan.changes)) if i not in skipped]
         if not dry_run and todo:
-            record = TargetJournal(journal, item.target) if journal is not None else None
             sub = Plan(tuple(plan.changes[i] for i in todo), ())
-            done = applier.apply(
-                client, sub, workers=options.calls_per_target, record=record, stop=options.stop
-            )
+            done = _send(client, sub, item.target, options, journal)
             for i, outcome in zip(todo, done, strict=True):
                 outcomes[i] = outcome
         base = item.plan if item.plan.changes else plan
