@@ -130,13 +130,10 @@ def _sources(spec: TargetSpec) -> list[_Source]:
     return [s for s in unique.values() if s.account not in spec.exclude_accounts]
 
 
-def _default_region(source: _Source) -> str:
-    region = aws.region_of(aws.session(source.credentials.profile))
+def _default_region(profile: str | None, region: str | None) -> str:
     if not region:
-        who = f"profile {source.credentials.profile!r}" if source.credentials.profile else None
-        raise ConfigError(
-            f"no region for {who or 'the default credentials'}: pass --region or set AWS_REGION"
-        )
+        who = f"profile {profile!r}" if profile else "the default credentials"
+        raise ConfigError(f"no region for {who}: pass --region or set AWS_REGION")
     return region
 
 
@@ -149,14 +146,13 @@ def _enabled_regions(sessions: aws.Sessions, source: _Source, home: str) -> list
 
 
 def _expand(
-    sessions: aws.Sessions, source: _Source, regions: Sequence[str]
+    sessions: aws.Sessions, source: _Source, regions: Sequence[str], home: str | None
 ) -> list[Target] | TargetResult:
     wanted = list(regions)
     if wanted == [ALL_REGIONS]:
-        home = aws.region_of(aws.session(source.credentials.profile)) or "us-east-1"
         placeholder = Target(Region(ALL_REGIONS), source.credentials, source.account, source.alias)
         try:
-            wanted = _enabled_regions(sessions, source, home)
+            wanted = _enabled_regions(sessions, source, home or "us-east-1")
         except (botocore.exceptions.ClientError, botocore.exceptions.BotoCoreError) as exc:
             error = aws.target_error(exc)
             return TargetResult(target=placeholder, account=source.account, error=error)
@@ -167,10 +163,18 @@ def resolve(spec: TargetSpec, sessions: aws.Sessions, *, concurrency: int = 8) -
     """Every target the spec names; `--region all` is listed per account, concurrently."""
     validate(spec)
     sources = _sources(spec)
+    # Each profile's region, read once: an Organization's accounts all share the base profile.
+    profiles = {s.credentials.profile for s in sources}
+    homes = {p: aws.region_of(aws.session(p)) for p in profiles}
     # Without --region each profile brings its own; assumed roles take their base profile's.
-    per_source = [list(spec.regions) or [_default_region(s)] for s in sources]
+    per_source = [
+        list(spec.regions) or [_default_region(s.credentials.profile, homes[s.credentials.profile])]
+        for s in sources
+    ]
+    home_of = [homes[s.credentials.profile] for s in sources]
     with ThreadPoolExecutor(max_workers=max(1, concurrency)) as pool:
-        expanded = list(pool.map(functools.partial(_expand, sessions), sources, per_source))
+        expand = functools.partial(_expand, sessions)
+        expanded = list(pool.map(expand, sources, per_source, home_of))
     targets: list[Target] = []
     failures: list[TargetResult] = []
     for item in expanded:
