@@ -12,4 +12,7 @@ Region = NewType("Region", str)
 
 Cidr = IPv4Network | IPv6Network
 Direction = Literal["ingress", "egress"]
-Action = Literal["modify", "authorize", "revoke"]
+# create and delete apply to prefix lists only (migrate, and its rollback).
+Action = Literal["modify", "authorize", "revoke", "create", "delete"]
+# What a matched entry lives in: a security-group rule, a prefix-list entry, a network ACL entry.
+Kind = Literal["rule", "prefix-list", "nacl"]

@@ -2,18 +2,18 @@
 
 from __future__ import annotations
 
+import dataclasses
 import logging
 import threading
 from collections import defaultdict
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
-from typing import TYPE_CHECKING, Any, Protocol
+from typing import TYPE_CHECKING, Any
 
-import botocore.exceptions
-
-from sgupdater import aws
+from sgupdater import nacls, prefixlists
 from sgupdater._types import Direction, RuleId
-from sgupdater.models import Applied, Change, Failed, Outcome, Plan, Skipped
+from sgupdater.models import Applied, Change, Outcome, Plan, Skipped
+from sgupdater.sending import Indexed, Recorder, Sender
 
 if TYPE_CHECKING:
     from mypy_boto3_ec2 import EC2Client
@@ -21,19 +21,12 @@ if TYPE_CHECKING:
 log = logging.getLogger("sgupdater")
 
 
-class Recorder(Protocol):
-    """Told of each change before it is sent and of its outcome after (the journal)."""
-
-    def before(self, change: Change) -> None: ...
-
-    def after(self, change: Change, outcome: Outcome) -> None: ...
-
-
-Indexed = list[tuple[int, Change]]
 DIRECTIONS: tuple[Direction, ...] = ("ingress", "egress")
 
 
 def _cidr_fields(change: Change) -> dict[str, str]:
+    if change.prefix_list is not None:
+        return {"PrefixListId": change.prefix_list.id}
     cidr = change.new_cidr if change.new_cidr is not None else change.rule.cidr
     return {"CidrIpv4" if cidr.version == 4 else "CidrIpv6": str(cidr)}
 
@@ -84,7 +77,16 @@ def _new_rule_ids(response: Any, batch: Indexed) -> dict[int, RuleId]:
     return ids
 
 
-class _GroupRun:
+def _quota_hint(code: str) -> str:
+    if code != "RulesPerSecurityGroupLimitExceeded":
+        return ""
+    return (
+        " (the group is at its rules quota: --strategy modify, the default,"
+        " replaces rules in place and needs no room for a new one)"
+    )
+
+
+class _GroupRun(Sender):
     """The edits of one group, applied in the order that never cuts access."""
 
     def __init__(
@@ -94,55 +96,18 @@ class _GroupRun:
         record: Recorder | None,
         stop: threading.Event | None,
     ) -> None:
+        super().__init__(group_id, record, stop)
         self.client = client
-        self.group_id = group_id
-        self.record = record
-        self.stop = stop
-        self.outcomes: dict[int, Outcome] = {}
-        self.allowing_failed = False
-
-    def _settle(self, batch: Indexed, outcome: Outcome) -> None:
-        for index, change in batch:
-            self.outcomes[index] = outcome
-            if self.record is not None:
-                self.record.after(change, outcome)
-
-    def _call(self, what: str, batch: Indexed, send: Callable[[], Any]) -> Any:
-        if self.stop is not None and self.stop.is_set():
-            # Interrupted: what is not sent yet stays as it is; a re-run picks it up.
-            self._settle(batch, Skipped("interrupted before it was sent"))
-            self.allowing_failed = True
-            return None
-        log.info("%s %s: %d rule(s)", what, self.group_id, len(batch))
-        if self.record is not None:
-            for _, change in batch:
-                self.record.before(change)
-        try:
-            response = send()
-        except (botocore.exceptions.ClientError, botocore.exceptions.BotoCoreError) as exc:
-            error = aws.target_error(exc)
-            log.info("%s %s failed: %s", what, self.group_id, error)
-            message = str(error)
-            if error.code == "RulesPerSecurityGroupLimitExceeded":
-                message += (
-                    " (the group is at its rules quota: --strategy modify, the default,"
-                    " replaces rules in place and needs no room for a new one)"
-                )
-            self._settle(batch, Failed(error.code, message))
-            return None
-        ids = _new_rule_ids(response, batch) if what.startswith("Authorize") else {}
-        for index, change in batch:
-            self._settle([(index, change)], Applied(new_rule_id=ids.get(index)))
-        return response
 
     def modify(self, batch: Indexed) -> None:
         requests = [_modify_request(change) for _, change in batch]
-        response = self._call(
+        response = self.call(
             "ModifySecurityGroupRules",
             batch,
             lambda: self.client.modify_security_group_rules(
-                GroupId=self.group_id, SecurityGroupRules=requests
+                GroupId=self.resource_id, SecurityGroupRules=requests
             ),
+            hint=_quota_hint,
         )
         self.allowing_failed |= response is None
 
@@ -153,18 +118,19 @@ class _GroupRun:
             if direction == "ingress"
             else self.client.authorize_security_group_egress
         )
-        what = f"AuthorizeSecurityGroup{direction.capitalize()}"
-        response = self._call(
-            what, batch, lambda: call(GroupId=self.group_id, IpPermissions=permissions)
+        response = self.call(
+            f"AuthorizeSecurityGroup{direction.capitalize()}",
+            batch,
+            lambda: call(GroupId=self.resource_id, IpPermissions=permissions),
+            new_ids=lambda response: _new_rule_ids(response, batch),
+            hint=_quota_hint,
         )
         self.allowing_failed |= response is None
 
     def revoke(self, direction: Direction, batch: Indexed) -> None:
         if self.allowing_failed:
             # Something meant to allow the new range failed: keep the old one so access stays.
-            self._settle(
-                batch, Skipped("an earlier change in this group failed; kept the old rule")
-            )
+            self.settle(batch, Skipped("an earlier change in this group failed; kept the old rule"))
             return
         rule_ids = [change.rule.rule_id for _, change in batch]
         call = (
@@ -172,8 +138,11 @@ class _GroupRun:
             if direction == "ingress"
             else self.client.revoke_security_group_egress
         )
-        what = f"RevokeSecurityGroup{direction.capitalize()}"
-        self._call(what, batch, lambda: call(GroupId=self.group_id, SecurityGroupRuleIds=rule_ids))
+        self.call(
+            f"RevokeSecurityGroup{direction.capitalize()}",
+            batch,
+            lambda: call(GroupId=self.resource_id, SecurityGroupRuleIds=rule_ids),
+        )
 
 
 def _apply_group(
@@ -199,6 +168,53 @@ def _apply_group(
     return run.outcomes
 
 
+Work = Callable[[str, Indexed], dict[int, Outcome]]
+
+
+def _run(work: Work, batches: dict[str, Indexed], workers: int) -> dict[int, Outcome]:
+    outcomes: dict[int, Outcome] = {}
+    with ThreadPoolExecutor(max_workers=max(1, workers)) as pool:
+        futures = [pool.submit(work, key, batch) for key, batch in batches.items()]
+        for future in futures:
+            outcomes.update(future.result())
+    return outcomes
+
+
+def _grouped(indexed: Indexed) -> dict[str, Indexed]:
+    batches: dict[str, Indexed] = defaultdict(list)
+    for index, change in indexed:
+        # A list still to be created has no id yet: its name stands in.
+        ref = change.prefix_list
+        key = change.rule.group_id or (f"new:{ref.name}" if ref is not None else "")
+        batches[key].append((index, change))
+    return batches
+
+
+def _resolved(
+    rest: Indexed, lists: Indexed, outcomes: dict[int, Outcome], record: Recorder | None
+) -> Indexed:
+    """Point rule changes at the lists created in this run; skip those whose list is missing."""
+    created = {
+        change.prefix_list.name: outcome.new_rule_id
+        for index, change in lists
+        if change.action == "create" and change.prefix_list is not None
+        and isinstance(outcome := outcomes.get(index), Applied) and outcome.new_rule_id
+    }  # fmt: skip
+    kept: Indexed = []
+    for index, change in rest:
+        ref = change.prefix_list
+        if ref is None or ref.id:
+            kept.append((index, change))
+        elif ref.name in created:
+            ref = dataclasses.replace(ref, id=created[ref.name])
+            kept.append((index, dataclasses.replace(change, prefix_list=ref)))
+        else:
+            outcomes[index] = Skipped(f"the prefix list {ref.name} was not created")
+            if record is not None:
+                record.after(change, outcomes[index])
+    return kept
+
+
 def apply(
     client: EC2Client,
     plan: Plan,
@@ -207,16 +223,36 @@ def apply(
     record: Recorder | None = None,
     stop: threading.Event | None = None,
 ) -> tuple[Outcome, ...]:
-    """Apply every change of the plan; one outcome per change, in plan order."""
-    by_group: dict[str, Indexed] = defaultdict(list)
-    for index, change in enumerate(plan.changes):
-        by_group[change.rule.group_id].append((index, change))
-    outcomes: dict[int, Outcome] = {}
-    with ThreadPoolExecutor(max_workers=max(1, workers)) as pool:
-        futures = [
-            pool.submit(_apply_group, client, group_id, batch, record, stop)
-            for group_id, batch in by_group.items()
-        ]
-        for future in futures:
-            outcomes.update(future.result())
+    """Apply every change of the plan; one outcome per change, in plan order.
+
+    Prefix lists gain entries first and lose them (or are deleted) last, so no moment
+    leaves a range the plan keeps without access.
+    """
+    indexed = list(enumerate(plan.changes))
+    lists = [(i, c) for i, c in indexed if c.rule.kind == "prefix-list"]
+    widening = [(i, c) for i, c in lists if c.action in ("create", "modify", "authorize")]
+    narrowing = [(i, c) for i, c in lists if c.action in ("revoke", "delete")]
+    rest = [(i, c) for i, c in indexed if c.rule.kind != "prefix-list"]
+
+    def list_work(_: str, batch: Indexed) -> dict[int, Outcome]:
+        return prefixlists.apply_list(client, batch, record, stop)
+
+    def other_work(key: str, batch: Indexed) -> dict[int, Outcome]:
+        if batch[0][1].rule.kind == "nacl":
+            return nacls.apply_entries(client, key, batch, record, stop)
+        return _apply_group(client, key, batch, record, stop)
+
+    outcomes = _run(list_work, _grouped(widening), workers)
+    rest = _resolved(rest, widening, outcomes, record)
+    outcomes.update(_run(other_work, _grouped(rest), workers))
+    if any(not isinstance(outcomes[i], Applied) for i, _ in indexed if i in outcomes):
+        # Something before did not happen (a rule still relying on the list, perhaps):
+        # keep every entry rather than cut access.
+        kept = Skipped("an earlier change did not apply; kept the prefix-list entry")
+        for index, change in narrowing:
+            outcomes[index] = kept
+            if record is not None:
+                record.after(change, kept)
+        narrowing = []
+    outcomes.update(_run(list_work, _grouped(narrowing), workers))
     return tuple(outcomes[i] for i in range(len(plan.changes)))

@@ -31,6 +31,17 @@ def normalise(text: str) -> Cidr | None:
         return None
 
 
+def inside(cidr: Cidr, outer: Cidr) -> bool:
+    """True when cidr lies within outer (or equals it)."""
+    return cidr.version == outer.version and cidr.subnet_of(outer)  # type: ignore[arg-type]
+
+
+def renumbered(cidr: Cidr, source: Cidr, target: Cidr) -> Cidr:
+    """cidr moved to the same offset inside target as it has inside source."""
+    offset = int(cidr.network_address) - int(source.network_address)
+    return type(cidr)((int(target.network_address) + offset, cidr.prefixlen))
+
+
 def is_open_world(cidr: Cidr) -> bool:
     """True for 0.0.0.0/0 and ::/0."""
     return cidr.prefixlen == 0
@@ -44,9 +55,17 @@ class Mapping:
     target: Cidr | None = None
 
 
-def check_mappings(mappings: tuple[Mapping, ...], *, allow_open_world: bool) -> None:
+def check_mappings(
+    mappings: tuple[Mapping, ...],
+    *,
+    allow_open_world: bool,
+    within: bool = False,
+    renumber: bool = False,
+) -> None:
     """Refuse mappings that cannot be applied safely in one plan."""
     sources = [m.source for m in mappings]
+    if within:
+        _check_ranges(mappings, renumber=renumber)
     for m in mappings:
         if m.target is None:
             continue
@@ -66,3 +85,19 @@ def check_mappings(mappings: tuple[Mapping, ...], *, allow_open_world: bool) -> 
             raise InputError(f"{m.target} is both a from-cidr and a to-cidr")
     if len(set(sources)) != len(sources):
         raise InputError("the same from-cidr appears in more than one mapping")
+
+
+def _check_ranges(mappings: tuple[Mapping, ...], *, renumber: bool) -> None:
+    for m in mappings:
+        if renumber and m.target is not None and m.target.prefixlen != m.source.prefixlen:
+            raise InputError(
+                f"--renumber needs equal prefix lengths: {m.source} and {m.target} differ"
+            )
+        for other in mappings:
+            if other is not m and other.source.overlaps(m.source):
+                raise InputError(f"with --match within, {m.source} and {other.source} overlap")
+            if m.target is not None and m.target.overlaps(other.source):
+                # A rule moved into a range that is itself being moved would move twice.
+                raise InputError(
+                    f"with --match within, {m.target} overlaps the from-cidr {other.source}"
+                )

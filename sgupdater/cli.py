@@ -13,11 +13,12 @@ import typer
 
 from sgupdater import __version__, planfile, rollback, verify
 from sgupdater.cidrs import Mapping, check_mappings, parse_cidr
-from sgupdater.cli_options import Common, with_common
+from sgupdater.cli_options import Common, MatchChoice, with_common
 from sgupdater.cli_run import apply_expected, change, finish, scan, stdout
 from sgupdater.errors import InputError, SgupdaterError
 from sgupdater.journal import read as read_journal
-from sgupdater.planner import Request, Strategy
+from sgupdater.migrate import DEFAULT_MAX_ENTRIES, DEFAULT_RULES_QUOTA, MigrateRequest
+from sgupdater.planner import Operation, Request, Strategy
 from sgupdater.report import OutputFormat
 
 app = typer.Typer(
@@ -73,8 +74,41 @@ def _mappings(
     return common.settings.mappings
 
 
+def _request(
+    common: Common,
+    operation: Operation,
+    mappings: tuple[Mapping, ...],
+    how: Strategy = "modify",
+) -> Request:
+    within = common.match is MatchChoice.within
+    if within and not common.renumber and operation in ("update", "add"):
+        raise InputError(
+            f"--match within needs --renumber for {operation}: each rule inside the range needs "
+            "its own new CIDR (show and remove work without it)"
+        )
+    if operation == "add" and common.scope.nacls:
+        raise InputError(
+            "add does not take --nacls: an ACL entry's rule number orders it, so there is no "
+            "'beside'; use update, which replaces entries in place"
+        )
+    return Request(
+        operation,
+        mappings,
+        how,
+        common.directions(),
+        match=common.match.value,
+        renumber=common.renumber,
+        skip_managed=common.skip_managed,
+    )
+
+
+def _check(common: Common, mappings: tuple[Mapping, ...], *, open_world: bool) -> None:
+    within = common.match is MatchChoice.within
+    check_mappings(mappings, allow_open_world=open_world, within=within, renumber=common.renumber)
+
+
 @app.command()
-@with_common
+@with_common()
 def show(
     common: Common,
     from_cidr: FromCidr = None,
@@ -84,8 +118,8 @@ def show(
 ) -> int:
     """List every rule allowing --from-cidr (with --to-cidr: those that still lack it)."""
     mappings = _mappings(common, from_cidr, to_cidr, names=("--from-cidr", "--to-cidr"))
-    check_mappings(mappings, allow_open_world=True)
-    results = scan(common, Request("show", mappings, directions=common.directions()))
+    _check(common, mappings, open_world=True)
+    results = scan(common, _request(common, "show", mappings))
     console, fmt = stdout(common.output)
     fmt.rules_renderer()(console, results)
     return finish(results, common, command="show", applied=False)
@@ -97,12 +131,12 @@ def _replacements(
     mappings = _mappings(common, source, target, names=("--from-cidr", "--to-cidr"))
     if any(m.target is None for m in mappings):
         raise InputError("every mapping needs a to-cidr (--to-cidr, or 'to' in the config file)")
-    check_mappings(mappings, allow_open_world=open_world)
+    _check(common, mappings, open_world=open_world)
     return mappings
 
 
 @app.command()
-@with_common
+@with_common()
 def update(
     common: Common,
     from_cidr: FromCidr = None,
@@ -124,12 +158,12 @@ def update(
     """Replace --from-cidr by --to-cidr in every matching rule, keeping ports and description."""
     mappings = _replacements(common, from_cidr, to_cidr, allow_open_world)
     chosen: Strategy = strategy.value
-    request = Request("update", mappings, chosen, common.directions())
+    request = _request(common, "update", mappings, chosen)
     return change("update", request, common, dry_run, yes, journal, plan_out)
 
 
 @app.command()
-@with_common
+@with_common()
 def add(
     common: Common,
     from_cidr: FromCidr = None,
@@ -142,12 +176,12 @@ def add(
 ) -> int:
     """Allow --to-cidr beside --from-cidr wherever --from-cidr is allowed."""
     mappings = _replacements(common, from_cidr, to_cidr, allow_open_world)
-    request = Request("add", mappings, directions=common.directions())
+    request = _request(common, "add", mappings)
     return change("add", request, common, dry_run, yes, journal, plan_out)
 
 
 @app.command()
-@with_common
+@with_common()
 def remove(
     common: Common,
     cidr: Annotated[str | None, _cidr_option("--cidr", "The CIDR whose rules are revoked.")] = None,
@@ -168,8 +202,64 @@ def remove(
             )
         if m.target == m.source:
             raise InputError(f"--cidr and --only-where are the same ({m.source})")
-    request = Request("remove", mappings, directions=common.directions())
+    if common.match is MatchChoice.within:
+        _check(common, mappings, open_world=True)
+    request = _request(common, "remove", mappings)
     return change("remove", request, common, dry_run, yes, journal, plan_out)
+
+
+@app.command()
+@with_common(search=False)
+def migrate(
+    common: Common,
+    cidr: Annotated[str, _cidr_option("--cidr", "The CIDR whose literal rules move to the list.")],
+    prefix_list: Annotated[
+        str,
+        typer.Option(
+            "--prefix-list", metavar="NAME|PL_ID", help="The customer-managed list to reference."
+        ),
+    ],
+    create: Annotated[
+        bool, typer.Option("--create", help="Create the list (by name) where it does not exist.")
+    ] = False,
+    max_entries: Annotated[
+        int,
+        typer.Option(
+            "--max-entries", metavar="N", min=1, max=1000, help="MaxEntries of a created list."
+        ),
+    ] = DEFAULT_MAX_ENTRIES,
+    rules_quota: Annotated[
+        int,
+        typer.Option(
+            "--rules-quota",
+            metavar="N",
+            min=1,
+            max=1000,
+            help="Rules per group and direction your accounts allow (EC2's default: 60).",
+        ),
+    ] = DEFAULT_RULES_QUOTA,
+    dry_run: DryRun = False,
+    yes: Yes = False,
+    journal: JournalPath = None,
+    plan_out: PlanOut = None,
+) -> int:
+    """Point the rules allowing --cidr at a prefix list holding it: the next move is one edit."""
+    source = parse_cidr(cidr, option="--cidr")
+    name = prefix_list.strip()
+    if not name or len(name) > 255 or name.lower().startswith("com.amazonaws"):
+        raise InputError(
+            f"--prefix-list: {prefix_list!r} is not a usable prefix-list name or pl- id"
+        )
+    request = MigrateRequest(
+        source,
+        name,
+        create=create,
+        max_entries=max_entries,
+        rules_quota=rules_quota,
+        directions=common.directions(),
+        skip_managed=common.skip_managed,
+    )
+    return change("migrate", request, common, dry_run, yes, journal, plan_out)
 
 
 OutputOpt = Annotated[

@@ -16,9 +16,10 @@ import typer
 
 from sgupdater import config, runner
 from sgupdater._types import Direction
+from sgupdater.errors import InputError
 from sgupdater.planner import BOTH
 from sgupdater.report import OutputFormat
-from sgupdater.scanner import MAX_PAGE_SIZE, Scope
+from sgupdater.scanner import DEFAULT_MANAGED_TAGS, MAX_PAGE_SIZE, Scope
 from sgupdater.targets import TargetSpec
 
 
@@ -75,9 +76,49 @@ _COMMON = [
             min=1, max=64, help="Targets processed at once."),
     _option("page_size", MAX_PAGE_SIZE, int, "--page-size", metavar="N", min=5,
             max=MAX_PAGE_SIZE, help="Items per describe call."),
+    _option("skip_managed", False, bool, "--skip-managed",
+            help="Leave out groups, lists and ACLs managed by CloudFormation or a managed-by tag."),
+    _option("managed_tag", None, Many, "--managed-tag", metavar="KEY[=VALUE]",
+            help="Tag that marks IaC-managed resources (repeatable; default managed-by, ManagedBy,"
+            " managed_by; CloudFormation's aws:cloudformation:* always)."),
     _option("quiet", False, bool, "--quiet", "-q", help="No progress bar or per-target table."),
     _option("verbose", False, bool, "--verbose", "-v", help="Log each step to stderr."),
 ]  # fmt: skip
+
+
+class MatchChoice(str, Enum):
+    """How a rule's CIDR must relate to the from-cidr."""
+
+    exact = "exact"
+    within = "within"
+
+
+# What to search besides security-group rules, and how CIDRs match: for show/update/add/remove.
+_SEARCH = [
+    _option(
+        "match",
+        MatchChoice.exact,
+        MatchChoice,
+        "--match",
+        metavar="MODE",
+        help="exact: rules allowing the from-cidr; within: any CIDR inside it.",
+    ),
+    _option(
+        "renumber",
+        False,
+        bool,
+        "--renumber",
+        help="With --match within: move each CIDR to the same offset inside the to-cidr.",
+    ),
+    _option(
+        "prefix_lists",
+        False,
+        bool,
+        "--prefix-lists",
+        help="Also the entries of the account's customer-managed prefix lists.",
+    ),
+    _option("nacls", False, bool, "--nacls", help="Also network ACL entries."),
+]
 
 
 @dataclass(frozen=True, slots=True)
@@ -92,6 +133,9 @@ class Common:
     quiet: bool
     settings: config.FileSettings | None
     options: runner.Options
+    match: MatchChoice = MatchChoice.exact
+    renumber: bool = False
+    skip_managed: bool = False
 
     def directions(self) -> frozenset[Direction]:
         """The directions the user asked for."""
@@ -138,12 +182,21 @@ def _merge(given: dict[str, Any]) -> Common:
     )
     tags = [config.parse_tag("--tag", t) for t in given["tag"] or ()]
     untags = [config.parse_tag("--exclude-tag", t) for t in given["exclude_tag"] or ()]
+    managed = tuple(config.parse_tag("--managed-tag", t) for t in given["managed_tag"] or ())
+    if not managed:
+        from_file = settings.managed_tags if settings else None
+        managed = DEFAULT_MANAGED_TAGS if from_file is None else from_file
+    if given.get("renumber") and given.get("match") is not MatchChoice.within:
+        raise InputError("--renumber goes with --match within")
     scope = Scope(
         group_ids=frozenset(given["group_id"] or (settings.group_ids if settings else ())),
         vpc_ids=frozenset(given["vpc_id"] or (settings.vpc_ids if settings else ())),
         include_tags=frozenset(tags) or (settings.include_tags if settings else frozenset()),
         exclude_tags=frozenset(untags) or (settings.exclude_tags if settings else frozenset()),
         page_size=given["page_size"],
+        prefix_lists=bool(given.get("prefix_lists")),
+        nacls=bool(given.get("nacls")),
+        managed_tags=managed,
     )
     direction = given["direction"] or DirectionChoice(
         settings.direction if settings and settings.direction else "both"
@@ -158,21 +211,32 @@ def _merge(given: dict[str, Any]) -> Common:
         given["quiet"],
         settings,
         options,
+        given.get("match") or MatchChoice.exact,
+        bool(given.get("renumber")),
+        given["skip_managed"],
     )
 
 
-def with_common(command: Callable[..., int]) -> Callable[..., int]:
-    """Give a command every shared option; it receives them merged as `common: Common`."""
+def with_common(*, search: bool = True) -> Callable[[Callable[..., int]], Callable[..., int]]:
+    """Give a command every shared option; it receives them merged as `common: Common`.
+
+    search: also --match, --renumber, --prefix-lists and --nacls.
+    """
+    shared = _COMMON + (_SEARCH if search else [])
+    return functools.partial(_decorate, shared=shared)
+
+
+def _decorate(command: Callable[..., int], shared: list[inspect.Parameter]) -> Callable[..., int]:
     signature = inspect.signature(command, eval_str=True)
     own = [p for p in signature.parameters.values() if p.name != "common"]
-    names = [p.name for p in _COMMON]
+    names = [p.name for p in shared]
 
     @functools.wraps(command)
     def wrapper(**kwargs: Any) -> int:
         given = {name: kwargs.pop(name) for name in names}
         return command(common=_merge(given), **kwargs)
 
-    parameters = own + _COMMON
+    parameters = own + shared
     # typer reads the signature and the annotations; both must name the shared options too.
     wrapper.__signature__ = signature.replace(parameters=parameters)  # type: ignore[attr-defined]
     wrapper.__annotations__ = {p.name: p.annotation for p in parameters}

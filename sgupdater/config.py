@@ -18,7 +18,7 @@ _TARGETS = {
     "profiles", "role_arns", "accounts", "role_name", "org_role", "exclude_accounts",
     "external_id", "session_name",
 }  # fmt: skip
-_FILTERS = {"group_ids", "vpc_ids", "include_tags", "exclude_tags"}
+_FILTERS = {"group_ids", "vpc_ids", "include_tags", "exclude_tags", "managed_tags"}
 
 
 @dataclass(frozen=True, slots=True)
@@ -31,6 +31,8 @@ class FileSettings:
     vpc_ids: tuple[str, ...] = ()
     include_tags: frozenset[TagCondition] = frozenset()
     exclude_tags: frozenset[TagCondition] = frozenset()
+    # None: the file is silent, and the default managed-by tags apply.
+    managed_tags: tuple[TagCondition, ...] | None = None
     direction: str | None = None
     mappings: tuple[Mapping, ...] = ()
 
@@ -130,6 +132,11 @@ def load(path: Path) -> FileSettings:
         vpc_ids=_strings(f"{path}: filters.vpc_ids", filters.get("vpc_ids", [])),
         include_tags=_tags(f"{path}: filters.include_tags", filters.get("include_tags", [])),
         exclude_tags=_tags(f"{path}: filters.exclude_tags", filters.get("exclude_tags", [])),
+        managed_tags=(
+            tuple(sorted(_tags(f"{path}: filters.managed_tags", filters["managed_tags"]), key=str))
+            if "managed_tags" in filters
+            else None
+        ),
         direction=direction,
         mappings=_mappings(f"{path}: mappings", top["mappings"]) if "mappings" in top else (),
     )

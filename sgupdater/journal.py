@@ -12,7 +12,16 @@ from pathlib import Path
 from typing import Any, Literal, TypedDict
 
 from sgupdater.errors import ConfigError
-from sgupdater.models import Applied, Change, Failed, Outcome, Rule, Target, status_of
+from sgupdater.models import (
+    Applied,
+    Change,
+    Failed,
+    Outcome,
+    PrefixListRef,
+    Rule,
+    Target,
+    status_of,
+)
 
 FORMAT_VERSION = 1
 MAX_BYTES = 256 * 1024 * 1024
@@ -33,6 +42,31 @@ class RuleRecord(TypedDict):
     to_port: int
     cidr: str
     description: str | None
+    kind: str
+    rule_action: str
+    managed: str
+
+
+class ListRecord(TypedDict):
+    """The prefix list a change creates, deletes or points a rule at."""
+
+    name: str
+    id: str
+    max_entries: int
+
+
+def list_record(ref: PrefixListRef | None) -> ListRecord | None:
+    """The journal's copy of a change's prefix list."""
+    if ref is None:
+        return None
+    return ListRecord(name=ref.name, id=ref.id, max_entries=ref.max_entries)
+
+
+def list_ref(record: ListRecord | None) -> PrefixListRef | None:
+    """A change's prefix list back from its record."""
+    if not record:
+        return None
+    return PrefixListRef(record["name"], record["id"], int(record["max_entries"]))
 
 
 class JournalRecord(TypedDict, total=False):
@@ -52,6 +86,7 @@ class JournalRecord(TypedDict, total=False):
     action: str
     rule: RuleRecord
     new_cidr: str | None
+    prefix_list: ListRecord | None
     outcome: str
     error: str
     new_rule_id: str | None
@@ -70,6 +105,9 @@ def rule_record(rule: Rule) -> RuleRecord:
         to_port=rule.to_port,
         cidr=str(rule.cidr),
         description=rule.description,
+        kind=rule.kind,
+        rule_action=rule.rule_action,
+        managed=rule.managed,
     )
 
 
@@ -128,6 +166,7 @@ class Journal:
             action=change.action,
             rule=rule_record(change.rule),
             new_cidr=str(change.new_cidr) if change.new_cidr is not None else None,
+            prefix_list=list_record(change.prefix_list),
         )
 
     def before(self, target: Target, change: Change) -> None:

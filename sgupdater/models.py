@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Literal
 
-from sgupdater._types import AccountId, Action, Cidr, Direction, GroupId, Region, RuleId
+from sgupdater._types import AccountId, Action, Cidr, Direction, GroupId, Kind, Region, RuleId
 from sgupdater.errors import TargetError
 
 
@@ -46,7 +46,11 @@ PortKey = tuple[GroupId, Direction, str, int, int]
 
 @dataclass(frozen=True, slots=True)
 class Rule:
-    """One security-group rule that allows a CIDR."""
+    """One entry naming a CIDR: a security-group rule, a prefix-list or a network ACL entry.
+
+    For a prefix-list entry group_* name the list; for a NACL entry they name the ACL and
+    rule_id is the rule number.
+    """
 
     account: AccountId
     region: Region
@@ -60,6 +64,11 @@ class Rule:
     to_port: int
     cidr: Cidr
     description: str | None = None
+    kind: Kind = "rule"
+    # A NACL entry's allow or deny.
+    rule_action: str = ""
+    # Why the group (list, ACL) belongs to infrastructure as code, e.g. "cloudformation:web".
+    managed: str = ""
 
     @property
     def key(self) -> PortKey:
@@ -76,21 +85,34 @@ class Current:
 
     rule_id: str
     key: Key
+    # The CIDR, or the prefix-list id a rule references.
     cidr: str
     description: str | None
+    rule_action: str = ""
+
+
+@dataclass(frozen=True, slots=True)
+class PrefixListRef:
+    """A customer-managed prefix list a change creates or points a rule at."""
+
+    name: str
+    id: str = ""  # empty until the list exists
+    max_entries: int = 0
 
 
 @dataclass(frozen=True, slots=True)
 class Change:
-    """One planned API-level edit of one rule.
+    """One planned API-level edit of one rule (or entry).
 
     new_cidr: what modify or authorize allows; for a revoke, the CIDR that replaces the rule.
+    prefix_list: for migrate, the list a rule is pointed at, or the list created or deleted.
     """
 
     action: Action
     rule: Rule
     new_cidr: Cidr | None = None
     reason: str = ""
+    prefix_list: PrefixListRef | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -138,6 +160,8 @@ class Scan:
     account: AccountId | None
     groups_scanned: int
     rules: tuple[Rule, ...]
+    # How many more entries (rules) fit, per (list or group, direction), where it was counted.
+    room: dict[tuple[str, Direction], int] = field(default_factory=dict)
 
 
 @dataclass(frozen=True, slots=True)
@@ -147,6 +171,8 @@ class Plan:
     changes: tuple[Change, ...]
     matched: tuple[Rule, ...]
     unchanged: tuple[Rule, ...] = ()
+    # Matched, but not changed: the reason (no room in the list or group, managed by IaC).
+    blocked: tuple[tuple[Rule, str], ...] = ()
 
 
 @dataclass(frozen=True, slots=True)

@@ -11,7 +11,7 @@ from typing import Any
 from sgupdater import __version__
 from sgupdater._types import AccountId, Region
 from sgupdater.errors import ConfigError
-from sgupdater.journal import RuleRecord, rule_record
+from sgupdater.journal import RuleRecord, list_record, list_ref, rule_record
 from sgupdater.models import Change, Credentials, Plan, Target, TargetResult
 from sgupdater.rollback import rule_from_record
 
@@ -33,6 +33,7 @@ def write(path: Path, command: str, results: list[TargetResult]) -> int:
                 "action": c.action,
                 "rule": rule_record(c.rule),
                 "new_cidr": str(c.new_cidr) if c.new_cidr is not None else None,
+                "prefix_list": list_record(c.prefix_list),
                 "reason": c.reason,
             }
             for c in result.plan.changes
@@ -69,7 +70,7 @@ def _change(where: str, raw: Any, account: str | None, region: str) -> Change:
     try:
         record: RuleRecord = raw["rule"]
         action = raw["action"]
-        if action not in ("modify", "authorize", "revoke"):
+        if action not in ("modify", "authorize", "revoke", "create"):
             raise ValueError(f"unknown action {action!r}")
         new = raw.get("new_cidr")
         rule = rule_from_record(record, account, region, record["cidr"])
@@ -78,6 +79,7 @@ def _change(where: str, raw: Any, account: str | None, region: str) -> Change:
             rule,
             ipaddress.ip_network(new) if new else None,
             str(raw.get("reason", "")),
+            list_ref(raw.get("prefix_list")),
         )
     except (KeyError, TypeError, ValueError) as exc:
         raise ConfigError(f"{where}: not a valid change ({exc})") from None

@@ -7,11 +7,13 @@ import ipaddress
 from collections import defaultdict
 from collections.abc import Iterable
 
-from sgupdater._types import AccountId, Direction, GroupId, Region, RuleId
+from sgupdater._types import AccountId, Direction, GroupId, Kind, Region, RuleId
 from sgupdater.errors import ConfigError
-from sgupdater.journal import JournalRecord, RuleRecord
+from sgupdater.journal import JournalRecord, RuleRecord, list_ref
 from sgupdater.models import Change, Credentials, Rule, Target
 from sgupdater.verify import Expect
+
+_KINDS: dict[str, Kind] = {"rule": "rule", "prefix-list": "prefix-list", "nacl": "nacl"}
 
 
 def rule_from_record(record: RuleRecord, account: str | None, region: str, cidr: str) -> Rule:
@@ -30,6 +32,9 @@ def rule_from_record(record: RuleRecord, account: str | None, region: str, cidr:
         to_port=record["to_port"],
         cidr=ipaddress.ip_network(cidr),
         description=record["description"],
+        kind=_KINDS.get(record.get("kind", "rule"), "rule"),
+        rule_action=record.get("rule_action") or "",
+        managed=record.get("managed") or "",
     )
 
 
@@ -57,7 +62,20 @@ def undos(records: Iterable[JournalRecord]) -> dict[Target, list[Expect]]:
             account, region = record.get("account"), record["region"]
             new = record.get("new_cidr")
             action = record["action"]
-            if action == "modify" and new:
+            ref = list_ref(record.get("prefix_list"))
+            if action == "modify" and ref is not None and not new:
+                # Migrated: the rule references the list now; point it back at its CIDR.
+                now = rule_from_record(old, account, region, old["cidr"])
+                undo = Change("modify", now, now.cidr, "roll back")
+                found[target].append(Expect(undo, still=ref.id))
+            elif action == "create" and ref is not None:
+                made = rule_from_record(old, account, region, old["cidr"])
+                list_id = record.get("new_rule_id") or ""
+                made = dataclasses.replace(made, group_id=GroupId(list_id))
+                ref = dataclasses.replace(ref, id=list_id)
+                undo = Change("delete", made, None, "roll back: delete the list", ref)
+                found[target].append(Expect(undo, still=old["cidr"]))
+            elif action == "modify" and new:
                 now = rule_from_record(old, account, region, new)
                 back = ipaddress.ip_network(old["cidr"])
                 found[target].append(Expect(Change("modify", now, back, "roll back"), still=new))

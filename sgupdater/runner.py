@@ -12,10 +12,10 @@ from typing import TYPE_CHECKING
 
 import botocore.exceptions
 
-from sgupdater import applier, aws, planner, scanner, verify
+from sgupdater import applier, aws, migrate, nacls, planner, prefixlists, scanner, verify
 from sgupdater.errors import TargetError
 from sgupdater.journal import Journal, TargetJournal
-from sgupdater.models import Outcome, Plan, Target, TargetResult
+from sgupdater.models import Current, Outcome, Plan, Target, TargetResult
 
 if TYPE_CHECKING:
     from mypy_boto3_ec2 import EC2Client
@@ -81,34 +81,55 @@ def _each(
     return sorted(done, key=_order)
 
 
+def _scan(item: TargetResult, request: planner.Request, options: Options) -> TargetResult:
+    target, scope = item.target, options.scope
+    client = options.sessions.ec2(target.credentials, target.region)
+    found = scanner.scan(client, target, scope, request.relevant, overlap=options.concurrency > 1)
+    rules = list(found.rules)
+    room = dict(found.room)
+    if scope.prefix_lists:
+        entries, list_room = prefixlists.scan(client, target.region, scope, request.relevant)
+        rules += entries
+        room.update(list_room)
+    if scope.nacls:
+        rules += nacls.scan(client, target.region, scope, request.relevant)
+    log.info(
+        "%s: %d groups scanned, %d entries relevant", target.label, found.groups_scanned, len(rules)
+    )
+    return TargetResult(
+        target=target,
+        account=found.account or target.account,
+        groups_scanned=found.groups_scanned,
+        plan=planner.plan(rules, request, room),
+    )
+
+
 def scan_and_plan(
     targets: Sequence[Target],
-    request: planner.Request,
+    request: planner.Request | migrate.MigrateRequest,
     options: Options,
     progress: Progress | None = None,
 ) -> list[TargetResult]:
     """Scan every target and plan its changes; nothing is modified."""
 
     def work(item: TargetResult) -> TargetResult:
+        if isinstance(request, planner.Request):
+            return _scan(item, request, options)
         client = options.sessions.ec2(item.target.credentials, item.target.region)
-        found = scanner.scan(
-            client, item.target, options.scope, request.relevant, overlap=options.concurrency > 1
-        )
-        log.info(
-            "%s: %d groups scanned, %d rules relevant",
-            item.target.label,
-            found.groups_scanned,
-            len(found.rules),
-        )
-        return TargetResult(
-            target=item.target,
-            account=found.account or item.target.account,
-            groups_scanned=found.groups_scanned,
-            plan=planner.plan(found.rules, request),
+        return migrate.scan_and_plan(
+            client, item.target, options.scope, request, options.concurrency > 1
         )
 
     seeds = [TargetResult(target=t, account=t.account) for t in targets]
     return _each(seeds, options, work, progress)
+
+
+def current(client: EC2Client, ids: Sequence[str], page_size: int) -> list[Current]:
+    """The rules and entries of these groups, prefix lists and network ACLs as they are now."""
+    found = scanner.current_rules(client, [i for i in ids if i.startswith("sg-")], page_size)
+    found += prefixlists.current(client, [i for i in ids if i.startswith("pl-")])
+    found += nacls.current(client, [i for i in ids if i.startswith("acl-")])
+    return found
 
 
 def _send(
@@ -157,9 +178,9 @@ def apply_checked(
             return item
         wanted = expected[item.target]
         client = options.sessions.ec2(item.target.credentials, item.target.region)
-        groups = sorted({u.change.rule.group_id for u in wanted})
-        current = scanner.current_rules(client, groups, options.scope.page_size)
-        plan, skipped = verify.verify(wanted, current)
+        groups = sorted({u.change.rule.group_id for u in wanted} - {""})
+        now = current(client, groups, options.scope.page_size)
+        plan, skipped = verify.verify(wanted, now)
         outcomes: list[Outcome | None] = [skipped.get(i) for i in range(len(plan.changes))]
         todo = [i for i in range(len(plan.changes)) if i not in skipped]
         if not dry_run and todo:

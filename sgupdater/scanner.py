@@ -23,6 +23,14 @@ _PROTOCOL_NAMES = {"6": "tcp", "17": "udp", "1": "icmp", "58": "icmpv6", "all": 
 # A tag condition: (key, value), where a value of None matches any value of the key.
 TagCondition = tuple[str, str | None]
 
+# Tags that say a resource belongs to infrastructure as code, beside CloudFormation's own.
+DEFAULT_MANAGED_TAGS: tuple[TagCondition, ...] = (
+    ("managed-by", None),
+    ("ManagedBy", None),
+    ("managed_by", None),
+)
+_CLOUDFORMATION = "aws:cloudformation:"
+
 
 @dataclass(frozen=True, slots=True)
 class Scope:
@@ -33,6 +41,9 @@ class Scope:
     include_tags: frozenset[TagCondition] = frozenset()
     exclude_tags: frozenset[TagCondition] = frozenset()
     page_size: int = MAX_PAGE_SIZE
+    prefix_lists: bool = False
+    nacls: bool = False
+    managed_tags: tuple[TagCondition, ...] = DEFAULT_MANAGED_TAGS
 
     def wants(self, tags: dict[str, str]) -> bool:
         """True when a group with these tags passes the tag filters."""
@@ -42,6 +53,21 @@ class Scope:
             return key in tags and (value is None or tags[key] == value)
 
         return all(map(holds, self.include_tags)) and not any(map(holds, self.exclude_tags))
+
+    def managed_by(self, tags: dict[str, str]) -> str:
+        """Why a resource with these tags is managed by IaC ("" when it is not)."""
+        if any(key.startswith(_CLOUDFORMATION) for key in tags):
+            stack = tags.get(_CLOUDFORMATION + "stack-name")
+            return f"cloudformation:{stack}" if stack else "cloudformation"
+        for key, value in self.managed_tags:
+            if key in tags and (value is None or tags[key] == value):
+                return f"{key}={tags[key]}"
+        return ""
+
+
+def tags_of(resource: Any) -> dict[str, str]:
+    """A described resource's tags as a dict."""
+    return {t["Key"]: t.get("Value", "") for t in resource.get("Tags", [])}
 
 
 def normalise_protocol(protocol: str) -> str:
@@ -55,6 +81,7 @@ class _GroupInfo:
     name: str
     vpc_id: str
     owner: AccountId
+    managed: str
 
 
 def _group_filters(scope: Scope) -> list[Any]:
@@ -74,13 +101,14 @@ def _list_groups(client: EC2Client, scope: Scope) -> dict[str, _GroupInfo]:
     groups: dict[str, _GroupInfo] = {}
     for page in pages:
         for group in page.get("SecurityGroups", []):
-            tags = {t["Key"]: t.get("Value", "") for t in group.get("Tags", [])}
+            tags = tags_of(group)
             if not scope.wants(tags):
                 continue
             groups[group["GroupId"]] = _GroupInfo(
                 name=group.get("GroupName", ""),
                 vpc_id=group.get("VpcId", ""),
                 owner=AccountId(group.get("OwnerId", "")),
+                managed=scope.managed_by(tags),
             )
     return groups
 
@@ -121,6 +149,7 @@ def _rule(raw: Any, cidr: Cidr, info: _GroupInfo, target: Target) -> Rule:
         to_port=int(raw.get("ToPort", -1)),
         cidr=cidr,
         description=raw.get("Description") or None,
+        managed=info.managed,
     )
 
 
@@ -153,7 +182,7 @@ def scan(
 
 
 def current_rules(client: EC2Client, group_ids: Sequence[str], page_size: int) -> list[Current]:
-    """The CIDR rules of these groups as they are now (for rollback's checks)."""
+    """The CIDR and prefix-list rules of these groups as they are now (for the checks)."""
     paginator = client.get_paginator("describe_security_group_rules")
     found: list[Current] = []
     for start in range(0, len(group_ids), 200):
@@ -166,7 +195,9 @@ def current_rules(client: EC2Client, group_ids: Sequence[str], page_size: int) -
         for page in pages:
             for raw in page.get("SecurityGroupRules", []):
                 cidr = _rule_cidr(raw)
-                if cidr is None:
+                # A rule pointing at a prefix list is compared by the list's id (migrate).
+                allows = str(cidr) if cidr is not None else raw.get("PrefixListId")
+                if not allows:
                     continue
                 protocol = normalise_protocol(str(raw.get("IpProtocol", "-1")))
                 direction = "egress" if raw.get("IsEgress") else "ingress"
@@ -175,6 +206,6 @@ def current_rules(client: EC2Client, group_ids: Sequence[str], page_size: int) -
                     int(raw.get("FromPort", -1)), int(raw.get("ToPort", -1)),
                 )  # fmt: skip
                 found.append(
-                    Current(raw["SecurityGroupRuleId"], key, str(cidr), raw.get("Description"))
+                    Current(raw["SecurityGroupRuleId"], key, allows, raw.get("Description"))
                 )
     return found

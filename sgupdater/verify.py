@@ -28,30 +28,48 @@ def _key(change: Change) -> Key:
     return (rule.group_id, rule.direction, rule.protocol, rule.from_port, rule.to_port)
 
 
+def new_value(change: Change) -> str:
+    """What the change makes the rule allow: a CIDR, or a prefix list's id."""
+    if change.prefix_list is not None:
+        return change.prefix_list.id or change.prefix_list.name
+    return str(change.new_cidr)
+
+
+def _slot(key: Key, rule_id: str) -> tuple[str, str, str]:
+    # NACL rule numbers repeat across ACLs and directions; rule ids are unique anyway.
+    return (key[0], key[1], rule_id)
+
+
 def verify(
     expected: Sequence[Expect], current: Sequence[Current]
 ) -> tuple[Plan, dict[int, Skipped]]:
     """All the changes (ids filled in where found), and why some must not be made."""
-    by_id = {c.rule_id: c for c in current}
+    by_id = {_slot(c.key, c.rule_id): c for c in current if c.rule_id}
     allowed = {(c.key, c.cidr): c for c in current}
     produced = {
-        (_key(e.change), str(e.change.new_cidr))
+        (_key(e.change), new_value(e.change))
         for e in expected
-        if e.change.action in ("modify", "authorize")
+        if e.change.action in ("modify", "authorize", "create")
     }
     changes: list[Change] = []
     skipped: dict[int, Skipped] = {}
     for index, item in enumerate(expected):
         change, key = item.change, _key(item.change)
         reason = None
-        if item.absent and (key, str(change.new_cidr)) in allowed:
-            reason = f"{change.new_cidr} is already allowed alike"
+        rule = change.rule
+        taken = rule.kind == "nacl" and _slot(key, rule.rule_id) in by_id
+        if item.absent and (key, new_value(change)) in allowed:
+            reason = f"{new_value(change)} is already allowed alike"
+        elif item.absent and taken:
+            reason = f"rule number {rule.rule_id} is taken since"
         elif item.still is not None:
-            rule = change.rule
-            now = by_id.get(rule.rule_id) if rule.rule_id else allowed.get((key, item.still))
+            slot = _slot(key, rule.rule_id)
+            now = by_id.get(slot) if rule.rule_id else allowed.get((key, item.still))
             if now is None:
                 reason = "the rule is gone since"
-            elif (now.key, now.cidr, now.description) != (key, item.still, rule.description):
+            elif (now.key, now.cidr, now.description, now.rule_action) != (
+                key, item.still, rule.description, rule.rule_action
+            ):  # fmt: skip
                 reason = "the rule was changed since; not overwritten"
             elif now.rule_id != rule.rule_id:
                 change = dataclasses.replace(
@@ -72,9 +90,16 @@ def for_plan(plan: Plan) -> list[Expect]:
     expected = []
     for change in plan.changes:
         cidr = str(change.rule.cidr)
-        if change.action in ("modify", "authorize"):
+        if change.action == "create":
+            # The applier reuses a list of that name if one appeared meanwhile.
+            expected.append(Expect(change))
+        elif change.action == "modify":
             expected.append(Expect(change, still=cidr, absent=True))
+        elif change.action == "authorize":
+            # Beside a rule or entry, that one must still be there; migrate's entry stands alone.
+            still = cidr if change.prefix_list is None else None
+            expected.append(Expect(change, still=still, absent=True))
         else:
-            cover = str(change.new_cidr) if change.new_cidr is not None else None
+            cover = new_value(change) if change.new_cidr or change.prefix_list else None
             expected.append(Expect(change, still=cidr, covered_by=cover))
     return expected

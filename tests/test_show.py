@@ -24,6 +24,9 @@ SHOW_COLUMNS = [
     "description",
     "rule_id",
     "account_alias",
+    "kind",
+    "rule_action",
+    "managed",
 ]
 
 
@@ -138,6 +141,11 @@ def test_update_json_change_fields(aws: Aws, cli: Cli) -> None:
         "detail",
         "new_rule_id",
         "account_alias",
+        "kind",
+        "rule_action",
+        "managed",
+        "prefix_list_id",
+        "prefix_list_name",
     ]
     assert {c["status"] for c in document["changes"]} == {"planned"}
     assert sorted(c["action"] for c in document["changes"]) == ["modify", "modify", "revoke"]

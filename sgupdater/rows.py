@@ -1,0 +1,236 @@
+"""The records every output is made of: matched rules, changes, failures, counts."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator, Sequence
+from dataclasses import dataclass
+from typing import TypedDict
+
+from sgupdater.models import Change, Failed, Rule, Skipped, TargetResult, status_of
+
+
+class Place(TypedDict):
+    """Where a rule is and what it allows through: the leading columns of every row."""
+
+    account: str
+    region: str
+    vpc_id: str
+    group_id: str
+    group_name: str
+    direction: str
+    protocol: str
+    from_port: int
+    to_port: int
+
+
+class RuleRow(Place):
+    """One rule as the JSON output and TSV columns name it."""
+
+    cidr: str
+    description: str
+    rule_id: str
+    account_alias: str
+    kind: str
+    rule_action: str
+    managed: str
+
+
+class ChangeRow(Place):
+    """One planned or applied change."""
+
+    old_cidr: str
+    new_cidr: str
+    description: str
+    rule_id: str
+    action: str
+    status: str
+    detail: str
+    new_rule_id: str
+    account_alias: str
+    kind: str
+    rule_action: str
+    managed: str
+    prefix_list_id: str
+    prefix_list_name: str
+
+
+class FailureRow(TypedDict):
+    """One target that could not be scanned or changed."""
+
+    profile: str
+    role_arn: str
+    account: str
+    account_alias: str
+    region: str
+    error_code: str
+    message: str
+
+
+@dataclass(frozen=True, slots=True)
+class Summary:
+    """The counts of a run."""
+
+    targets: int
+    targets_failed: int
+    groups_scanned: int
+    rules_matched: int
+    changes: int
+    changed: int
+    unchanged: int
+    failed: int
+    managed: int
+    blocked: int
+
+
+def place(rule: Rule) -> Place:
+    """The leading columns for a rule."""
+    return Place(
+        account=rule.account,
+        region=rule.region,
+        vpc_id=rule.vpc_id,
+        group_id=rule.group_id,
+        group_name=rule.group_name,
+        direction=rule.direction,
+        protocol=rule.protocol,
+        from_port=rule.from_port,
+        to_port=rule.to_port,
+    )
+
+
+def rule_row(rule: Rule, alias: str | None = None) -> RuleRow:
+    """The output row of a matched rule."""
+    return RuleRow(
+        **place(rule),
+        cidr=str(rule.cidr),
+        description=rule.description or "",
+        rule_id=rule.rule_id,
+        account_alias=alias or "",
+        kind=rule.kind,
+        rule_action=rule.rule_action,
+        managed=rule.managed,
+    )
+
+
+def rule_rows(results: Sequence[TargetResult]) -> Iterator[RuleRow]:
+    """Every matched rule of every target, in report order."""
+    for result in results:
+        for rule in result.plan.matched:
+            yield rule_row(rule, result.target.alias)
+
+
+def _change_row(change: Change, status: str, detail: str, new_id: str, alias: str) -> ChangeRow:
+    rule, ref = change.rule, change.prefix_list
+    return ChangeRow(
+        **place(rule),
+        old_cidr=str(rule.cidr),
+        new_cidr=str(change.new_cidr) if change.new_cidr is not None else "",
+        description=rule.description or "",
+        rule_id=rule.rule_id,
+        action=change.action,
+        status=status,
+        detail=detail,
+        new_rule_id=new_id,
+        account_alias=alias,
+        kind=rule.kind,
+        rule_action=rule.rule_action,
+        managed=rule.managed,
+        prefix_list_id=ref.id if ref is not None else "",
+        prefix_list_name=ref.name if ref is not None else "",
+    )
+
+
+def change_rows(results: Sequence[TargetResult]) -> Iterator[ChangeRow]:
+    """Every change of every target with its outcome, then what was left blocked."""
+    for result in results:
+        alias = result.target.alias or ""
+        outcomes = result.outcomes or (None,) * len(result.plan.changes)
+        for change, outcome in zip(result.plan.changes, outcomes, strict=True):
+            detail = change.reason
+            if isinstance(outcome, Skipped):
+                detail = outcome.reason
+            elif isinstance(outcome, Failed):
+                detail = outcome.message
+            new_id = getattr(outcome, "new_rule_id", None) or ""
+            yield _change_row(change, status_of(outcome), detail, new_id, alias)
+        for rule, reason in result.plan.blocked:
+            yield _change_row(Change("modify", rule), "blocked", reason, "", alias)
+
+
+def failure_rows(results: Sequence[TargetResult]) -> Iterator[FailureRow]:
+    """Every target that failed."""
+    for result in results:
+        if result.error is not None:
+            yield FailureRow(
+                profile=result.target.credentials.profile or "",
+                role_arn=result.target.credentials.role_arn or "",
+                account=result.account or result.target.account or "",
+                account_alias=result.target.alias or "",
+                region=result.target.region,
+                error_code=result.error.code,
+                message=str(result.error),
+            )
+
+
+def summarise(results: Sequence[TargetResult]) -> Summary:
+    """Count what a run found and did."""
+    statuses = [row["status"] for row in change_rows(results)]
+    return Summary(
+        targets=len(results),
+        targets_failed=sum(1 for r in results if r.error is not None),
+        groups_scanned=sum(r.groups_scanned for r in results),
+        rules_matched=sum(len(r.plan.matched) for r in results),
+        changes=len(statuses) - statuses.count("blocked"),
+        changed=statuses.count("applied"),
+        unchanged=sum(len(r.plan.unchanged) for r in results) + statuses.count("skipped"),
+        failed=statuses.count("failed") + sum(1 for r in results if r.error is not None),
+        managed=sum(1 for r in results for m in r.plan.matched if m.managed),
+        blocked=statuses.count("blocked"),
+    )
+
+
+def summary_line(summary: Summary, *, command: str, applied: bool) -> str:
+    """The one-line summary printed at the end of every command."""
+    found = (
+        f"{summary.targets} target(s), {summary.groups_scanned} groups scanned, "
+        f"{summary.rules_matched} rules matched"
+    )
+    if summary.managed:
+        found += f" ({summary.managed} in IaC-managed groups)"
+    if command == "show":
+        return f"{found}, {summary.failed} failed"
+    done = f"{summary.changed} changed" if applied else f"{summary.changes} to change (dry run)"
+    blocked = f", {summary.blocked} blocked" if summary.blocked else ""
+    return f"{found}, {done}, {summary.unchanged} unchanged{blocked}, {summary.failed} failed"
+
+
+class TargetRow(TypedDict):
+    """The counts of one target."""
+
+    credentials: str
+    account: str
+    account_alias: str
+    region: str
+    groups_scanned: int
+    rules_matched: int
+    changes: int
+    changed: int
+    failed: int
+    error: str
+
+
+def target_rows(results: Sequence[TargetResult]) -> Iterator[TargetRow]:
+    """One row of counts per target, in report order."""
+    for result in results:
+        statuses = [status_of(o) for o in result.outcomes or ()]
+        yield TargetRow(
+            credentials=result.target.credentials.label,
+            account=result.account or result.target.account or "",
+            account_alias=result.target.alias or "",
+            region=result.target.region,
+            groups_scanned=result.groups_scanned,
+            rules_matched=len(result.plan.matched),
+            changes=len(result.plan.changes),
+            changed=statuses.count("applied"),
+            failed=statuses.count("failed") + (result.error is not None),
+            error=str(result.error) if result.error is not None else "",
+        )

@@ -1,0 +1,84 @@
+"""One API call for a batch of changes: journalled before and after, stopped when interrupted."""
+
+from __future__ import annotations
+
+import logging
+import threading
+from collections.abc import Callable
+from typing import Any, Protocol
+
+import botocore.exceptions
+
+from sgupdater import aws
+from sgupdater._types import RuleId
+from sgupdater.models import Applied, Change, Failed, Outcome, Skipped
+
+log = logging.getLogger("sgupdater")
+
+Indexed = list[tuple[int, Change]]
+
+
+class Recorder(Protocol):
+    """Told of each change before it is sent and of its outcome after (the journal)."""
+
+    def before(self, change: Change) -> None: ...
+
+    def after(self, change: Change, outcome: Outcome) -> None: ...
+
+
+class Sender:
+    """Sends calls for one group, list or ACL and keeps the outcome of each change."""
+
+    def __init__(
+        self, resource_id: str, record: Recorder | None, stop: threading.Event | None
+    ) -> None:
+        self.resource_id = resource_id
+        self.record = record
+        self.stop = stop
+        self.outcomes: dict[int, Outcome] = {}
+        # Set once something meant to keep or widen access did not happen.
+        self.allowing_failed = False
+
+    def settle(self, batch: Indexed, outcome: Outcome) -> None:
+        """Give every change of the batch this outcome and journal it."""
+        for index, change in batch:
+            self.outcomes[index] = outcome
+            if self.record is not None:
+                self.record.after(change, outcome)
+
+    def stopped(self, batch: Indexed) -> bool:
+        """True (and the batch settled as not sent) once the run was interrupted."""
+        if self.stop is None or not self.stop.is_set():
+            return False
+        # Interrupted: what is not sent yet stays as it is; a re-run picks it up.
+        self.settle(batch, Skipped("interrupted before it was sent"))
+        self.allowing_failed = True
+        return True
+
+    def call(
+        self,
+        what: str,
+        batch: Indexed,
+        send: Callable[[], Any],
+        new_ids: Callable[[Any], dict[int, RuleId]] | None = None,
+        hint: Callable[[str], str] | None = None,
+    ) -> Any:
+        """Send one call for the batch; None when it was not sent or AWS refused it."""
+        if self.stopped(batch):
+            return None
+        log.info("%s %s: %d change(s)", what, self.resource_id, len(batch))
+        if self.record is not None:
+            for _, change in batch:
+                self.record.before(change)
+        try:
+            response = send()
+        except (botocore.exceptions.ClientError, botocore.exceptions.BotoCoreError) as exc:
+            error = aws.target_error(exc)
+            log.info("%s %s failed: %s", what, self.resource_id, error)
+            message = str(error) + (hint(error.code) if hint is not None else "")
+            self.settle(batch, Failed(error.code, message))
+            return None
+        ids = new_ids(response) if new_ids is not None else {}
+        for index, change in batch:
+            self.settle([(index, change)], Applied(new_rule_id=ids.get(index)))
+        return response
