@@ -74,6 +74,12 @@ def report_failures(results: Sequence[TargetResult]) -> int:
             who += f" ({row['account']})"
         typer.echo(f"sgupdater: {who} / {row['region']}: {row['message']}", err=True)
     for change in change_rows(results):
+        if change["status"] == "blocked":
+            typer.echo(
+                f"sgupdater: {change['account']} / {change['region']} / {change['group_id']}: "
+                f"{change['old_cidr']} left as it is: {change['detail']}",
+                err=True,
+            )
         if change["status"] == "failed":
             typer.echo(
                 f"sgupdater: {change['account']} / {change['region']} / {change['group_id']}: "
@@ -103,7 +109,8 @@ def end(results: Sequence[TargetResult], *, command: str, applied: bool) -> int:
     failed_targets = report_failures(results)
     summary = summarise(results)
     typer.echo(summary_line(summary, command=command, applied=applied), err=True)
-    return 1 if failed_targets or summary.failed else 0
+    # Blocked: matched but impossible as asked (no room, quota): the job is not done.
+    return 1 if failed_targets or summary.failed or summary.blocked else 0
 
 
 def change(

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections import Counter
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
@@ -71,14 +72,14 @@ def _list_changes(
     if found is None:
         if not request.create:
             raise TargetError(
-                "PrefixListNotFound",
                 f"no customer-managed prefix list {request.prefix_list!r} here "
                 "(pass --create to create it)",
+                code="PrefixListNotFound",
             )
         if request.prefix_list.startswith("pl-"):
             raise TargetError(
-                "PrefixListNotFound",
                 f"{request.prefix_list} does not exist here; --create needs a name, not an id",
+                code="PrefixListNotFound",
             )
         ref = PrefixListRef(request.prefix_list, "", request.max_entries)
         why = f"create prefix list {ref.name} (MaxEntries {ref.max_entries}) holding {cidr}"
@@ -87,7 +88,8 @@ def _list_changes(
     family = "IPv4" if cidr.version == 4 else "IPv6"
     if found.family and found.family != family:
         raise TargetError(
-            "InvalidParameterValue", f"prefix list {found.name} holds {found.family}, not {family}"
+            f"prefix list {found.name} holds {found.family}, not {family}",
+            code="InvalidParameterValue",
         )
     ref = PrefixListRef(found.name, found.id, found.max_entries)
     others = [str(c) for c, _ in found.entries if c != cidr]
@@ -96,8 +98,8 @@ def _list_changes(
         return ref, [], note
     if found.max_entries and len(found.entries) >= found.max_entries:
         raise TargetError(
-            "PrefixListMaxEntriesExceeded",
             f"prefix list {found.name} is full ({found.max_entries} entries); raise MaxEntries",
+            code="PrefixListMaxEntriesExceeded",
         )
     entry = prefixlists.entry_rule(found, where[1], cidr, description)
     return ref, [Change("authorize", entry, cidr, f"add {cidr} to {found.name}", ref)], note
@@ -122,14 +124,17 @@ def plan(
     )
     if not ordered:
         return Plan((), ())
-    description = next((r.description for r in ordered if r.description), None)
+    # The entry is described as most of the rules describe the CIDR (ties: alphabetically).
+    said = Counter(r.description for r in ordered if r.description)
+    description = min(said, key=lambda d: (-said[d], d)) if said else None
     ref, changes, note = _list_changes(request, where, found, description)
     weight = ref.max_entries or 1
     used = dict(usage)
     blocked: list[tuple[Rule, str]] = []
+    unchanged: list[Rule] = []
     for rule in ordered:
         if request.skip_managed and rule.managed:
-            blocked.append((rule, f"managed by {rule.managed}; left out (--skip-managed)"))
+            unchanged.append(rule)
             continue
         if ref.id and (rule.key, ref.id) in refs:
             why = f"{ref.name} already referenced alike{note}"
@@ -151,7 +156,7 @@ def plan(
     if not any(c.rule.kind == "rule" for c in changes):
         # Nothing would reference the list: do not create or widen it for nobody.
         changes = []
-    return Plan(tuple(changes), tuple(ordered), (), tuple(blocked))
+    return Plan(tuple(changes), tuple(ordered), tuple(unchanged), tuple(blocked))
 
 
 def _find(client: EC2Client, scope: scanner.Scope, wanted: str) -> PrefixList | None:
@@ -166,7 +171,7 @@ def _find(client: EC2Client, scope: scanner.Scope, wanted: str) -> PrefixList | 
             raise
     if any(r.get("OwnerId") == prefixlists.AWS_OWNER for r in raw):
         raise TargetError(
-            "AwsManagedPrefixList", f"{wanted} is AWS-managed; migrate to a list of your own"
+            f"{wanted} is AWS-managed; migrate to a list of your own", code="AwsManagedPrefixList"
         )
     ids = [r["PrefixListId"] for r in raw]
     found = prefixlists.customer_lists(client, scanner.Scope(), ids=ids) if ids else []

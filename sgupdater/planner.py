@@ -92,7 +92,8 @@ def plan(rules: Iterable[Rule], request: Request, room: Room | None = None) -> P
             continue
         matched.append(rule)
         if request.skip_managed and rule.managed:
-            blocked.append((rule, f"managed by {rule.managed}; left out (--skip-managed)"))
+            # Left to its stack: counted in the summary as managed, never changed here.
+            unchanged.append(rule)
             continue
         if request.operation == "remove":
             if rule.kind == "nacl" and rule.rule_action != "allow":

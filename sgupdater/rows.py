@@ -195,7 +195,7 @@ def summary_line(summary: Summary, *, command: str, applied: bool) -> str:
         f"{summary.rules_matched} rules matched"
     )
     if summary.managed:
-        found += f" ({summary.managed} in IaC-managed groups)"
+        found += f" ({summary.managed} in IaC-managed resources)"
     if command == "show":
         return f"{found}, {summary.failed} failed"
     done = f"{summary.changed} changed" if applied else f"{summary.changes} to change (dry run)"

@@ -108,3 +108,66 @@ def edit_by_hand(
             }
         ],
     )
+
+
+def prefix_list(
+    ec2: EC2Client,
+    name: str,
+    entries: tuple[tuple[str, str], ...],
+    max_entries: int = 5,
+    **tags: str,
+) -> str:
+    """A new customer-managed prefix list of (cidr, description) entries; its id."""
+    extra: Any = {}
+    if tags:
+        pairs = [{"Key": k, "Value": v} for k, v in tags.items()]
+        extra["TagSpecifications"] = [{"ResourceType": "prefix-list", "Tags": pairs}]
+    return ec2.create_managed_prefix_list(
+        PrefixListName=name,
+        MaxEntries=max_entries,
+        AddressFamily="IPv4",
+        Entries=[{"Cidr": c, "Description": d} for c, d in entries],
+        **extra,
+    )["PrefixList"]["PrefixListId"]
+
+
+def entries(ec2: EC2Client, list_id: str) -> set[tuple[str, str]]:
+    """A prefix list's (cidr, description) entries."""
+    found = ec2.get_managed_prefix_list_entries(PrefixListId=list_id)["Entries"]
+    return {(e["Cidr"], e.get("Description", "")) for e in found}
+
+
+NaclView = tuple[int, bool, str, str, str, tuple[int, int] | None]
+
+
+def acl(ec2: EC2Client, vpc_id: str, *rows: tuple[int, bool, str, str, str, int, int]) -> str:
+    """A new network ACL with (number, egress, protocol, action, cidr, from, to) entries."""
+    acl_id = ec2.create_network_acl(VpcId=vpc_id)["NetworkAcl"]["NetworkAclId"]
+    for number, egress, protocol, action, cidr, low, high in rows:
+        ec2.create_network_acl_entry(
+            NetworkAclId=acl_id,
+            RuleNumber=number,
+            Egress=egress,
+            Protocol=protocol,
+            RuleAction=action,
+            CidrBlock=cidr,
+            PortRange={"From": low, "To": high},
+        )
+    return acl_id
+
+
+def acl_entries(ec2: EC2Client, acl_id: str) -> set[NaclView]:
+    """(number, egress, protocol, action, cidr, ports) of the ACL's numbered entries."""
+    found = ec2.describe_network_acls(NetworkAclIds=[acl_id])["NetworkAcls"][0]["Entries"]
+    return {
+        (
+            int(e["RuleNumber"]),
+            bool(e["Egress"]),
+            str(e["Protocol"]),
+            e["RuleAction"],
+            e.get("CidrBlock") or e.get("Ipv6CidrBlock", ""),
+            (e["PortRange"]["From"], e["PortRange"]["To"]) if e.get("PortRange") else None,
+        )
+        for e in found
+        if int(e["RuleNumber"]) < 32767
+    }

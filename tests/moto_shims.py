@@ -14,12 +14,14 @@ from typing import Any
 
 from moto.core.responses import ActionResult
 from moto.ec2.exceptions import (
+    EC2ClientError,
     InvalidGroupIdMalformedError,
     InvalidParameterValue,
     InvalidPermissionDuplicateError,
     InvalidSecurityGroupNotFoundError,
     InvalidSecurityGroupRuleIdNotFoundError,
 )
+from moto.ec2.models.managed_prefixes import ManagedPrefixListBackend
 from moto.ec2.models.security_groups import SecurityGroup, SecurityGroupBackend
 from moto.ec2.responses.security_groups import SecurityGroups
 from moto.ec2.utils import is_valid_security_group_id
@@ -68,18 +70,24 @@ def _modify_security_group_rules(
         ip_range = {"CidrIp": v4} if v4 else {"CidrIpv6": v6} if v6 else {}
         if new.get("Description") is not None:
             ip_range["Description"] = new["Description"]
-        staged.append((existing, {"ip_protocol": protocol, "ports": ports, "ip_range": ip_range}))
-    originals = [(r, r.ip_protocol, r.from_port, r.to_port, r.ip_range) for r, _ in staged]
+        change = {"ip_protocol": protocol, "ports": ports, "ip_range": ip_range}
+        # A rule may be pointed at a prefix list instead of a CIDR, and back.
+        change["prefix_list_id"] = new.get("PrefixListId")
+        staged.append((existing, change))
+    originals = [
+        (r, r.ip_protocol, r.from_port, r.to_port, r.ip_range, r.prefix_list_id) for r, _ in staged
+    ]
     for rule, change in staged:
         rule.ip_protocol = change["ip_protocol"]
         rule.from_port, rule.to_port = change["ports"]
         rule.ip_range = change["ip_range"]
+        rule.prefix_list_id = change["prefix_list_id"]
     for rules_of_direction in (group.ingress_rules, group.egress_rules):
         signatures = [_signature(r) for r in rules_of_direction]
         if len(set(signatures)) != len(signatures):
-            for rule, protocol, from_port, to_port, ip_range in originals:
+            for rule, protocol, from_port, to_port, ip_range, listed in originals:
                 rule.ip_protocol, rule.from_port, rule.to_port = protocol, from_port, to_port
-                rule.ip_range = ip_range
+                rule.ip_range, rule.prefix_list_id = ip_range, listed
             raise InvalidPermissionDuplicateError()
 
 
@@ -155,6 +163,57 @@ def _filter(direction: str, field: str) -> Callable[[Any, list[Any]], bool]:
     return matches
 
 
+def _modify_managed_prefix_list(
+    self: Any,
+    add_entry: list[dict[str, str]],
+    remove_entry: list[dict[str, str]],
+    prefix_list_id: str | None = None,
+    current_version: int | None = None,
+    prefix_list_name: str | None = None,
+) -> Any:
+    """ModifyManagedPrefixList as EC2 does it: CurrentVersion, MaxEntries, entries checked.
+
+    NOTE: moto 5.2 ignores CurrentVersion and MaxEntries, accepts removing an absent entry or
+    adding a present one, and forgets the list's name when the call does not repeat it.
+    """
+    pl = self.managed_prefix_lists.get(prefix_list_id)
+    if pl is None or pl.owner_id == "AWS":
+        raise EC2ClientError(
+            "InvalidPrefixListID.NotFound", f"The prefix list ID '{prefix_list_id}' does not exist"
+        )
+    if current_version is not None and int(current_version) != pl.version:
+        raise EC2ClientError(
+            "PrefixListVersionMismatch", "The prefix list has the incorrect version number."
+        )
+    entries = list(pl.entries.get(pl.version, []))
+    present = {e["Cidr"] for e in entries}
+    for entry in remove_entry:
+        if entry["Cidr"] not in present:
+            raise EC2ClientError(
+                "InvalidPrefixListModification", f"The entry {entry['Cidr']} does not exist."
+            )
+    removing = {e["Cidr"] for e in remove_entry}
+    for entry in add_entry:
+        if entry["Cidr"] in present - removing:
+            raise EC2ClientError(
+                "InvalidPrefixListModification",
+                f"An entry with the CIDR ({entry['Cidr']}) already exists.",
+            )
+    kept = [e for e in entries if e["Cidr"] not in removing] + list(add_entry)
+    if pl.max_entries and len(kept) > int(pl.max_entries):
+        raise EC2ClientError(
+            "PrefixListMaxEntriesExceeded",
+            f"The prefix list has exceeded the maximum number of entries ({pl.max_entries}).",
+        )
+    if remove_entry or add_entry:
+        pl.version += 1
+        pl.entries[pl.version] = kept
+    if prefix_list_name:
+        pl.prefix_list_name = prefix_list_name
+    pl.state = "modify-complete"
+    return pl
+
+
 _installed = False
 
 
@@ -175,6 +234,9 @@ def install() -> None:
     )
     patches.append(
         (SecurityGroups, "describe_security_group_rules", _describe_security_group_rules)
+    )
+    patches.append(
+        (ManagedPrefixListBackend, "modify_managed_prefix_list", _modify_managed_prefix_list)
     )
     for prefix, direction in (("", "ingress"), ("egress__", "egress")):
         for suffix, field in (("ipv6_cidr", "CidrIpv6"), ("prefix_list_id", "PrefixListId")):

@@ -113,6 +113,8 @@ def test_json_document_has_the_documented_fields(aws: Aws, cli: Cli) -> None:
         "changed": 0,
         "unchanged": 0,
         "failed": 0,
+        "managed": 0,
+        "blocked": 0,
     }
 
 

@@ -1,0 +1,154 @@
+"""`sgupdater migrate`: literal rules become references to a prefix list, and back."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+from tests import helpers
+from tests.conftest import Aws, Cli
+from tests.helpers import perm
+
+A, B = "192.0.2.0/24", "198.51.100.0/24"
+
+
+def seed(aws: Aws) -> tuple[str, str]:
+    ec2 = aws.ec2()
+    v = helpers.vpc(ec2)
+    web = helpers.group(
+        ec2,
+        v,
+        "web",
+        ingress=(
+            perm("tcp", 22, cidrs=(A,), description="office ssh"),
+            perm("tcp", 443, cidrs=(A, "10.0.0.0/8")),
+        ),
+    )
+    db = helpers.group(ec2, v, "db", egress=(perm("tcp", 5432, cidrs=(A,), description="pg"),))
+    return web, db
+
+
+def list_named(aws: Aws, name: str) -> list[dict[str, object]]:
+    found = aws.ec2().describe_managed_prefix_lists(
+        Filters=[{"Name": "prefix-list-name", "Values": [name]}]
+    )["PrefixLists"]
+    # EC2, like moto, lists a deleted list as delete-complete for a while.
+    return [dict(pl) for pl in found if not str(pl.get("State", "")).startswith("delete")]
+
+
+def test_migrate_creates_the_list_and_points_the_rules_at_it(aws: Aws, cli: Cli) -> None:
+    web, db = seed(aws)
+    ec2 = aws.ec2()
+    ids_before = helpers.rule_ids(ec2, web)
+    run = cli("migrate", "--cidr", A, "--prefix-list", "office", "--create", "-o", "json")
+    assert run.code == 0, run.err
+    [made] = list_named(aws, "office")
+    pl = str(made["PrefixListId"])
+    assert made["MaxEntries"] == 5
+    assert helpers.entries(ec2, pl) == {(A, "office ssh")}
+    after = helpers.rule_ids(ec2, web)
+    assert set(after) == {
+        ("ingress", "tcp", 22, 22, pl, "office ssh"),
+        ("ingress", "tcp", 443, 443, pl, ""),
+        ("ingress", "tcp", 443, 443, "10.0.0.0/8", ""),
+        ("egress", "-1", -1, -1, "0.0.0.0/0", ""),
+    }
+    # In place: the rules keep their ids.
+    assert (
+        after[("ingress", "tcp", 22, 22, pl, "office ssh")]
+        == ids_before[("ingress", "tcp", 22, 22, A, "office ssh")]
+    )
+    assert ("egress", "tcp", 5432, 5432, pl, "pg") in helpers.rules(ec2, db)
+    # The next office move is one prefix-list edit.
+    assert cli("update", "--from-cidr", A, "--to-cidr", B, "--prefix-lists").code == 0
+    assert helpers.entries(ec2, pl) == {(B, "office ssh")}
+
+
+def test_dry_run_plans_the_list_and_changes_nothing(aws: Aws, cli: Cli) -> None:
+    web, _ = seed(aws)
+    before = helpers.rules(aws.ec2(), web)
+    run = cli(
+        "migrate", "--cidr", A, "--prefix-list", "office", "--create", "--dry-run", "-o", "table"
+    )
+    assert run.code == 0, run.err
+    assert "create" in run.out
+    assert "(new) (office)" in run.out
+    assert list_named(aws, "office") == []
+    assert helpers.rules(aws.ec2(), web) == before
+
+
+def test_without_create_a_missing_list_fails_that_target(aws: Aws, cli: Cli) -> None:
+    web, _ = seed(aws)
+    before = helpers.rules(aws.ec2(), web)
+    run = cli("migrate", "--cidr", A, "--prefix-list", "office")
+    assert run.code == 1
+    assert "--create" in run.err
+    assert helpers.rules(aws.ec2(), web) == before
+
+
+def test_an_existing_list_is_reused_and_gains_the_cidr(aws: Aws, cli: Cli) -> None:
+    web, _ = seed(aws)
+    ec2 = aws.ec2()
+    pl = helpers.prefix_list(ec2, "office", (("203.0.113.0/24", "lyon"),))
+    run = cli("migrate", "--cidr", A, "--prefix-list", pl, "-o", "json")
+    assert run.code == 0, run.err
+    assert helpers.entries(ec2, pl) == {("203.0.113.0/24", "lyon"), (A, "office ssh")}
+    assert ("ingress", "tcp", 22, 22, pl, "office ssh") in helpers.rules(ec2, web)
+    details = {c["detail"] for c in json.loads(run.out)["changes"] if c["kind"] == "rule"}
+    assert all("also allows 203.0.113.0/24" in d for d in details)
+
+
+def test_groups_where_the_reference_would_not_fit_are_reported(aws: Aws, cli: Cli) -> None:
+    web, db = seed(aws)
+    # web holds 3 ingress rules: two more references of 5 entries each make 3 - 2 + 10 = 11.
+    run = cli(
+        "migrate", "--cidr", A, "--prefix-list", "office", "--create", "--rules-quota", "10",
+        "-o", "json",
+    )  # fmt: skip
+    assert run.code == 1
+    changes = json.loads(run.out)["changes"]
+    blocked = [c for c in changes if c["status"] == "blocked"]
+    assert [(c["group_id"], c["from_port"]) for c in blocked] == [(web, 443)]
+    assert "quota 10" in blocked[0]["detail"]
+    pl = str(list_named(aws, "office")[0]["PrefixListId"])
+    assert ("ingress", "tcp", 443, 443, A, "") in helpers.rules(aws.ec2(), web)
+    assert ("egress", "tcp", 5432, 5432, pl, "pg") in helpers.rules(aws.ec2(), db)
+
+
+def test_rollback_restores_literal_rules_and_deletes_the_created_list(
+    aws: Aws, cli: Cli, tmp_path: Path
+) -> None:
+    web, db = seed(aws)
+    ec2 = aws.ec2()
+    before = (helpers.rule_ids(ec2, web), helpers.rule_ids(ec2, db))
+    journal = tmp_path / "j.jsonl"
+    run = cli(
+        "migrate", "--cidr", A, "--prefix-list", "office", "--create", "--journal", str(journal)
+    )
+    assert run.code == 0, run.err
+    run = cli("rollback", str(journal), "--yes")
+    assert run.code == 0, run.err
+    assert (helpers.rule_ids(ec2, web), helpers.rule_ids(ec2, db)) == before
+    assert list_named(aws, "office") == []
+
+
+def test_plan_file_then_apply(aws: Aws, cli: Cli, tmp_path: Path) -> None:
+    web, _ = seed(aws)
+    plan = tmp_path / "plan.json"
+    run = cli(
+        "migrate", "--cidr", A, "--prefix-list", "office", "--create", "--dry-run",
+        "--plan-out", str(plan),
+    )  # fmt: skip
+    assert run.code == 0, run.err
+    run = cli("apply", str(plan), "--yes")
+    assert run.code == 0, run.err
+    pl = str(list_named(aws, "office")[0]["PrefixListId"])
+    assert ("ingress", "tcp", 22, 22, pl, "office ssh") in helpers.rules(aws.ec2(), web)
+
+
+def test_an_aws_managed_list_is_refused(aws: Aws, cli: Cli) -> None:
+    web, _ = seed(aws)
+    before = helpers.rules(aws.ec2(), web)
+    run = cli("migrate", "--cidr", A, "--prefix-list", "com.amazonaws.us-east-1.s3")
+    assert run.code == 2
+    assert helpers.rules(aws.ec2(), web) == before
