@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, Literal
 
 from mypy_boto3_ec2 import EC2Client
 
@@ -140,7 +140,11 @@ def entries(ec2: EC2Client, list_id: str) -> set[tuple[str, str]]:
 NaclView = tuple[int, bool, str, str, str, tuple[int, int] | None]
 
 
-def acl(ec2: EC2Client, vpc_id: str, *rows: tuple[int, bool, str, str, str, int, int]) -> str:
+def acl(
+    ec2: EC2Client,
+    vpc_id: str,
+    *rows: tuple[int, bool, str, Literal["allow", "deny"], str, int, int],
+) -> str:
     """A new network ACL with (number, egress, protocol, action, cidr, from, to) entries."""
     acl_id = ec2.create_network_acl(VpcId=vpc_id)["NetworkAcl"]["NetworkAclId"]
     for number, egress, protocol, action, cidr, low, high in rows:

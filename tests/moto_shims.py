@@ -70,9 +70,13 @@ def _modify_security_group_rules(
         ip_range = {"CidrIp": v4} if v4 else {"CidrIpv6": v6} if v6 else {}
         if new.get("Description") is not None:
             ip_range["Description"] = new["Description"]
-        change = {"ip_protocol": protocol, "ports": ports, "ip_range": ip_range}
         # A rule may be pointed at a prefix list instead of a CIDR, and back.
-        change["prefix_list_id"] = new.get("PrefixListId")
+        change: dict[str, Any] = {
+            "ip_protocol": protocol,
+            "ports": ports,
+            "ip_range": ip_range,
+            "prefix_list_id": new.get("PrefixListId"),
+        }
         staged.append((existing, change))
     originals = [
         (r, r.ip_protocol, r.from_port, r.to_port, r.ip_range, r.prefix_list_id) for r, _ in staged

@@ -1,4 +1,4 @@
-"""--prefix-lists: customer-managed prefix-list entries beside the rules, read back through boto3."""
+"""--prefix-lists: customer-managed prefix-list entries beside the rules, read back."""
 
 from __future__ import annotations
 
