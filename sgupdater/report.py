@@ -10,6 +10,7 @@ from typing import IO, NoReturn
 
 from rich.console import Console
 from rich.table import Table
+from rich.text import Text
 
 from sgupdater import __version__
 from sgupdater.models import TargetResult
@@ -47,6 +48,11 @@ def _tsv(out: IO[str], header: Sequence[str], rows: Iterator[Sequence[object]]) 
         out.write("\t".join(cells) + "\n")
 
 
+def _row(table: Table, *cells: str) -> None:
+    # Cells are data (descriptions, names), never rich markup: "[prod]" must print as it is.
+    table.add_row(*(Text(cell) for cell in cells))
+
+
 def _account(account: str, alias: str) -> str:
     return f"{account} ({alias})" if alias else account
 
@@ -76,7 +82,8 @@ def targets_table(console: Console, results: Sequence[TargetResult], *, applied:
     for title in ("Credentials", "Account", "Region", "Groups", "Matched", done, "Failed"):
         table.add_column(title)
     for r in target_rows(results):
-        table.add_row(
+        _row(
+            table,
             r["credentials"],
             _account(r["account"], r["account_alias"]),
             r["region"],
@@ -96,7 +103,8 @@ def _rules_table(console: Console, results: Sequence[TargetResult]) -> None:
     for title in ("Account", "Region", "VPC", "Group", "Dir", "Proto", "Ports", "CIDR", "Desc"):
         table.add_column(title)
     for r in rule_rows(results):
-        table.add_row(
+        _row(
+            table,
             _account(r["account"], r["account_alias"]),
             r["region"],
             r["vpc_id"],
@@ -122,7 +130,8 @@ def _changes_table(console: Console, results: Sequence[TargetResult]) -> None:
         plain = r["action"] == "modify" and r["status"] not in ("failed", "blocked")
         note = "" if plain and r["detail"] == "replace in place" else r["detail"]
         blocked = r["status"] == "blocked"
-        table.add_row(
+        _row(
+            table,
             _account(r["account"], r["account_alias"]),
             r["region"],
             _where(r),

@@ -57,7 +57,12 @@ def verify(
         change, key = item.change, _key(item.change)
         reason = None
         rule = change.rule
-        taken = rule.kind == "nacl" and _slot(key, rule.rule_id) in by_id
+        # Re-creating a deleted ACL entry needs its number free.
+        taken = (
+            rule.kind == "nacl"
+            and change.action == "authorize"
+            and _slot(key, rule.rule_id) in by_id
+        )
         if item.absent and (key, new_value(change)) in allowed:
             reason = f"{new_value(change)} is already allowed alike"
         elif item.absent and taken:

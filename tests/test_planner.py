@@ -9,7 +9,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from sgupdater._types import AccountId, Cidr, Direction, GroupId, Region, RuleId
-from sgupdater.cidrs import Mapping
+from sgupdater.cidrs import Mapping, inside, renumbered
 from sgupdater.models import Change, Rule
 from sgupdater.planner import Request, Strategy, plan
 
@@ -193,3 +193,45 @@ def test_two_old_ranges_moving_to_one_new_range_never_duplicate() -> None:
     changes = plan(rules, request("update", mappings=(Mapping(A, B), Mapping(c, B)))).changes
     assert [ch.action for ch in changes] == ["modify", "revoke"]
     assert state(apply(rules, changes)) == {(rules[0].key, B, None)}
+
+
+INSIDE_A = [ipaddress.ip_network(c) for c in ("192.0.2.10/32", "192.0.2.128/25", "192.0.2.0/24")]
+
+
+@st.composite
+def ranged_rule_sets(draw: st.DrawFn) -> tuple[Rule, ...]:
+    """Rules allowing CIDRs inside A, inside B, or elsewhere."""
+    base = draw(rule_sets())
+    cidrs = [*INSIDE_A, *(renumbered(c, A, B) for c in INSIDE_A), OTHER]
+    picks = draw(st.lists(st.sampled_from(cidrs), min_size=len(base), max_size=len(base)))
+    replaced = [dataclasses.replace(r, cidr=c) for r, c in zip(base, picks, strict=True)]
+    unique = {(r.key, r.cidr): r for r in replaced}
+    return tuple(unique.values())
+
+
+@settings(max_examples=300)
+@given(ranged_rule_sets(), st.sampled_from(["modify", "authorize-revoke"]))
+def test_renumber_moves_every_rule_inside_to_the_same_offset(
+    rules: tuple[Rule, ...], strategy: Strategy
+) -> None:
+    wanted = Request("update", (Mapping(A, B),), strategy, match="within", renumber=True)
+    after = apply(rules, plan(rules, wanted).changes)
+    assert not [r for r in after if inside(r.cidr, A)]
+    allowed = {(r.key, r.cidr) for r in after}
+    for old in rules:
+        if inside(old.cidr, A):
+            assert (old.key, renumbered(old.cidr, A, B)) in allowed
+    assert {r for r in rules if not inside(r.cidr, A)} <= set(after)
+    assert plan(after, wanted).changes == ()
+
+
+def test_renumber_keeps_the_offset_and_prefix_length() -> None:
+    assert str(renumbered(ipaddress.ip_network("192.0.2.10/32"), A, B)) == "198.51.100.10/32"
+    assert str(renumbered(ipaddress.ip_network("192.0.2.128/25"), A, B)) == "198.51.100.128/25"
+    assert str(renumbered(ipaddress.ip_network("2001:db8::5/128"), A6, A6)) == "2001:db8::5/128"
+
+
+@given(ranged_rule_sets())
+def test_within_shows_every_rule_inside_the_range(rules: tuple[Rule, ...]) -> None:
+    shown = plan(rules, Request("show", (Mapping(A),), match="within")).matched
+    assert set(shown) == {r for r in rules if inside(r.cidr, A)}
