@@ -1,7 +1,8 @@
 """The main job, end to end, against a local EC2 endpoint (moto on 127.0.0.1).
 
-Seeds a few security groups, then runs show → update --dry-run → update → show, the way an
-operator would, and checks the result. Touches no real AWS account: every SDK setting points
+Seeds a few security groups (one with a host rule inside the old range), a prefix list and a
+network ACL, then runs show → update --dry-run → update → show → migrate, the way an operator
+would, and checks the result. Touches no real AWS account: every SDK setting points
 at the local server and at throw-away config files.
 """
 
@@ -70,6 +71,28 @@ def seed(ec2: Any) -> None:
             },
         ],
     )
+    ec2.create_managed_prefix_list(
+        PrefixListName="offices",
+        MaxEntries=5,
+        AddressFamily="IPv4",
+        Entries=[{"Cidr": OLD, "Description": "office"}],
+    )
+    acl = ec2.create_network_acl(VpcId=vpc)["NetworkAcl"]["NetworkAclId"]
+    ec2.create_network_acl_entry(
+        NetworkAclId=acl, RuleNumber=100, Protocol="6", RuleAction="allow", Egress=False,
+        CidrBlock=OLD, PortRange={"From": 22, "To": 22},
+    )  # fmt: skip
+    group(
+        "admin",
+        [
+            {
+                "IpProtocol": "tcp",
+                "FromPort": 3389,
+                "ToPort": 3389,
+                "IpRanges": [{"CidrIp": "192.0.2.10/32", "Description": "admin laptop"}],
+            }
+        ],
+    )
     group(
         "bastion",
         [{"IpProtocol": "-1", "IpRanges": [{"CidrIp": OLD, "Description": "office, all traffic"}]}],
@@ -114,21 +137,32 @@ def main() -> int:
         print(f"demo: local EC2 endpoint at http://{host}:{port} (moto); no real AWS is touched")
         ec2 = boto3.client("ec2", region_name="us-east-1")
         seed(ec2)
-        sgupdater("show", "--from-cidr", OLD, "-o", "table")
-        sgupdater("update", "--from-cidr", OLD, "--to-cidr", NEW, "--dry-run", "-o", "table")
-        sgupdater("update", "--from-cidr", OLD, "--to-cidr", NEW, "--yes", "-o", "table")
-        sgupdater("show", "--from-cidr", OLD, "-o", "table")
-        sgupdater("show", "--from-cidr", NEW, "-o", "table")
+        everything = ("--match", "within", "--prefix-lists", "--nacls", "-o", "table")
+        move = ("--from-cidr", OLD, "--to-cidr", NEW, "--renumber", *everything)
+        sgupdater("show", "--from-cidr", OLD, *everything)
+        sgupdater("update", *move, "--dry-run")
+        sgupdater("update", *move, "--yes")
+        sgupdater("show", "--from-cidr", OLD, *everything)
+        sgupdater("show", "--from-cidr", NEW, *everything)
+        # Make the next move one prefix-list edit.
+        sgupdater(
+            "migrate", "--cidr", NEW, "--prefix-list", "office", "--create", "--yes", "-o", "table"
+        )
         left = [
             r
             for r in ec2.describe_security_group_rules()["SecurityGroupRules"]
-            if r.get("CidrIpv4") == OLD
+            if r.get("CidrIpv4", "").startswith("192.0.2.")
         ]
+        acls = ec2.describe_network_acls()["NetworkAcls"]
+        left += [e for a in acls for e in a["Entries"] if e.get("CidrBlock") == OLD]
     server.stop()
     if left:
         print(f"demo: FAILED, {len(left)} rule(s) still allow {OLD}", file=sys.stderr)
         return 1
-    print(f"\ndemo: done; no rule allows {OLD} any more, descriptions and ports kept")
+    print(
+        f"\ndemo: done; nothing allows {OLD} or a host inside it any more (rules, prefix list,"
+        " network ACL), descriptions and ports kept; the new range now lives in one prefix list"
+    )
     return 0
 
 

@@ -10,7 +10,7 @@ from typing import TYPE_CHECKING
 import botocore.exceptions
 
 from sgupdater import prefixlists, scanner
-from sgupdater._types import AccountId, Cidr, Direction, GroupId, Region, RuleId
+from sgupdater._types import AccountId, Cidr, Direction, Region
 from sgupdater.errors import TargetError
 from sgupdater.models import Change, Plan, PortKey, PrefixListRef, Rule, Target, TargetResult
 from sgupdater.planner import BOTH
@@ -46,24 +46,6 @@ class MigrateRequest:
         return cidr == self.cidr
 
 
-def _new_list_rule(request: MigrateRequest, where: Where, description: str | None) -> Rule:
-    return Rule(
-        account=where[0],
-        region=where[1],
-        vpc_id="",
-        group_id=GroupId(""),
-        group_name=request.prefix_list,
-        rule_id=RuleId(""),
-        direction="ingress",
-        protocol="-1",
-        from_port=-1,
-        to_port=-1,
-        cidr=request.cidr,
-        description=description,
-        kind="prefix-list",
-    )
-
-
 def _list_changes(
     request: MigrateRequest, where: Where, found: PrefixList | None, description: str | None
 ) -> tuple[PrefixListRef, list[Change], str]:
@@ -83,7 +65,7 @@ def _list_changes(
             )
         ref = PrefixListRef(request.prefix_list, "", request.max_entries)
         why = f"create prefix list {ref.name} (MaxEntries {ref.max_entries}) holding {cidr}"
-        rule = _new_list_rule(request, where, description)
+        rule = prefixlists.list_rule("", request.prefix_list, where, request.cidr, description)
         return ref, [Change("create", rule, cidr, why, prefix_list=ref)], ""
     family = "IPv4" if cidr.version == 4 else "IPv6"
     if found.family and found.family != family:
@@ -101,7 +83,9 @@ def _list_changes(
             f"prefix list {found.name} is full ({found.max_entries} entries); raise MaxEntries",
             code="PrefixListMaxEntriesExceeded",
         )
-    entry = prefixlists.entry_rule(found, where[1], cidr, description)
+    entry = prefixlists.list_rule(
+        found.id, found.name, (AccountId(found.owner), where[1]), cidr, description, found.managed
+    )
     return ref, [Change("authorize", entry, cidr, f"add {cidr} to {found.name}", ref)], note
 
 
@@ -186,23 +170,13 @@ def usage(client: EC2Client, group_ids: Sequence[str], page_size: int) -> tuple[
     }
     used: Usage = {}
     refs: Refs = set()
-    paginator = client.get_paginator("describe_security_group_rules")
-    for start in range(0, len(group_ids), 200):
-        chunk = sorted(group_ids)[start : start + 200]
-        pages = paginator.paginate(
-            Filters=[{"Name": "group-id", "Values": chunk}],
-            PaginationConfig={"PageSize": page_size},
-        )
-        for page in pages:
-            for raw in page.get("SecurityGroupRules", []):
-                direction: Direction = "egress" if raw.get("IsEgress") else "ingress"
-                space = (raw["GroupId"], direction)
-                listed = raw.get("PrefixListId")
-                used[space] = used.get(space, 0) + (weights.get(listed, 1) if listed else 1)
-                if listed:
-                    protocol = scanner.normalise_protocol(str(raw.get("IpProtocol", "-1")))
-                    low, high = int(raw.get("FromPort", -1)), int(raw.get("ToPort", -1))
-                    refs.add(((GroupId(raw["GroupId"]), direction, protocol, low, high), listed))
+    for raw in scanner.rules_of_groups(client, group_ids, page_size):
+        key = scanner.rule_key(raw)
+        space = (raw["GroupId"], key[1])
+        listed = raw.get("PrefixListId")
+        used[space] = used.get(space, 0) + (weights.get(listed, 1) if listed else 1)
+        if listed:
+            refs.add((key, listed))
     return used, refs
 
 

@@ -103,14 +103,21 @@ def customer_lists(
     ]
 
 
-def entry_rule(pl: PrefixList, region: str, cidr: Cidr, description: str | None) -> Rule:
+def list_rule(
+    list_id: str,
+    name: str,
+    where: tuple[AccountId, Region],
+    cidr: Cidr,
+    description: str | None,
+    managed: str = "",
+) -> Rule:
     """One entry as the pipeline carries it: the list stands where a group would."""
     return Rule(
-        account=AccountId(pl.owner),
-        region=Region(region),
+        account=where[0],
+        region=where[1],
         vpc_id="",
-        group_id=GroupId(pl.id),
-        group_name=pl.name,
+        group_id=GroupId(list_id),
+        group_name=name,
         rule_id=RuleId(""),
         direction="ingress",
         protocol="-1",
@@ -119,19 +126,25 @@ def entry_rule(pl: PrefixList, region: str, cidr: Cidr, description: str | None)
         cidr=cidr,
         description=description,
         kind="prefix-list",
-        managed=pl.managed,
+        managed=managed,
     )
 
 
 def scan(
-    client: EC2Client, region: str, scope: Scope, relevant: Any
+    client: EC2Client, region: str, scope: Scope, relevant: Any, account: str | None
 ) -> tuple[list[Rule], dict[tuple[str, Direction], int]]:
-    """The relevant entries of every customer-managed list, and the room left in each."""
+    """The relevant entries of every list the account owns, and the room left in each."""
     rules: list[Rule] = []
     room: dict[tuple[str, Direction], int] = {}
     for pl in customer_lists(client, scope):
+        if account and pl.owner != account:
+            # Shared with this account (RAM): only its owner can change it.
+            continue
         room[(pl.id, "ingress")] = pl.max_entries - len(pl.entries)
-        rules.extend(entry_rule(pl, region, c, d) for c, d in pl.entries if relevant(c))
+        where = (AccountId(pl.owner), Region(region))
+        rules.extend(
+            list_rule(pl.id, pl.name, where, c, d, pl.managed) for c, d in pl.entries if relevant(c)
+        )
     return rules, room
 
 

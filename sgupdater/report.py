@@ -59,7 +59,8 @@ def _account(account: str, alias: str) -> str:
 
 def _where(row: RuleRow | ChangeRow) -> str:
     """The group (list, ACL) cell: what it is, and whether IaC manages it."""
-    name = f"{row['group_id']} ({row['group_name']})" if row["group_name"] else row["group_id"]
+    ident = row["group_id"] or "(new)"  # a list migrate has yet to create
+    name = f"{ident} ({row['group_name']})" if row["group_name"] else ident
     if row["kind"] == "prefix-list":
         name = f"prefix list {name}"
     elif row["kind"] == "nacl":
@@ -67,7 +68,17 @@ def _where(row: RuleRow | ChangeRow) -> str:
     return f"{name} [managed: {row['managed']}]" if row["managed"] else name
 
 
+def _traffic(row: RuleRow | ChangeRow) -> tuple[str, str, str]:
+    """Direction, protocol and ports; a prefix-list entry has none of its own."""
+    if row["kind"] == "prefix-list":
+        return ("", "", "")
+    protocol = "all" if row["protocol"] == "-1" else row["protocol"]
+    return (row["direction"], protocol, ports(row["protocol"], row["from_port"], row["to_port"]))
+
+
 def _new(row: ChangeRow) -> str:
+    if row["action"] == "create":
+        return "(held by the new list)"
     if row["action"] in ("revoke", "delete"):
         return "(revoked)" if row["action"] == "revoke" else "(list deleted)"
     if row["prefix_list_name"] and row["kind"] == "rule":
@@ -109,9 +120,7 @@ def _rules_table(console: Console, results: Sequence[TargetResult]) -> None:
             r["region"],
             r["vpc_id"],
             _where(r),
-            "" if r["kind"] == "prefix-list" else r["direction"],
-            "all" if r["protocol"] == "-1" else r["protocol"],
-            ports(r["protocol"], r["from_port"], r["to_port"]),
+            *_traffic(r),
             r["cidr"],
             r["description"],
         )
@@ -135,9 +144,7 @@ def _changes_table(console: Console, results: Sequence[TargetResult]) -> None:
             _account(r["account"], r["account_alias"]),
             r["region"],
             _where(r),
-            "" if r["kind"] == "prefix-list" else r["direction"],
-            "all" if r["protocol"] == "-1" else r["protocol"],
-            ports(r["protocol"], r["from_port"], r["to_port"]),
+            *_traffic(r),
             f"{r['old_cidr']} → {'(unchanged)' if blocked else _new(r)}",
             "none" if blocked else r["action"],
             r["status"],

@@ -84,14 +84,16 @@ class Summary:
 
 def place(rule: Rule) -> Place:
     """The leading columns for a rule."""
+    # A prefix-list entry has no direction or protocol of its own: the referencing rules do.
+    listed = rule.kind == "prefix-list"
     return Place(
         account=rule.account,
         region=rule.region,
         vpc_id=rule.vpc_id,
         group_id=rule.group_id,
         group_name=rule.group_name,
-        direction=rule.direction,
-        protocol=rule.protocol,
+        direction="" if listed else rule.direction,
+        protocol="" if listed else rule.protocol,
         from_port=rule.from_port,
         to_port=rule.to_port,
     )

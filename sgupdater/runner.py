@@ -88,7 +88,10 @@ def _scan(item: TargetResult, request: planner.Request, options: Options) -> Tar
     rules = list(found.rules)
     room = dict(found.room)
     if scope.prefix_lists:
-        entries, list_room = prefixlists.scan(client, target.region, scope, request.relevant)
+        account = found.account or target.account
+        entries, list_room = prefixlists.scan(
+            client, target.region, scope, request.relevant, account
+        )
         rules += entries
         room.update(list_room)
     if scope.nacls:

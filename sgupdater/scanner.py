@@ -2,14 +2,14 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
-from sgupdater._types import AccountId, Cidr, GroupId, RuleId
+from sgupdater._types import AccountId, Cidr, Direction, GroupId, RuleId
 from sgupdater.cidrs import normalise
-from sgupdater.models import Current, Rule, Scan, Target
+from sgupdater.models import Current, PortKey, Rule, Scan, Target
 
 if TYPE_CHECKING:
     from mypy_boto3_ec2 import EC2Client
@@ -181,10 +181,9 @@ def scan(
     return Scan(target=target, account=account, groups_scanned=len(groups), rules=tuple(rules))
 
 
-def current_rules(client: EC2Client, group_ids: Sequence[str], page_size: int) -> list[Current]:
-    """The CIDR and prefix-list rules of these groups as they are now (for the checks)."""
+def rules_of_groups(client: EC2Client, group_ids: Sequence[str], page_size: int) -> Iterator[Any]:
+    """Every rule of these groups, as DescribeSecurityGroupRules returns it."""
     paginator = client.get_paginator("describe_security_group_rules")
-    found: list[Current] = []
     for start in range(0, len(group_ids), 200):
         # EC2 takes at most 200 values in one filter.
         chunk = sorted(group_ids)[start : start + 200]
@@ -193,19 +192,25 @@ def current_rules(client: EC2Client, group_ids: Sequence[str], page_size: int) -
             PaginationConfig={"PageSize": page_size},
         )
         for page in pages:
-            for raw in page.get("SecurityGroupRules", []):
-                cidr = _rule_cidr(raw)
-                # A rule pointing at a prefix list is compared by the list's id (migrate).
-                allows = str(cidr) if cidr is not None else raw.get("PrefixListId")
-                if not allows:
-                    continue
-                protocol = normalise_protocol(str(raw.get("IpProtocol", "-1")))
-                direction = "egress" if raw.get("IsEgress") else "ingress"
-                key = (
-                    raw["GroupId"], direction, protocol,
-                    int(raw.get("FromPort", -1)), int(raw.get("ToPort", -1)),
-                )  # fmt: skip
-                found.append(
-                    Current(raw["SecurityGroupRuleId"], key, allows, raw.get("Description"))
-                )
+            yield from page.get("SecurityGroupRules", [])
+
+
+def rule_key(raw: Any) -> PortKey:
+    """Group, direction, protocol and ports of a described rule."""
+    direction: Direction = "egress" if raw.get("IsEgress") else "ingress"
+    protocol = normalise_protocol(str(raw.get("IpProtocol", "-1")))
+    low, high = int(raw.get("FromPort", -1)), int(raw.get("ToPort", -1))
+    return (GroupId(raw["GroupId"]), direction, protocol, low, high)
+
+
+def current_rules(client: EC2Client, group_ids: Sequence[str], page_size: int) -> list[Current]:
+    """The CIDR and prefix-list rules of these groups as they are now (for the checks)."""
+    found: list[Current] = []
+    for raw in rules_of_groups(client, group_ids, page_size):
+        cidr = _rule_cidr(raw)
+        # A rule pointing at a prefix list is compared by the list's id (migrate).
+        allows = str(cidr) if cidr is not None else raw.get("PrefixListId")
+        if allows:
+            key = rule_key(raw)
+            found.append(Current(raw["SecurityGroupRuleId"], key, allows, raw.get("Description")))
     return found

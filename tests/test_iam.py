@@ -80,21 +80,64 @@ def test_the_shipped_policy_is_enough_for_show_update_and_rollback(
         ("ec2:ModifySecurityGroupRules", ["update", "--from-cidr", A, "--to-cidr", B]),
         ("ec2:DescribeSecurityGroupRules", ["show", "--from-cidr", A]),
         ("ec2:AuthorizeSecurityGroupIngress", ["add", "--from-cidr", A, "--to-cidr", B]),
+        (
+            "ec2:ModifyManagedPrefixList",
+            ["update", "--from-cidr", A, "--to-cidr", B, "--prefix-lists"],
+        ),
+        ("ec2:ReplaceNetworkAclEntry", ["update", "--from-cidr", A, "--to-cidr", B, "--nacls"]),
+        ("ec2:CreateManagedPrefixList", ["migrate", "--cidr", A, "--prefix-list", "o", "--create"]),
     ],
 )
 def test_without_one_action_the_failure_names_the_missing_permission(
     aws: Aws, cli: Cli, action: str, command: list[str]
 ) -> None:
     ec2 = aws.ec2()
-    group = helpers.group(ec2, helpers.vpc(ec2), "web", ingress=(perm(cidrs=(A,)),))
-    before = helpers.rule_ids(ec2, group)
+    v = helpers.vpc(ec2)
+    group = helpers.group(ec2, v, "web", ingress=(perm(cidrs=(A,)),))
+    pl = helpers.prefix_list(ec2, "offices", ((A, "paris"),))
+    acl = helpers.acl(ec2, v, (100, False, "6", "allow", A, 22, 22))
+    before = (helpers.rule_ids(ec2, group), helpers.entries(ec2, pl), helpers.acl_entries(ec2, acl))
     operator(aws, without(action))
     with enable_iam_authentication():
         run = cli(*command, "-p", "least")
     assert run.code == 1
     assert action in run.err
     assert "Traceback" not in run.err
-    assert helpers.rule_ids(ec2, group) == before
+    after = (helpers.rule_ids(ec2, group), helpers.entries(ec2, pl), helpers.acl_entries(ec2, acl))
+    # What the missing action would have changed is untouched (other kinds may go ahead).
+    touched = 1 if "PrefixList" in action and "migrate" not in command else 0
+    touched = 2 if "NetworkAcl" in action else touched
+    assert after[touched] == before[touched]
+
+
+def test_the_shipped_policy_is_enough_for_lists_acls_migrate_and_their_rollback(
+    aws: Aws, cli: Cli, tmp_path: Path
+) -> None:
+    ec2 = aws.ec2()
+    v = helpers.vpc(ec2)
+    group = helpers.group(ec2, v, "web", ingress=(perm(cidrs=(A,), description="office"),))
+    pl = helpers.prefix_list(ec2, "offices", ((A, "paris"),))
+    acl = helpers.acl(ec2, v, (100, False, "6", "allow", A, 22, 22))
+    before = (helpers.rule_ids(ec2, group), helpers.entries(ec2, pl), helpers.acl_entries(ec2, acl))
+    operator(aws, POLICY)
+    moved, migrated = tmp_path / "moved.jsonl", tmp_path / "migrated.jsonl"
+    with enable_iam_authentication():
+        runs = [
+            cli(
+                "update", "--from-cidr", A, "--to-cidr", B, "--prefix-lists", "--nacls",
+                "-p", "least", "--journal", str(moved),
+            ),
+            cli(
+                "migrate", "--cidr", B, "--prefix-list", "office", "--create", "-p", "least",
+                "--journal", str(migrated),
+            ),
+            cli("rollback", str(migrated)),
+            cli("rollback", str(moved)),
+        ]  # fmt: skip
+    for run in runs:
+        assert run.code == 0, run.err
+    after = (helpers.rule_ids(ec2, group), helpers.entries(ec2, pl), helpers.acl_entries(ec2, acl))
+    assert after == before
 
 
 def test_verbose_logs_show_no_secret(aws: Aws, cli: Cli) -> None:

@@ -5,6 +5,8 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
+import pytest
+
 from tests import helpers
 from tests.conftest import Aws, Cli
 from tests.helpers import perm
@@ -146,9 +148,35 @@ def test_plan_file_then_apply(aws: Aws, cli: Cli, tmp_path: Path) -> None:
     assert ("ingress", "tcp", 22, 22, pl, "office ssh") in helpers.rules(aws.ec2(), web)
 
 
-def test_an_aws_managed_list_is_refused(aws: Aws, cli: Cli) -> None:
+@pytest.mark.parametrize(
+    "args",
+    [
+        ("--cidr", A, "--prefix-list", "com.amazonaws.us-east-1.s3"),
+        ("--cidr", A, "--prefix-list", " "),
+        ("--cidr", "192.0.2.7/24", "--prefix-list", "office"),
+        ("--cidr", A),
+        ("--cidr", A, "--prefix-list", "office", "--max-entries", "0"),
+        ("--cidr", A, "--prefix-list", "office", "--rules-quota", "0"),
+    ],
+)
+def test_bad_migrate_input_is_exit_2(aws: Aws, cli: Cli, args: tuple[str, ...]) -> None:
     web, _ = seed(aws)
     before = helpers.rules(aws.ec2(), web)
-    run = cli("migrate", "--cidr", A, "--prefix-list", "com.amazonaws.us-east-1.s3")
+    run = cli("migrate", *args, "--create")
     assert run.code == 2
+    assert len(run.err.strip().splitlines()) == 1
+    assert "Traceback" not in run.err
+    assert helpers.rules(aws.ec2(), web) == before
+    assert list_named(aws, "office") == []
+
+
+def test_an_aws_managed_list_by_id_fails_the_target(aws: Aws, cli: Cli) -> None:
+    web, _ = seed(aws)
+    before = helpers.rules(aws.ec2(), web)
+    s3 = aws.ec2().describe_managed_prefix_lists(
+        Filters=[{"Name": "prefix-list-name", "Values": ["com.amazonaws.us-east-1.s3"]}]
+    )["PrefixLists"][0]["PrefixListId"]
+    run = cli("migrate", "--cidr", A, "--prefix-list", s3)
+    assert run.code == 1
+    assert "AWS-managed" in run.err
     assert helpers.rules(aws.ec2(), web) == before

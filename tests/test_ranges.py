@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from pathlib import Path
 
 import pytest
 
@@ -93,3 +94,22 @@ def test_renumber_needs_equal_prefix_lengths(aws: Aws, cli: Cli) -> None:
     )  # fmt: skip
     assert run.code == 2
     assert "equal prefix lengths" in run.err
+
+
+def test_overlapping_ranges_are_refused(aws: Aws, cli: Cli, tmp_path: Path) -> None:
+    g = seed(aws)
+    before = helpers.rules(aws.ec2(), g)
+    config = tmp_path / "c.yaml"
+    config.write_text(
+        "mappings:\n"
+        "  - {from: 192.0.2.0/24, to: 198.51.100.0/24}\n"
+        "  - {from: 192.0.2.0/25, to: 203.0.113.0/25}\n"
+    )
+    run = cli("update", "--config", str(config), "--match", "within", "--renumber")
+    assert run.code == 2
+    assert "overlap" in run.err
+    into = cli(
+        "update", "--from-cidr", A, "--to-cidr", "192.0.2.0/24", "--match", "within", "--renumber"
+    )
+    assert into.code == 2
+    assert helpers.rules(aws.ec2(), g) == before

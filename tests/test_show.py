@@ -169,3 +169,12 @@ def test_tsv_plan_of_update(aws: Aws, cli: Cli) -> None:
     assert header.startswith("account\tregion\tvpc_id\tgroup_id")
     assert len(lines) == 3
     assert all(line.split("\t")[14] == "planned" for line in lines)
+
+
+def test_table_prints_descriptions_as_text_not_markup(aws: Aws, cli: Cli) -> None:
+    ec2 = aws.ec2()
+    helpers.group(
+        ec2, helpers.vpc(ec2), "web", ingress=(perm(cidrs=(A,), description="[prod] office"),)
+    )
+    run = cli("show", "--from-cidr", A, "-o", "table")
+    assert "[prod] office" in run.out
