@@ -97,11 +97,11 @@ class MatchChoice(str, Enum):
 _SEARCH = [
     _option(
         "match",
-        MatchChoice.exact,
-        MatchChoice,
+        None,
+        MatchChoice | None,
         "--match",
         metavar="MODE",
-        help="exact: rules allowing the from-cidr; within: any CIDR inside it.",
+        help="exact (default): rules allowing the from-cidr; within: any CIDR inside it.",
     ),
     _option(
         "renumber",
@@ -186,7 +186,15 @@ def _merge(given: dict[str, Any]) -> Common:
     if not managed:
         from_file = settings.managed_tags if settings else None
         managed = DEFAULT_MANAGED_TAGS if from_file is None else from_file
-    if given.get("renumber") and given.get("match") is not MatchChoice.within:
+    switches = settings.switches if settings else frozenset()
+
+    def switch(name: str) -> bool:
+        # A flag turns a search on; the file's `scope` turns it on for every run using it.
+        return bool(given.get(name)) or name in switches
+
+    file_match = settings.match if settings and settings.match else "exact"
+    match = given.get("match") or MatchChoice(file_match)
+    if switch("renumber") and match is not MatchChoice.within:
         raise InputError("--renumber goes with --match within")
     scope = Scope(
         group_ids=frozenset(given["group_id"] or (settings.group_ids if settings else ())),
@@ -194,8 +202,8 @@ def _merge(given: dict[str, Any]) -> Common:
         include_tags=frozenset(tags) or (settings.include_tags if settings else frozenset()),
         exclude_tags=frozenset(untags) or (settings.exclude_tags if settings else frozenset()),
         page_size=given["page_size"],
-        prefix_lists=bool(given.get("prefix_lists")),
-        nacls=bool(given.get("nacls")),
+        prefix_lists=switch("prefix_lists"),
+        nacls=switch("nacls"),
         managed_tags=managed,
     )
     direction = given["direction"] or DirectionChoice(
@@ -211,9 +219,9 @@ def _merge(given: dict[str, Any]) -> Common:
         given["quiet"],
         settings,
         options,
-        given.get("match") or MatchChoice.exact,
-        bool(given.get("renumber")),
-        given["skip_managed"],
+        match,
+        switch("renumber"),
+        switch("skip_managed"),
     )
 
 

@@ -13,7 +13,9 @@ from sgupdater.errors import ConfigError, InputError
 from sgupdater.scanner import TagCondition
 
 MAX_BYTES = 1024 * 1024
-_TOP = {"targets", "regions", "filters", "direction", "mappings"}
+_TOP = {"targets", "regions", "filters", "direction", "mappings", "match", "scope"}
+# What to search besides security groups; each key is a flag's default.
+_SCOPE = {"prefix_lists", "nacls", "skip_managed", "renumber"}
 _TARGETS = {
     "profiles", "role_arns", "accounts", "role_name", "org_role", "exclude_accounts",
     "external_id", "session_name",
@@ -35,6 +37,8 @@ class FileSettings:
     managed_tags: tuple[TagCondition, ...] | None = None
     direction: str | None = None
     mappings: tuple[Mapping, ...] = ()
+    match: str | None = None
+    switches: frozenset[str] = frozenset()
 
 
 def _keys(where: str, value: Any, allowed: set[str]) -> dict[str, Any]:
@@ -125,6 +129,13 @@ def load(path: Path) -> FileSettings:
     direction = top.get("direction")
     if direction is not None and direction not in ("ingress", "egress", "both"):
         raise ConfigError(f"{path}: direction: expected ingress, egress or both")
+    match = top.get("match")
+    if match is not None and match not in ("exact", "within"):
+        raise ConfigError(f"{path}: match: expected exact or within")
+    scope = _keys(f"{path}: scope", top.get("scope", {}), _SCOPE)
+    for key, value in scope.items():
+        if not isinstance(value, bool):
+            raise ConfigError(f"{path}: scope.{key}: expected true or false")
     return FileSettings(
         targets=checked,
         regions=_strings(f"{path}: regions", top["regions"]) if "regions" in top else (),
@@ -139,4 +150,6 @@ def load(path: Path) -> FileSettings:
         ),
         direction=direction,
         mappings=_mappings(f"{path}: mappings", top["mappings"]) if "mappings" in top else (),
+        match=match,
+        switches=frozenset(k for k, v in scope.items() if v),
     )

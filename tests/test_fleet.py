@@ -200,6 +200,10 @@ def test_flags_override_the_config_file(aws: Aws, cli: Cli, tmp_path: Path) -> N
         ("targets: [\n", "not valid YAML at line"),
         ("- just\n- a list\n", "expected a mapping"),
         ("filters:\n  vpc: [vpc-1]\n", "filters: unknown key 'vpc'"),
+        ("match: fuzzy\n", "match: expected exact or within"),
+        ("scope:\n  nacl: true\n", "scope: unknown key 'nacl'"),
+        ("scope:\n  nacls: 'yes please'\n", "scope.nacls: expected true or false"),
+        ("filters:\n  managed_tags: {a: [1]}\n", "filters.managed_tags.a: expected a string"),
     ],
 )
 def test_a_bad_config_file_is_named_with_its_key(
@@ -282,3 +286,28 @@ def test_the_shipped_example_config_is_valid() -> None:
     assert len(settings.mappings) == 2
     assert settings.regions == ("all",)
     assert settings.targets["org_role"] == "OrganizationAccountAccessRole"
+    assert settings.switches == {"prefix_lists"}
+    assert settings.managed_tags == (("ManagedBy", "terraform"),)
+
+
+def test_a_config_file_can_turn_on_ranges_prefix_lists_and_acls(
+    aws: Aws, cli: Cli, tmp_path: Path
+) -> None:
+    ec2 = aws.ec2()
+    v = helpers.vpc(ec2)
+    group = helpers.group(ec2, v, "web", ingress=(perm(cidrs=("192.0.2.10/32",)),))
+    pl = helpers.prefix_list(ec2, "offices", ((A, "paris"),))
+    acl = helpers.acl(ec2, v, (100, False, "6", "allow", A, 22, 22))
+    path = tmp_path / "sgupdater.yaml"
+    path.write_text(
+        f"mappings:\n  - {{from: {A}, to: {B}}}\nmatch: within\n"
+        "scope: {renumber: true, prefix_lists: true, nacls: true}\n"
+    )
+    document = run_json(cli, "update", "--config", str(path))
+    assert {c["kind"] for c in document["changes"]} == {"rule", "prefix-list", "nacl"}
+    assert ("ingress", "tcp", 22, 22, "198.51.100.10/32", "") in helpers.rules(ec2, group)
+    assert helpers.entries(ec2, pl) == {(B, "paris")}
+    assert {e[4] for e in helpers.acl_entries(ec2, acl)} == {B}
+    # A flag overrides the file: --match exact with the file's renumber is refused.
+    refused = cli("update", "--config", str(path), "--match", "exact")
+    assert refused.code == 2

@@ -88,16 +88,23 @@ def test_without_create_a_missing_list_fails_that_target(aws: Aws, cli: Cli) -> 
     assert helpers.rules(aws.ec2(), web) == before
 
 
-def test_an_existing_list_is_reused_and_gains_the_cidr(aws: Aws, cli: Cli) -> None:
+def test_an_existing_list_is_reused_and_gains_the_cidr(aws: Aws, cli: Cli, tmp_path: Path) -> None:
     web, _ = seed(aws)
     ec2 = aws.ec2()
     pl = helpers.prefix_list(ec2, "office", (("203.0.113.0/24", "lyon"),))
-    run = cli("migrate", "--cidr", A, "--prefix-list", pl, "-o", "json")
+    before = helpers.rule_ids(ec2, web)
+    journal = tmp_path / "j.jsonl"
+    run = cli("migrate", "--cidr", A, "--prefix-list", pl, "-o", "json", "--journal", str(journal))
     assert run.code == 0, run.err
     assert helpers.entries(ec2, pl) == {("203.0.113.0/24", "lyon"), (A, "office ssh")}
     assert ("ingress", "tcp", 22, 22, pl, "office ssh") in helpers.rules(ec2, web)
     details = {c["detail"] for c in json.loads(run.out)["changes"] if c["kind"] == "rule"}
     assert all("also allows 203.0.113.0/24" in d for d in details)
+    # Rollback points the rules back first, then takes the CIDR out of the reused list.
+    run = cli("rollback", str(journal), "--yes")
+    assert run.code == 0, run.err
+    assert helpers.rule_ids(ec2, web) == before
+    assert helpers.entries(ec2, pl) == {("203.0.113.0/24", "lyon")}
 
 
 def test_groups_where_the_reference_would_not_fit_are_reported(aws: Aws, cli: Cli) -> None:
