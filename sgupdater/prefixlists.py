@@ -212,7 +212,9 @@ class _ListRun(Sender):
             retry = isinstance(outcome, Failed) and outcome.code in _RETRY
             if response is not None or not retry or attempt == MAX_ATTEMPTS:
                 return
-            # The journal keeps the refused attempt; the retry is recorded as sent anew.
+            # The journal keeps the refused attempt; the retry is recorded as sent anew, and
+            # only for the changes that attempt carried.
+            self.batch = todo
             log.info("%s changed meanwhile; re-reading (attempt %d)", self.resource_id, attempt + 1)
 
     def _edits(self, entries: dict[Cidr, str | None]) -> tuple[Indexed, list[Any], list[Any]]:
