@@ -1,0 +1,138 @@
+"""Planner properties over prefix-list and network ACL entries, applied to an in-memory model."""
+
+from __future__ import annotations
+
+import dataclasses
+import ipaddress
+
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from sgupdater._types import AccountId, GroupId, Kind, Region, RuleId
+from sgupdater.cidrs import Mapping
+from sgupdater.models import Change, Rule
+from sgupdater.planner import Request, plan
+
+A = ipaddress.ip_network("192.0.2.0/24")
+B = ipaddress.ip_network("198.51.100.0/24")
+OTHER = ipaddress.ip_network("10.0.0.0/8")
+MOVE = (Mapping(A, B),)
+
+
+def entry(kind: Kind, group: str, number: str, egress: bool, cidr: object, action: str) -> Rule:
+    listed = kind == "prefix-list"
+    return Rule(
+        account=AccountId("111111111111"),
+        region=Region("eu-west-1"),
+        vpc_id="" if listed else "vpc-1",
+        group_id=GroupId(group),
+        group_name=group,
+        rule_id=RuleId("" if listed else number),
+        direction="egress" if egress and not listed else "ingress",
+        protocol="-1" if listed else "tcp",
+        from_port=-1 if listed else 22,
+        to_port=-1 if listed else 22,
+        cidr=cidr,  # type: ignore[arg-type]
+        description="office" if listed else None,
+        kind=kind,
+        rule_action="" if listed else action,
+    )
+
+
+@st.composite
+def entry_sets(draw: st.DrawFn) -> tuple[Rule, ...]:
+    """Entries of two prefix lists (one per CIDR) and two ACLs (one per number and direction)."""
+    lists = draw(
+        st.lists(
+            st.tuples(st.sampled_from(["pl-1", "pl-2"]), st.sampled_from([A, B, OTHER])),
+            max_size=6,
+            unique=True,
+        )
+    )
+    acls = draw(
+        st.lists(
+            st.tuples(
+                st.sampled_from(["acl-1", "acl-2"]),
+                st.sampled_from(["100", "110", "120"]),
+                st.booleans(),
+                st.sampled_from([A, B, OTHER]),
+                st.sampled_from(["allow", "deny"]),
+            ),
+            max_size=10,
+            unique_by=lambda t: (t[0], t[1], t[2]),
+        )
+    )
+    return (
+        *(entry("prefix-list", g, "", False, c, "") for g, c in lists),
+        *(entry("nacl", g, n, e, c, a) for g, n, e, c, a in acls),
+    )
+
+
+def where(rule: Rule) -> tuple[str, ...]:
+    if rule.kind == "prefix-list":
+        return (rule.group_id, str(rule.cidr))
+    return (rule.group_id, rule.direction, rule.rule_id)
+
+
+def apply(rules: tuple[Rule, ...], changes: tuple[Change, ...]) -> tuple[Rule, ...]:
+    """What EC2 holds after the changes; a list never holds a CIDR twice."""
+    held = {where(r): r for r in rules}
+    for change in changes:
+        old = held.pop(where(change.rule))
+        if change.action == "modify":
+            assert change.new_cidr is not None
+            new = dataclasses.replace(old, cidr=change.new_cidr)
+            assert where(new) not in held, f"duplicate after {change}"
+            held[where(new)] = new
+        elif change.action == "authorize":
+            assert change.new_cidr is not None
+            held[where(old)] = old
+            new = dataclasses.replace(old, cidr=change.new_cidr)
+            assert where(new) not in held, f"duplicate after {change}"
+            held[where(new)] = new
+    return tuple(held.values())
+
+
+@settings(max_examples=300)
+@given(entry_sets())
+def test_update_leaves_nothing_naming_the_old_cidr(rules: tuple[Rule, ...]) -> None:
+    after = apply(rules, plan(rules, Request("update", MOVE)).changes)
+    assert not [r for r in after if r.cidr == A]
+    assert plan(after, Request("update", MOVE)).changes == ()
+
+
+@settings(max_examples=300)
+@given(entry_sets())
+def test_update_keeps_each_acl_entry_number_and_action(rules: tuple[Rule, ...]) -> None:
+    after = apply(rules, plan(rules, Request("update", MOVE)).changes)
+    before = {where(r): r.rule_action for r in rules if r.kind == "nacl"}
+    assert {where(r): r.rule_action for r in after if r.kind == "nacl"} == before
+    for rule in rules:
+        if rule.kind == "nacl" and rule.cidr == A:
+            assert dataclasses.replace(rule, cidr=B) in after
+
+
+@settings(max_examples=300)
+@given(entry_sets())
+def test_remove_never_deletes_a_deny_entry(rules: tuple[Rule, ...]) -> None:
+    after = apply(rules, plan(rules, Request("remove", (Mapping(A),))).changes)
+    assert {r for r in rules if r.rule_action == "deny"} <= set(after)
+    assert not [r for r in after if r.cidr == A and r.rule_action != "deny"]
+
+
+@settings(max_examples=300)
+@given(entry_sets())
+def test_add_then_remove_only_where_equals_update_for_lists(rules: tuple[Rule, ...]) -> None:
+    lists = tuple(r for r in rules if r.kind == "prefix-list")
+    updated = apply(lists, plan(lists, Request("update", MOVE)).changes)
+    added = apply(lists, plan(lists, Request("add", MOVE)).changes)
+    removed = apply(added, plan(added, Request("remove", MOVE)).changes)
+    assert {where(r) for r in removed} == {where(r) for r in updated}
+
+
+@given(entry_sets(), st.integers(min_value=0, max_value=2))
+def test_a_list_never_grows_past_its_room(rules: tuple[Rule, ...], room: int) -> None:
+    lists = tuple(r for r in rules if r.kind == "prefix-list")
+    planned = plan(lists, Request("add", MOVE), {("pl-1", "ingress"): room})
+    added = [c for c in planned.changes if c.action == "authorize" and c.rule.group_id == "pl-1"]
+    assert len(added) <= room
