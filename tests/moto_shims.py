@@ -12,7 +12,7 @@ import itertools
 from collections.abc import Callable
 from typing import Any
 
-from moto.core.responses import ActionResult
+from moto.core.responses import ActionResult, EmptyResult
 from moto.ec2.exceptions import (
     EC2ClientError,
     InvalidGroupIdMalformedError,
@@ -23,6 +23,7 @@ from moto.ec2.exceptions import (
 )
 from moto.ec2.models.managed_prefixes import ManagedPrefixListBackend
 from moto.ec2.models.security_groups import SecurityGroup, SecurityGroupBackend
+from moto.ec2.responses.network_acls import NetworkACLs
 from moto.ec2.responses.security_groups import SecurityGroups
 from moto.ec2.utils import is_valid_security_group_id
 
@@ -218,6 +219,34 @@ def _modify_managed_prefix_list(
     return pl
 
 
+def _acl_entry(call: str) -> Callable[[Any], ActionResult]:
+    """Create/ReplaceNetworkAclEntry keeping the ICMP type and code.
+
+    NOTE: moto 5.2 reads `Icmp.Code`/`Icmp.Type`, which its own parser never fills (the
+    parameter arrives as IcmpTypeCode), so ICMP entries lose their type and code.
+    """
+
+    def handler(self: Any) -> ActionResult:
+        icmp = self._get_param("IcmpTypeCode") or {}
+        span = self._get_param("PortRange") or {}
+        getattr(self.ec2_backend, call)(
+            network_acl_id=self._get_param("NetworkAclId"),
+            rule_number=self._get_param("RuleNumber"),
+            protocol=self._get_param("Protocol"),
+            rule_action=self._get_param("RuleAction"),
+            egress=self._get_param("Egress"),
+            cidr_block=self._get_param("CidrBlock"),
+            icmp_code=icmp.get("Code"),
+            icmp_type=icmp.get("Type"),
+            port_range_from=span.get("From"),
+            port_range_to=span.get("To"),
+            ipv6_cidr_block=self._get_param("Ipv6CidrBlock"),
+        )
+        return EmptyResult()
+
+    return handler
+
+
 _installed = False
 
 
@@ -242,6 +271,8 @@ def install() -> None:
     patches.append(
         (ManagedPrefixListBackend, "modify_managed_prefix_list", _modify_managed_prefix_list)
     )
+    for call in ("create_network_acl_entry", "replace_network_acl_entry"):
+        patches.append((NetworkACLs, call, _acl_entry(call)))
     for prefix, direction in (("", "ingress"), ("egress__", "egress")):
         for suffix, field in (("ipv6_cidr", "CidrIpv6"), ("prefix_list_id", "PrefixListId")):
             name = f"filter_{prefix}ip_permission__{suffix}"

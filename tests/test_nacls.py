@@ -82,3 +82,22 @@ def test_rollback_restores_replaced_and_deleted_entries(aws: Aws, cli: Cli, tmp_
     run = cli("rollback", str(first), "--yes")
     assert run.code == 0, run.err
     assert helpers.acl_entries(aws.ec2(), acl) == before
+
+
+def test_ipv6_and_icmp_entries_keep_their_type_and_code(aws: Aws, cli: Cli) -> None:
+    ec2 = aws.ec2()
+    acl_id = ec2.create_network_acl(VpcId=helpers.vpc(ec2))["NetworkAcl"]["NetworkAclId"]
+    ec2.create_network_acl_entry(
+        NetworkAclId=acl_id, RuleNumber=100, Egress=False, Protocol="58", RuleAction="allow",
+        Ipv6CidrBlock="2001:db8::/32", IcmpTypeCode={"Type": 128, "Code": 0},
+    )  # fmt: skip
+    run = cli("update", "--from-cidr", "2001:db8::/32", "--to-cidr", "2001:db9::/32", "--nacls")
+    assert run.code == 0, run.err
+    [found] = [
+        e
+        for e in ec2.describe_network_acls(NetworkAclIds=[acl_id])["NetworkAcls"][0]["Entries"]
+        if e["RuleNumber"] == 100
+    ]
+    assert found["Ipv6CidrBlock"] == "2001:db9::/32"
+    assert (found["Protocol"], found["RuleAction"]) == ("58", "allow")
+    assert found["IcmpTypeCode"] == {"Type": 128, "Code": 0}
