@@ -29,8 +29,8 @@ def _key(change: Change) -> Key:
 
 
 def new_value(change: Change) -> str:
-    """What the change makes the rule allow: a CIDR, or a prefix list's id."""
-    if change.prefix_list is not None:
+    """What the change makes the rule allow: a CIDR, or (a rule repointed) a prefix list's id."""
+    if change.prefix_list is not None and change.rule.kind == "rule":
         return change.prefix_list.id or change.prefix_list.name
     return str(change.new_cidr)
 

@@ -141,3 +141,26 @@ def test_piped_output_has_no_progress_bar(aws: Aws) -> None:
     assert done.returncode == 0
     assert "scanning" not in done.stderr
     assert "Per target" in done.stderr
+
+
+def test_on_a_terminal_list_edits_and_migrate_ask_then_read_again_and_apply(aws: Aws) -> None:
+    ec2 = aws.ec2()
+    v = helpers.vpc(ec2)
+    g = helpers.group(ec2, v, "web", ingress=(perm(cidrs=(A,), description="office"),))
+    pl = helpers.prefix_list(ec2, "offices", (("203.0.113.0/24", "lyon"),))
+    acl = helpers.acl(ec2, v, (100, False, "6", "allow", A, 22, 22))
+    code, screen = on_terminal(
+        ["update", "--from-cidr", "203.0.113.0/24", "--to-cidr", B, "--prefix-lists"], answer="y"
+    )
+    assert code == 0, screen
+    code, screen = on_terminal(
+        ["migrate", "--cidr", A, "--prefix-list", "office", "--create"], answer="y"
+    )
+    assert code == 0, screen
+    assert "Apply 2 change(s)? [y/N]" in screen
+    made = ec2.describe_managed_prefix_lists(
+        Filters=[{"Name": "prefix-list-name", "Values": ["office"]}]
+    )["PrefixLists"][0]["PrefixListId"]
+    assert ("ingress", "tcp", 22, 22, made, "office") in helpers.rules(ec2, g)
+    assert helpers.entries(ec2, pl) == {(B, "lyon")}
+    assert helpers.acl_entries(ec2, acl) == {(100, False, "6", "allow", A, (22, 22))}
