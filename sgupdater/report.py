@@ -190,19 +190,32 @@ class OutputFormat(str, Enum):
 
 
 def _json(out: IO[str], command: str, results: Sequence[TargetResult], *, dry_run: bool) -> None:
-    summary = summarise(results)
     document: dict[str, object] = {
         "format_version": JSON_FORMAT_VERSION,
         "tool_version": __version__,
         "command": command,
         "dry_run": dry_run,
     }
-    if command == "show":
-        document["rules"] = list(rule_rows(results))
-    else:
-        document["changes"] = list(change_rows(results))
-    document["failures"] = list(failure_rows(results))
-    document["targets"] = list(target_rows(results))
-    document["summary"] = dataclasses.asdict(summary)
-    json.dump(document, out, indent=2)
-    out.write("\n")
+    rows: Iterator[object] = rule_rows(results) if command == "show" else change_rows(results)
+    fields = [
+        *document.items(),
+        ("rules" if command == "show" else "changes", rows),
+        ("failures", failure_rows(results)),
+        ("targets", target_rows(results)),
+        ("summary", dataclasses.asdict(summarise(results))),
+    ]
+    # Written field by field and row by row: a plan of a big account is never one big
+    # object in memory, and the document reads as json.dump(indent=2) would write it.
+    out.write("{")
+    for n, (name, value) in enumerate(fields):
+        out.write(("\n" if n == 0 else ",\n") + f"  {json.dumps(name)}: ")
+        if not isinstance(value, Iterator):
+            out.write(json.dumps(value, indent=2).replace("\n", "\n  "))
+            continue
+        empty = True
+        for row in value:
+            out.write(("[\n" if empty else ",\n") + "    ")
+            out.write(json.dumps(row, indent=2).replace("\n", "\n    "))
+            empty = False
+        out.write("[]" if empty else "\n  ]")
+    out.write("\n}\n")
