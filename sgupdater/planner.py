@@ -49,7 +49,8 @@ class Request:
         return False, None
 
 
-def _sort_key(rule: Rule) -> tuple[str, str, str, str, int, int, int, str, str]:
+def _sort_key(rule: Rule) -> tuple[str, str, str, str, int, int, int, int, int, str]:
+    cidr = rule.cidr
     return (
         rule.kind,
         rule.group_id,
@@ -57,10 +58,17 @@ def _sort_key(rule: Rule) -> tuple[str, str, str, str, int, int, int, str, str]:
         rule.protocol,
         rule.from_port,
         rule.to_port,
-        rule.cidr.version,
-        str(rule.cidr),
+        cidr.version,
+        # Numbers, not text: formatting 100,000 addresses is most of a big plan's time.
+        int(cidr.network_address),
+        cidr.prefixlen,
         rule.rule_id,
     )
+
+
+def _ck(cidr: Cidr) -> tuple[int, int, int]:
+    # ipaddress hashes in Python; a tuple of ints hashes in C, and the planner hashes a lot.
+    return (int(cidr.network_address), cidr.prefixlen, cidr.version)
 
 
 def _alike(rule: Rule) -> tuple[PortKey, str]:
@@ -75,17 +83,26 @@ def plan(rules: Iterable[Rule], request: Request, room: Room | None = None) -> P
     """
     wanted = (r for r in rules if r.kind == "prefix-list" or r.direction in request.directions)
     ordered = sorted(wanted, key=_sort_key)
-    allowed: set[tuple[tuple[PortKey, str], Cidr]] = {(_alike(r), r.cidr) for r in ordered}
+    facts = [(r, _alike(r), _ck(r.cidr)) for r in ordered]
+    allowed = {(alike, ck) for _, alike, ck in facts}
     left = dict(room or {})
     changes: list[Change] = []
     matched: list[Rule] = []
     unchanged: list[Rule] = []
     blocked: list[tuple[Rule, str]] = []
-    for rule in ordered:
-        hit, target = request.resolve(rule.cidr)
-        if not hit:
-            continue
-        present = target is not None and (_alike(rule), target) in allowed
+    # Exact matching (the default) is one dictionary lookup per rule.
+    exact = {_ck(m.source): m for m in request.mappings} if request.match == "exact" else None
+    for rule, alike, ck in facts:
+        if exact is not None:
+            found = exact.get(ck)
+            if found is None:
+                continue
+            target = found.target
+        else:
+            hit, target = request.resolve(rule.cidr)
+            if not hit:
+                continue
+        present = target is not None and (alike, _ck(target)) in allowed
         if request.operation == "show":
             if not present:
                 matched.append(rule)
@@ -129,7 +146,7 @@ def plan(rules: Iterable[Rule], request: Request, room: Room | None = None) -> P
                 continue
             if space in left:
                 left[space] -= 1
-        allowed.add((_alike(rule), target))
+        allowed.add((alike, _ck(target)))
         if replace:
             changes.append(Change("modify", rule, target, reason="replace in place"))
             continue
