@@ -238,6 +238,14 @@ def migrate(
             help="Rules per group and direction your accounts allow (EC2's default: 60).",
         ),
     ] = DEFAULT_RULES_QUOTA,
+    description: Annotated[
+        str | None,
+        typer.Option(
+            "--description",
+            metavar="TEXT",
+            help="Description of the list's new entry (default: the rules' most common one).",
+        ),
+    ] = None,
     dry_run: DryRun = False,
     yes: Yes = False,
     journal: JournalPath = None,
@@ -258,6 +266,7 @@ def migrate(
         rules_quota=rules_quota,
         directions=common.directions(),
         skip_managed=common.skip_managed,
+        description=description.strip() if description and description.strip() else None,
     )
     return change("migrate", request, common, dry_run, yes, journal, plan_out)
 

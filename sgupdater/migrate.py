@@ -40,6 +40,8 @@ class MigrateRequest:
     rules_quota: int = DEFAULT_RULES_QUOTA
     directions: frozenset[Direction] = BOTH
     skip_managed: bool = False
+    # The list entry's description; None: as most of the migrated rules describe the CIDR.
+    description: str | None = None
 
     def relevant(self, cidr: Cidr) -> bool:
         """Only rules allowing exactly the CIDR move to the list."""
@@ -110,7 +112,7 @@ def plan(
         return Plan((), ())
     # The entry is described as most of the rules describe the CIDR (ties: alphabetically).
     said = Counter(r.description for r in ordered if r.description)
-    description = min(said, key=lambda d: (-said[d], d)) if said else None
+    description = request.description or (min(said, key=lambda d: (-said[d], d)) if said else None)
     ref, changes, note = _list_changes(request, where, found, description)
     weight = ref.max_entries or 1
     used = dict(usage)

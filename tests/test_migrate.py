@@ -187,3 +187,11 @@ def test_an_aws_managed_list_by_id_fails_the_target(aws: Aws, cli: Cli) -> None:
     assert run.code == 1
     assert "AWS-managed" in run.err
     assert helpers.rules(aws.ec2(), web) == before
+
+
+def test_the_new_entry_takes_the_description_given(aws: Aws, cli: Cli) -> None:
+    seed(aws)
+    run = cli("migrate", "--cidr", A, "--prefix-list", "office", "--create", "--description", "HQ")
+    assert run.code == 0, run.err
+    pl = str(list_named(aws, "office")[0]["PrefixListId"])
+    assert helpers.entries(aws.ec2(), pl) == {(A, "HQ")}
