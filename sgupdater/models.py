@@ -160,8 +160,6 @@ class Scan:
     account: AccountId | None
     groups_scanned: int
     rules: tuple[Rule, ...]
-    # How many more entries (rules) fit, per (list or group, direction), where it was counted.
-    room: dict[tuple[str, Direction], int] = field(default_factory=dict)
 
 
 @dataclass(frozen=True, slots=True)
@@ -171,7 +169,7 @@ class Plan:
     changes: tuple[Change, ...]
     matched: tuple[Rule, ...]
     unchanged: tuple[Rule, ...] = ()
-    # Matched, but not changed: the reason (no room in the list or group, managed by IaC).
+    # Matched, but not changed, and why (no room in the list, the group's rules quota).
     blocked: tuple[tuple[Rule, str], ...] = ()
 
 

@@ -86,14 +86,11 @@ def _scan(item: TargetResult, request: planner.Request, options: Options) -> Tar
     client = options.sessions.ec2(target.credentials, target.region)
     found = scanner.scan(client, target, scope, request.relevant, overlap=options.concurrency > 1)
     rules = list(found.rules)
-    room = dict(found.room)
+    room: planner.Room = {}
     if scope.prefix_lists:
         account = found.account or target.account
-        entries, list_room = prefixlists.scan(
-            client, target.region, scope, request.relevant, account
-        )
+        entries, room = prefixlists.scan(client, target.region, scope, request.relevant, account)
         rules += entries
-        room.update(list_room)
     if scope.nacls:
         rules += nacls.scan(client, target.region, scope, request.relevant)
     log.info(
