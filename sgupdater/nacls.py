@@ -93,11 +93,7 @@ def current(client: EC2Client, ids: Iterable[str]) -> Iterator[Current]:
     for acl in _acls(client, Scope(), wanted):
         for raw, cidr in _entries(acl):
             rule = _rule(acl, raw, cidr, "", "")
-            yield Current(rule.rule_id, _key(rule), str(cidr), None, rule.rule_action)
-
-
-def _key(rule: Rule) -> tuple[str, str, str, int, int]:
-    return (rule.group_id, rule.direction, rule.protocol, rule.from_port, rule.to_port)
+            yield Current(rule.rule_id, rule.key, str(cidr), None, rule.rule_action)
 
 
 def _entry(change: Change, cidr: Cidr) -> dict[str, Any]:

@@ -136,17 +136,18 @@ def _relevant_rules(
 
 
 def _rule(raw: Any, cidr: Cidr, info: _GroupInfo, target: Target) -> Rule:
+    group_id, direction, protocol, from_port, to_port = rule_key(raw)
     return Rule(
         account=info.owner,
         region=target.region,
         vpc_id=info.vpc_id,
-        group_id=GroupId(raw["GroupId"]),
+        group_id=group_id,
         group_name=info.name,
         rule_id=RuleId(raw["SecurityGroupRuleId"]),
-        direction="egress" if raw.get("IsEgress") else "ingress",
-        protocol=normalise_protocol(str(raw.get("IpProtocol", "-1"))),
-        from_port=int(raw.get("FromPort", -1)),
-        to_port=int(raw.get("ToPort", -1)),
+        direction=direction,
+        protocol=protocol,
+        from_port=from_port,
+        to_port=to_port,
         cidr=cidr,
         description=raw.get("Description") or None,
         managed=info.managed,

@@ -23,11 +23,6 @@ class Expect:
     covered_by: str | None = None
 
 
-def _key(change: Change) -> Key:
-    rule = change.rule
-    return (rule.group_id, rule.direction, rule.protocol, rule.from_port, rule.to_port)
-
-
 def new_value(change: Change) -> str:
     """What the change makes the rule allow: a CIDR, or (a rule repointed) a prefix list's id."""
     if change.prefix_list is not None and change.rule.kind == "rule":
@@ -47,14 +42,14 @@ def verify(
     by_id = {_slot(c.key, c.rule_id): c for c in current if c.rule_id}
     allowed = {(c.key, c.cidr): c for c in current}
     produced = {
-        (_key(e.change), new_value(e.change))
+        (e.change.rule.key, new_value(e.change))
         for e in expected
         if e.change.action in ("modify", "authorize", "create")
     }
     changes: list[Change] = []
     skipped: dict[int, Skipped] = {}
     for index, item in enumerate(expected):
-        change, key = item.change, _key(item.change)
+        change, key = item.change, item.change.rule.key
         reason = None
         rule = change.rule
         # Re-creating a deleted ACL entry needs its number free.
