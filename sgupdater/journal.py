@@ -7,7 +7,7 @@ import os
 import threading
 import time
 import uuid
-from collections.abc import Iterator
+from collections.abc import Iterator, Mapping
 from pathlib import Path
 from typing import Any, Literal, TypedDict
 
@@ -15,6 +15,7 @@ from sgupdater.errors import ConfigError
 from sgupdater.models import (
     Applied,
     Change,
+    Credentials,
     Failed,
     Outcome,
     PrefixListRef,
@@ -69,7 +70,36 @@ def list_ref(record: ListRecord | None) -> PrefixListRef | None:
     return PrefixListRef(record["name"], record["id"], int(record["max_entries"]))
 
 
-class JournalRecord(TypedDict, total=False):
+class CredentialsRecord(TypedDict, total=False):
+    """How a journal line or plan file names a target's credentials (never secrets)."""
+
+    profile: str | None
+    role_arn: str | None
+    external_id: str | None
+    session_name: str
+
+
+def credentials_record(creds: Credentials) -> CredentialsRecord:
+    """The record of a target's credentials."""
+    return CredentialsRecord(
+        profile=creds.profile,
+        role_arn=creds.role_arn,
+        external_id=creds.external_id,
+        session_name=creds.session_name,
+    )
+
+
+def credentials_from(record: Mapping[str, Any]) -> Credentials:
+    """A target's credentials back from a journal line or a plan file's target."""
+    return Credentials(
+        profile=record.get("profile"),
+        role_arn=record.get("role_arn"),
+        external_id=record.get("external_id"),
+        session_name=record.get("session_name") or "sgupdater",
+    )
+
+
+class JournalRecord(CredentialsRecord, total=False):
     """One line of the journal; `before`/`after` lines describe one change."""
 
     format_version: int
@@ -77,10 +107,6 @@ class JournalRecord(TypedDict, total=False):
     time: str
     event: Event
     command: str
-    profile: str | None
-    role_arn: str | None
-    external_id: str | None
-    session_name: str
     account: str | None
     region: str
     action: str

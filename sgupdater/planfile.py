@@ -11,8 +11,15 @@ from typing import Any
 from sgupdater import __version__
 from sgupdater._types import AccountId, Region
 from sgupdater.errors import ConfigError
-from sgupdater.journal import RuleRecord, list_record, list_ref, rule_record
-from sgupdater.models import Change, Credentials, Plan, Target, TargetResult
+from sgupdater.journal import (
+    RuleRecord,
+    credentials_from,
+    credentials_record,
+    list_record,
+    list_ref,
+    rule_record,
+)
+from sgupdater.models import Change, Plan, Target, TargetResult
 from sgupdater.rollback import rule_from_record
 
 FORMAT_VERSION = 1
@@ -27,7 +34,6 @@ def write(path: Path, command: str, results: list[TargetResult]) -> int:
     for result in results:
         if result.error is not None or not result.plan.changes:
             continue
-        creds = result.target.credentials
         changes = [
             {
                 "action": c.action,
@@ -41,10 +47,7 @@ def write(path: Path, command: str, results: list[TargetResult]) -> int:
         count += len(changes)
         targets.append(
             {
-                "profile": creds.profile,
-                "role_arn": creds.role_arn,
-                "external_id": creds.external_id,
-                "session_name": creds.session_name,
+                **credentials_record(result.target.credentials),
                 "account": result.account or result.target.account,
                 "alias": result.target.alias,
                 "region": result.target.region,
@@ -106,12 +109,7 @@ def read(path: Path) -> tuple[str, dict[Target, Plan]]:
     try:
         for i, raw in enumerate(document["targets"]):
             account, region = raw.get("account"), raw["region"]
-            creds = Credentials(
-                profile=raw.get("profile"),
-                role_arn=raw.get("role_arn"),
-                external_id=raw.get("external_id"),
-                session_name=raw.get("session_name") or "sgupdater",
-            )
+            creds = credentials_from(raw)
             target = Target(
                 Region(region), creds, AccountId(account) if account else None, raw.get("alias")
             )

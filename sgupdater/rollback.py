@@ -9,8 +9,8 @@ from collections.abc import Iterable
 
 from sgupdater._types import AccountId, Direction, GroupId, Kind, Region, RuleId
 from sgupdater.errors import ConfigError
-from sgupdater.journal import JournalRecord, RuleRecord, list_ref
-from sgupdater.models import Change, Credentials, Rule, Target
+from sgupdater.journal import JournalRecord, RuleRecord, credentials_from, list_ref
+from sgupdater.models import Change, Rule, Target
 from sgupdater.verify import Expect
 
 _KINDS: dict[str, Kind] = {"rule": "rule", "prefix-list": "prefix-list", "nacl": "nacl"}
@@ -39,12 +39,7 @@ def rule_from_record(record: RuleRecord, account: str | None, region: str, cidr:
 
 
 def _target(record: JournalRecord) -> Target:
-    creds = Credentials(
-        profile=record.get("profile"),
-        role_arn=record.get("role_arn"),
-        external_id=record.get("external_id"),
-        session_name=record.get("session_name") or "sgupdater",
-    )
+    creds = credentials_from(record)
     account = record.get("account")
     return Target(Region(record["region"]), creds, AccountId(account) if account else None)
 
