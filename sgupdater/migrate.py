@@ -5,9 +5,7 @@ from __future__ import annotations
 from collections import Counter
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
-from typing import TYPE_CHECKING
-
-import botocore.exceptions
+from typing import TYPE_CHECKING, Any
 
 from sgupdater import prefixlists, scanner
 from sgupdater._types import AccountId, Cidr, Direction, Region
@@ -145,31 +143,24 @@ def plan(
     return Plan(tuple(changes), tuple(ordered), tuple(unchanged), tuple(blocked))
 
 
-def _find(client: EC2Client, scope: scanner.Scope, wanted: str) -> PrefixList | None:
-    raw = []
-    try:
-        if wanted.startswith("pl-"):
-            raw = prefixlists.described(client, ids=[wanted])
-        else:
-            raw = prefixlists.described(client, name=wanted)
-    except botocore.exceptions.ClientError as exc:
-        if "NotFound" not in exc.response.get("Error", {}).get("Code", ""):
-            raise
-    if any(r.get("OwnerId") == prefixlists.AWS_OWNER for r in raw):
+def _find(
+    client: EC2Client, lists: Sequence[Any], scope: scanner.Scope, wanted: str
+) -> PrefixList | None:
+    field = "PrefixListId" if wanted.startswith("pl-") else "PrefixListName"
+    named = [raw for raw in lists if raw.get(field) == wanted]
+    if any(raw.get("OwnerId") == prefixlists.AWS_OWNER for raw in named):
         raise TargetError(
             f"{wanted} is AWS-managed; migrate to a list of your own", code="AwsManagedPrefixList"
         )
-    ids = [r["PrefixListId"] for r in raw]
-    found = prefixlists.customer_lists(client, scanner.Scope(), ids=ids) if ids else []
-    return found[0] if found else None
+    own = [raw for raw in named if prefixlists.changeable(raw)]
+    return prefixlists.info(client, own[0], scope) if own else None
 
 
-def usage(client: EC2Client, group_ids: Sequence[str], page_size: int) -> tuple[Usage, Refs]:
+def usage(
+    client: EC2Client, group_ids: Sequence[str], page_size: int, lists: Sequence[Any]
+) -> tuple[Usage, Refs]:
     """Rule units used per (group, direction), and the prefix lists each rule references."""
-    weights = {
-        raw["PrefixListId"]: int(raw.get("MaxEntries") or 1)
-        for raw in prefixlists.described(client)
-    }
+    weights = {raw["PrefixListId"]: int(raw.get("MaxEntries") or 1) for raw in lists}
     used: Usage = {}
     refs: Refs = set()
     for raw in scanner.rules_of_groups(client, group_ids, page_size):
@@ -190,8 +181,14 @@ def scan_and_plan(
     account = found.account or target.account
     where = (AccountId(account or ""), target.region)
     groups = sorted({r.group_id for r in found.rules})
-    existing = _find(client, scope, request.prefix_list) if groups else None
-    used, refs = usage(client, groups, scope.page_size) if groups else ({}, set())
+    existing: PrefixList | None = None
+    used: Usage = {}
+    refs: Refs = set()
+    if groups:
+        # One listing serves both: finding the list, and weighing the lists rules reference.
+        lists = prefixlists.described(client)
+        existing = _find(client, lists, scope, request.prefix_list)
+        used, refs = usage(client, groups, scope.page_size, lists)
     return TargetResult(
         target=target,
         account=account,

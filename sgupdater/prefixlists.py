@@ -43,9 +43,7 @@ class PrefixList:
     name: str
     owner: str
     max_entries: int
-    version: int
     family: str
-    state: str
     managed: str
     entries: tuple[tuple[Cidr, str | None], ...]
 
@@ -65,15 +63,21 @@ def _entries(client: EC2Client, list_id: str) -> tuple[tuple[Cidr, str | None], 
     return tuple(found)
 
 
-def _info(client: EC2Client, raw: Any, scope: Scope) -> PrefixList:
+def _entry(cidr: Cidr, description: str | None) -> Any:
+    entry = {"Cidr": str(cidr)}
+    if description:
+        entry["Description"] = description
+    return entry
+
+
+def info(client: EC2Client, raw: Any, scope: Scope) -> PrefixList:
+    """A described list with all its entries read."""
     return PrefixList(
         id=raw["PrefixListId"],
         name=raw.get("PrefixListName", ""),
         owner=raw.get("OwnerId", ""),
         max_entries=int(raw.get("MaxEntries") or 0),
-        version=int(raw.get("Version") or 0),
         family=raw.get("AddressFamily", ""),
-        state=raw.get("State", ""),
         managed=scope.managed_by(tags_of(raw)),
         entries=_entries(client, raw["PrefixListId"]),
     )
@@ -90,16 +94,17 @@ def described(client: EC2Client, ids: Iterable[str] = (), name: str | None = Non
     return [pl for page in paginator.paginate(**query) for pl in page.get("PrefixLists", [])]
 
 
-def customer_lists(
-    client: EC2Client, scope: Scope, ids: Iterable[str] = (), name: str | None = None
-) -> list[PrefixList]:
-    """The account's own lists with their entries; AWS-managed ones are never returned."""
+def changeable(raw: Any) -> bool:
+    """True for a described list that is customer-managed and not being deleted."""
+    return raw.get("OwnerId") != AWS_OWNER and raw.get("State") not in _GONE
+
+
+def customer_lists(client: EC2Client, scope: Scope) -> list[PrefixList]:
+    """The account's own lists in scope, with their entries; never an AWS-managed one."""
     return [
-        _info(client, raw, scope)
-        for raw in described(client, ids, name)
-        if raw.get("OwnerId") != AWS_OWNER
-        and raw.get("State") not in _GONE
-        and scope.wants(tags_of(raw))
+        info(client, raw, scope)
+        for raw in described(client)
+        if changeable(raw) and scope.wants(tags_of(raw))
     ]
 
 
@@ -223,22 +228,19 @@ class _ListRun(Sender):
         removes: list[Any] = []
         for index, change in self.batch:
             rule, new = change.rule, change.new_cidr
-            reason = None
-            if change.action in ("modify", "revoke") and rule.cidr not in entries:
-                reason = f"{rule.cidr} is no longer in the list"
-            elif change.action in ("modify", "authorize") and new is not None and new in entries:
-                reason = f"{new} is already in the list" if change.action == "authorize" else None
-            if reason is not None:
-                self.settle([(index, change)], Skipped(reason))
+            removing = change.action in ("modify", "revoke")
+            if removing and rule.cidr not in entries:
+                self.settle([(index, change)], Skipped(f"{rule.cidr} is no longer in the list"))
+                continue
+            if change.action == "authorize" and new in entries:
+                self.settle([(index, change)], Skipped(f"{new} is already in the list"))
                 continue
             todo.append((index, change))
-            if change.action in ("modify", "revoke"):
+            if removing:
                 removes.append({"Cidr": str(rule.cidr)})
+            # A modify whose new CIDR is there already only drops the old one.
             if change.action in ("modify", "authorize") and new is not None and new not in entries:
-                entry = {"Cidr": str(new)}
-                if rule.description:
-                    entry["Description"] = rule.description
-                adds.append(entry)
+                adds.append(_entry(new, rule.description))
         return todo, adds, removes
 
     def create(self) -> None:
@@ -248,18 +250,13 @@ class _ListRun(Sender):
         # Migrate always names both.
         assert ref is not None
         assert change.new_cidr is not None
-        existing = [
-            raw for raw in described(self.client, name=ref.name)
-            if raw.get("OwnerId") != AWS_OWNER and raw.get("State") not in _GONE
-        ]  # fmt: skip
+        existing = [raw for raw in described(self.client, name=ref.name) if changeable(raw)]
         if existing:
             # A re-run after an interruption: the list is there already.
             self.settle([(index, change)], Applied(new_rule_id=RuleId(existing[0]["PrefixListId"])))
             return
         family = "IPv4" if change.new_cidr.version == 4 else "IPv6"
-        entry = {"Cidr": str(change.new_cidr)}
-        if change.rule.description:
-            entry["Description"] = change.rule.description
+        entry = _entry(change.new_cidr, change.rule.description)
         response = self.call(
             "CreateManagedPrefixList",
             [(index, change)],
@@ -267,7 +264,7 @@ class _ListRun(Sender):
                 PrefixListName=ref.name,
                 MaxEntries=ref.max_entries,
                 AddressFamily=family,
-                Entries=[entry],  # type: ignore[list-item]
+                Entries=[entry],
             ),
             new_ids=lambda r: {index: RuleId(r["PrefixList"]["PrefixListId"])},
         )
