@@ -209,25 +209,23 @@ def planner_seconds(rules: int) -> float:
     """Best of three: planning an update over `rules` rules, the planner alone."""
     import ipaddress
 
-    from sgupdater._types import AccountId, GroupId, Region, RuleId
+    from sgupdater._types import AccountId, GroupId, KindName, Region, RuleId
     from sgupdater.cidrs import Mapping
-    from sgupdater.models import Rule
+    from sgupdater.models import Rule, Traffic
     from sgupdater.planner import Request, plan
 
     old, new, other = (ipaddress.ip_network(c) for c in (fleet.OLD, fleet.NEW, "10.0.0.0/8"))
     cidrs = (old, old, new, other)
     made = [
         Rule(
+            kind=KindName("rule"),
             account=AccountId("210000000000"),
             region=Region("us-east-1"),
             vpc_id="vpc-1",
             group_id=GroupId(f"sg-{i // 4:08x}"),
             group_name=f"app-{i // 4}",
             rule_id=RuleId(f"sgr-{i:08x}"),
-            direction="ingress",
-            protocol="tcp",
-            from_port=443 + (i % 4 == 1),
-            to_port=443 + (i % 4 == 1),
+            traffic=Traffic("ingress", "tcp", 443 + (i % 4 == 1), 443 + (i % 4 == 1)),
             cidr=cidrs[i % 4],
             description="office",
         )

@@ -14,5 +14,5 @@ Cidr = IPv4Network | IPv6Network
 Direction = Literal["ingress", "egress"]
 # create and delete apply to prefix lists only (migrate, and its rollback).
 Action = Literal["modify", "authorize", "revoke", "create", "delete"]
-# What a matched entry lives in: a security-group rule, a prefix-list entry, a network ACL entry.
-Kind = Literal["rule", "prefix-list", "nacl"]
+# The name of a kind of CIDR holder, as plans, journals and outputs spell it (see kinds/).
+KindName = NewType("KindName", str)

@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import functools
 import os
 import threading
-from typing import TYPE_CHECKING, cast
+from collections.abc import Callable
+from typing import TYPE_CHECKING, Any, cast
 
 import botocore.credentials
 import botocore.exceptions
@@ -66,7 +68,7 @@ class _Given(botocore.credentials.CredentialProvider):
 
 
 class Sessions:
-    """The SDK sessions and EC2 clients of one run: one session per account's credentials.
+    """The SDK sessions and clients of one run: one session per account's credentials.
 
     botocore sessions are not thread-safe, so they only create clients under a lock; clients
     are thread-safe and shared. Building an EC2 client costs ~20 ms of CPU (its ~700 methods),
@@ -77,7 +79,7 @@ class Sessions:
         self._lock = threading.Lock()
         self._pool = pool
         self._sessions: dict[Credentials, Session] = {}
-        self._clients: dict[tuple[Credentials, str], EC2Client] = {}
+        self._clients: dict[tuple[Credentials, str, str], Any] = {}
 
     def _session(self, creds: Credentials) -> Session:
         # Callers hold the lock.
@@ -105,14 +107,25 @@ class Sessions:
             self._sessions[creds] = found
         return found
 
+    def client(self, creds: Credentials, region: str, service: str) -> Any:
+        """The run's client of this service for these credentials in this region."""
+        with self._lock:
+            client = self._clients.get((creds, region, service))
+            if client is None:
+                sess = self._session(creds)
+                client = sess.create_client(
+                    service, region_name=region, config=_config(sess, self._pool)
+                )
+                self._clients[(creds, region, service)] = client
+            return client
+
     def ec2(self, creds: Credentials, region: str) -> EC2Client:
         """The run's EC2 client for these credentials in this region."""
-        with self._lock:
-            client = self._clients.get((creds, region))
-            if client is None:
-                client = ec2_client(self._session(creds), region, pool=self._pool)
-                self._clients[(creds, region)] = client
-            return client
+        return cast("EC2Client", self.client(creds, region, "ec2"))
+
+    def clients(self, creds: Credentials, region: str) -> Callable[[str], Any]:
+        """A function giving one target's client of any service."""
+        return functools.partial(self.client, creds, region)
 
 
 def region_of(sess: Session) -> str | None:

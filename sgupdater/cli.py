@@ -11,7 +11,7 @@ from typing import Annotated
 
 import typer
 
-from sgupdater import __version__, planfile, rollback, verify
+from sgupdater import __version__, kinds, planfile, rollback, verify
 from sgupdater.cidrs import Mapping, check_mappings, parse_cidr
 from sgupdater.cli_options import Common, MatchChoice, with_common
 from sgupdater.cli_run import apply_expected, change, finish, scan, stdout
@@ -86,11 +86,12 @@ def _request(
             f"--match within needs --renumber for {operation}: each rule inside the range needs "
             "its own new CIDR (show and remove work without it)"
         )
-    if operation == "add" and common.scope.nacls:
-        raise InputError(
-            "add does not take --nacls: an ACL entry's rule number orders it, so there is no "
-            "'beside'; use update, which replaces entries in place"
-        )
+    for kind in kinds.enabled(common.scope):
+        if operation == "add" and kind.traits.in_place_only and kind.switch is not None:
+            raise InputError(
+                f"add does not take {kind.switch.flag}: an entry's rule number orders it, so there "
+                "is no 'beside'; use update, which replaces entries in place"
+            )
     return Request(
         operation,
         mappings,

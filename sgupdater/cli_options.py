@@ -14,12 +14,12 @@ from typing import Annotated, Any
 
 import typer
 
-from sgupdater import config, runner
+from sgupdater import config, kinds, runner
 from sgupdater._types import Direction
 from sgupdater.errors import InputError
 from sgupdater.planner import BOTH
 from sgupdater.report import OutputFormat
-from sgupdater.scanner import DEFAULT_MANAGED_TAGS, MAX_PAGE_SIZE, Scope
+from sgupdater.scope import DEFAULT_MANAGED_TAGS, MAX_PAGE_SIZE, Scope
 from sgupdater.targets import TargetSpec
 
 
@@ -110,15 +110,10 @@ _SEARCH = [
         "--renumber",
         help="With --match within: move each CIDR to the same offset inside the to-cidr.",
     ),
-    _option(
-        "prefix_lists",
-        False,
-        bool,
-        "--prefix-lists",
-        help="Also the entries of the account's customer-managed prefix lists.",
-    ),
-    _option("nacls", False, bool, "--nacls", help="Also network ACL entries."),
-]
+    # Each kind that is opted into brings its own switch.
+    *(_option(key, False, bool, kind.switch.flag, help=kind.switch.help)
+      for kind, key in kinds.switches() if kind.switch is not None),
+]  # fmt: skip
 
 
 @dataclass(frozen=True, slots=True)
@@ -202,8 +197,7 @@ def _merge(given: dict[str, Any]) -> Common:
         include_tags=frozenset(tags) or (settings.include_tags if settings else frozenset()),
         exclude_tags=frozenset(untags) or (settings.exclude_tags if settings else frozenset()),
         page_size=given["page_size"],
-        prefix_lists=switch("prefix_lists"),
-        nacls=switch("nacls"),
+        switches=frozenset(key for _, key in kinds.switches() if switch(key)),
         managed_tags=managed,
     )
     direction = given["direction"] or DirectionChoice(
@@ -228,7 +222,7 @@ def _merge(given: dict[str, Any]) -> Common:
 def with_common(*, search: bool = True) -> Callable[[Callable[..., int]], Callable[..., int]]:
     """Give a command every shared option; it receives them merged as `common: Common`.
 
-    search: also --match, --renumber, --prefix-lists and --nacls.
+    search: also --match, --renumber and every kind's opt-in switch.
     """
     shared = _COMMON + (_SEARCH if search else [])
     return functools.partial(_decorate, shared=shared)

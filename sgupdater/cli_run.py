@@ -17,9 +17,7 @@ from sgupdater import planfile, runner, targets, verify
 from sgupdater.cli_options import Common
 from sgupdater.errors import InputError
 from sgupdater.journal import Journal, default_path
-from sgupdater.migrate import MigrateRequest
 from sgupdater.models import Target, TargetResult, status_of
-from sgupdater.planner import Request
 from sgupdater.report import OutputFormat, targets_table
 from sgupdater.rows import change_rows, failure_rows, summarise, summary_line
 
@@ -89,7 +87,7 @@ def report_failures(results: Sequence[TargetResult]) -> int:
     return failed
 
 
-def scan(common: Common, request: Request | MigrateRequest) -> list[TargetResult]:
+def scan(common: Common, request: runner.Planning) -> list[TargetResult]:
     options = common.options
     resolved = targets.resolve(common.targets, options.sessions, concurrency=common.concurrency)
     found = resolved.targets
@@ -115,7 +113,7 @@ def end(results: Sequence[TargetResult], *, command: str, applied: bool) -> int:
 
 def change(
     command: str,
-    request: Request | MigrateRequest,
+    request: runner.Planning,
     common: Common,
     dry_run: bool,
     yes: bool,

@@ -8,14 +8,15 @@ from typing import Any
 
 import yaml
 
+from sgupdater import kinds
 from sgupdater.cidrs import Mapping, parse_cidr
 from sgupdater.errors import ConfigError, InputError
-from sgupdater.scanner import TagCondition
+from sgupdater.scope import TagCondition
 
 MAX_BYTES = 1024 * 1024
 _TOP = {"targets", "regions", "filters", "direction", "mappings", "match", "scope"}
 # What to search besides security groups; each key is a flag's default.
-_SCOPE = {"prefix_lists", "nacls", "skip_managed", "renumber"}
+_SCOPE = {"skip_managed", "renumber", *(key for _, key in kinds.switches())}
 _TARGETS = {
     "profiles", "role_arns", "accounts", "role_name", "org_role", "exclude_accounts",
     "external_id", "session_name",

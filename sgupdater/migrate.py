@@ -2,17 +2,19 @@
 
 from __future__ import annotations
 
+import dataclasses
 from collections import Counter
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
-from sgupdater import prefixlists, scanner
 from sgupdater._types import AccountId, Cidr, Direction, Region
 from sgupdater.errors import TargetError
-from sgupdater.models import Change, Plan, PortKey, PrefixListRef, Rule, Target, TargetResult
+from sgupdater.kinds import pl_read, security_groups
+from sgupdater.kinds.pl_read import PrefixList
+from sgupdater.models import Change, Plan, PortKey, PrefixListRef, Rule, Scan
 from sgupdater.planner import BOTH
-from sgupdater.prefixlists import PrefixList
+from sgupdater.scope import Scope
 
 if TYPE_CHECKING:
     from mypy_boto3_ec2 import EC2Client
@@ -21,7 +23,7 @@ DEFAULT_MAX_ENTRIES = 5
 # EC2's default quota of inbound (and of outbound) rules per security group.
 DEFAULT_RULES_QUOTA = 60
 
-Usage = dict[tuple[str, Direction], int]
+Usage = dict[tuple[str, Direction | None], int]
 # The account and region a plan is for.
 Where = tuple[AccountId, Region]
 Refs = set[tuple[PortKey, str]]
@@ -45,6 +47,24 @@ class MigrateRequest:
         """Only rules allowing exactly the CIDR move to the list."""
         return cidr == self.cidr
 
+    def narrow(self, scope: Scope) -> Scope:
+        """Only security-group rules move: no other kind is searched."""
+        return dataclasses.replace(scope, switches=frozenset())
+
+    def plan_target(self, found: Scan, clients: Callable[[str], Any], scope: Scope) -> Plan:
+        """Read the list and the groups' rule usage, then plan (no I/O past the reads)."""
+        account = found.account or found.target.account
+        where = (AccountId(account or ""), found.target.region)
+        groups = sorted({r.group_id for r in found.rules})
+        if not groups:
+            return Plan((), ())
+        client = clients(security_groups.KIND.service)
+        # One listing serves both: finding the list, and weighing the lists rules reference.
+        lists = pl_read.described(client)
+        existing = _find(client, lists, scope, self.prefix_list)
+        used, refs = usage(client, groups, scope.page_size, lists)
+        return plan(found.rules, self, where, existing, used, refs)
+
 
 def _list_changes(
     request: MigrateRequest, where: Where, found: PrefixList | None, description: str | None
@@ -58,14 +78,14 @@ def _list_changes(
                 "(pass --create to create it)",
                 code="PrefixListNotFound",
             )
-        if request.prefix_list.startswith("pl-"):
+        if pl_read.is_list_id(request.prefix_list):
             raise TargetError(
                 f"{request.prefix_list} does not exist here; --create needs a name, not an id",
                 code="PrefixListNotFound",
             )
         ref = PrefixListRef(request.prefix_list, "", request.max_entries)
         why = f"create prefix list {ref.name} (MaxEntries {ref.max_entries}) holding {cidr}"
-        rule = prefixlists.list_rule("", request.prefix_list, where, request.cidr, description)
+        rule = pl_read.list_rule("", request.prefix_list, where, request.cidr, description)
         return ref, [Change("create", rule, cidr, why, prefix_list=ref)], ""
     family = "IPv4" if cidr.version == 4 else "IPv6"
     if found.family and found.family != family:
@@ -83,10 +103,16 @@ def _list_changes(
             f"prefix list {found.name} is full ({found.max_entries} entries); raise MaxEntries",
             code="PrefixListMaxEntriesExceeded",
         )
-    entry = prefixlists.list_rule(
+    entry = pl_read.list_rule(
         found.id, found.name, (AccountId(found.owner), where[1]), cidr, description, found.managed
     )
     return ref, [Change("authorize", entry, cidr, f"add {cidr} to {found.name}", ref)], note
+
+
+def _order(rule: Rule) -> tuple[object, ...]:
+    traffic = rule.traffic
+    ports = (traffic.protocol, traffic.from_port, traffic.to_port) if traffic else ("", -1, -1)
+    return (rule.group_id, rule.direction or "", *ports, rule.rule_id)
 
 
 def plan(
@@ -102,9 +128,11 @@ def plan(
         (
             r
             for r in rules
-            if r.kind == "rule" and r.cidr == request.cidr and r.direction in request.directions
+            if r.kind == security_groups.NAME
+            and r.cidr == request.cidr
+            and r.direction in request.directions
         ),
-        key=lambda r: (r.group_id, r.direction, r.protocol, r.from_port, r.to_port, r.rule_id),
+        key=_order,
     )
     if not ordered:
         return Plan((), ())
@@ -137,23 +165,21 @@ def plan(
             continue
         used[space] = after
         changes.append(Change("modify", rule, None, f"reference {ref.name}{note}", ref))
-    if not any(c.rule.kind == "rule" for c in changes):
+    if not any(c.rule.kind == security_groups.NAME for c in changes):
         # Nothing would reference the list: do not create or widen it for nobody.
         changes = []
     return Plan(tuple(changes), tuple(ordered), tuple(unchanged), tuple(blocked))
 
 
-def _find(
-    client: EC2Client, lists: Sequence[Any], scope: scanner.Scope, wanted: str
-) -> PrefixList | None:
-    field = "PrefixListId" if wanted.startswith("pl-") else "PrefixListName"
+def _find(client: EC2Client, lists: Sequence[Any], scope: Scope, wanted: str) -> PrefixList | None:
+    field = "PrefixListId" if pl_read.is_list_id(wanted) else "PrefixListName"
     named = [raw for raw in lists if raw.get(field) == wanted]
-    if any(raw.get("OwnerId") == prefixlists.AWS_OWNER for raw in named):
+    if any(raw.get("OwnerId") == pl_read.AWS_OWNER for raw in named):
         raise TargetError(
             f"{wanted} is AWS-managed; migrate to a list of your own", code="AwsManagedPrefixList"
         )
-    own = [raw for raw in named if prefixlists.changeable(raw)]
-    return prefixlists.info(client, own[0], scope) if own else None
+    own = [raw for raw in named if pl_read.changeable(raw)]
+    return pl_read.info(client, own[0], scope) if own else None
 
 
 def usage(
@@ -163,35 +189,11 @@ def usage(
     weights = {raw["PrefixListId"]: int(raw.get("MaxEntries") or 1) for raw in lists}
     used: Usage = {}
     refs: Refs = set()
-    for raw in scanner.rules_of_groups(client, group_ids, page_size):
-        key = scanner.rule_key(raw)
-        space = (raw["GroupId"], key[1])
+    for raw in security_groups.rules_of_groups(client, group_ids, page_size):
+        key = security_groups.rule_key(raw)
+        space = (raw["GroupId"], key[1].direction if key[1] is not None else None)
         listed = raw.get("PrefixListId")
         used[space] = used.get(space, 0) + (weights.get(listed, 1) if listed else 1)
         if listed:
             refs.add((key, listed))
     return used, refs
-
-
-def scan_and_plan(
-    client: EC2Client, target: Target, scope: scanner.Scope, request: MigrateRequest, overlap: bool
-) -> TargetResult:
-    """Scan one target for the rules allowing the CIDR and plan their migration."""
-    found = scanner.scan(client, target, scope, request.relevant, overlap=overlap)
-    account = found.account or target.account
-    where = (AccountId(account or ""), target.region)
-    groups = sorted({r.group_id for r in found.rules})
-    existing: PrefixList | None = None
-    used: Usage = {}
-    refs: Refs = set()
-    if groups:
-        # One listing serves both: finding the list, and weighing the lists rules reference.
-        lists = prefixlists.described(client)
-        existing = _find(client, lists, scope, request.prefix_list)
-        used, refs = usage(client, groups, scope.page_size, lists)
-    return TargetResult(
-        target=target,
-        account=account,
-        groups_scanned=found.groups_scanned,
-        plan=plan(found.rules, request, where, existing, used, refs),
-    )

@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Literal
 
-from sgupdater._types import AccountId, Action, Cidr, Direction, GroupId, Kind, Region, RuleId
+from sgupdater._types import AccountId, Action, Cidr, Direction, GroupId, KindName, Region
 from sgupdater.errors import TargetError
 
 
@@ -39,56 +40,69 @@ class Target:
         return f"{self.credentials.label} / {self.region}"
 
 
-# Protocol, ports and direction: two rules with the same key in one group are duplicates
-# once their CIDRs are equal.
-PortKey = tuple[GroupId, Direction, str, int, int]
+@dataclass(frozen=True, slots=True)
+class Traffic:
+    """What an entry lets through besides its CIDR: direction, protocol and ports.
+
+    For ICMP the ports are the type and code; an ordered entry (an ACL's) also allows or denies.
+    """
+
+    direction: Direction
+    protocol: str
+    from_port: int = -1
+    to_port: int = -1
+    # "allow" or "deny" for an entry that can deny; "" for a rule, which only allows.
+    action: str = ""
+
+
+# The container and traffic of an entry: two entries with the same key are duplicates once
+# their CIDRs are equal.
+PortKey = tuple[GroupId, Traffic | None]
 
 
 @dataclass(frozen=True, slots=True)
 class Rule:
-    """One entry naming a CIDR: a security-group rule, a prefix-list or a network ACL entry.
+    """One entry naming a CIDR, in the container of its kind that holds it.
 
-    For a prefix-list entry group_* name the list; for a NACL entry they name the ACL and
-    rule_id is the rule number.
+    group_id and group_name name the container (a security group, a prefix list, an ACL);
+    rule_id is the entry's id inside it, "" where the CIDR alone tells entries apart.
+    traffic is None for an entry with none of its own (a prefix list's: rules referencing
+    the list decide the traffic).
     """
 
+    kind: KindName
     account: AccountId
     region: Region
-    vpc_id: str
     group_id: GroupId
     group_name: str
-    rule_id: RuleId
-    direction: Direction
-    protocol: str
-    from_port: int
-    to_port: int
     cidr: Cidr
+    rule_id: str = ""
+    traffic: Traffic | None = None
     description: str | None = None
-    kind: Kind = "rule"
-    # A NACL entry's allow or deny.
-    rule_action: str = ""
-    # Why the group (list, ACL) belongs to infrastructure as code, e.g. "cloudformation:web".
+    vpc_id: str = ""
+    # Why the container belongs to infrastructure as code, e.g. "cloudformation:web".
     managed: str = ""
 
     @property
     def key(self) -> PortKey:
-        """Group, direction, protocol and ports: what must match for two rules to collide."""
-        return (self.group_id, self.direction, self.protocol, self.from_port, self.to_port)
+        """Container and traffic: what must match for two entries to collide."""
+        return (self.group_id, self.traffic)
 
-
-Key = tuple[str, str, str, int, int]
+    @property
+    def direction(self) -> Direction | None:
+        """The entry's direction, None when it has no traffic of its own."""
+        return self.traffic.direction if self.traffic is not None else None
 
 
 @dataclass(frozen=True, slots=True)
 class Current:
-    """A CIDR rule as it is now, as rollback compares it (key, CIDR text, description)."""
+    """An entry as it is now, as verification compares it (key, CIDR text, description)."""
 
     rule_id: str
-    key: Key
+    key: PortKey
     # The CIDR, or the prefix-list id a rule references.
     cidr: str
     description: str | None
-    rule_action: str = ""
 
 
 @dataclass(frozen=True, slots=True)
@@ -117,9 +131,9 @@ class Change:
 
 @dataclass(frozen=True, slots=True)
 class Applied:
-    """The change was made."""
+    """The change was made; new_id names what the call created (a rule, a container)."""
 
-    new_rule_id: RuleId | None = None
+    new_id: str | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -160,6 +174,8 @@ class Scan:
     account: AccountId | None
     groups_scanned: int
     rules: tuple[Rule, ...]
+    # How many more entries fit in each container of a kind with capacity.
+    room: Mapping[str, int] = field(default_factory=dict)
 
 
 @dataclass(frozen=True, slots=True)

@@ -1,21 +1,24 @@
-"""Pure planning: scanned rules and CIDR mappings in, changes out. No I/O."""
+"""Pure planning: scanned entries and CIDR mappings in, changes out. No I/O."""
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from collections.abc import Mapping as AnyMapping
-from dataclasses import dataclass
-from typing import Literal
+from dataclasses import dataclass, field
+from typing import Any, Literal
 
+from sgupdater import kinds
 from sgupdater._types import Cidr, Direction
 from sgupdater.cidrs import Mapping, inside, renumbered
-from sgupdater.models import Change, Plan, PortKey, Rule
+from sgupdater.models import Change, Plan, PortKey, Rule, Scan
+from sgupdater.scope import Scope
 
 Operation = Literal["show", "update", "add", "remove"]
 Strategy = Literal["modify", "authorize-revoke"]
 Match = Literal["exact", "within"]
 BOTH: frozenset[Direction] = frozenset(("ingress", "egress"))
-Room = AnyMapping[tuple[str, Direction], int]
+# How many more entries fit in each container of a kind with capacity (by container id).
+Room = AnyMapping[str, int]
 
 
 @dataclass(frozen=True, slots=True)
@@ -31,7 +34,7 @@ class Request:
     skip_managed: bool = False
 
     def relevant(self, cidr: Cidr) -> bool:
-        """True when a rule allowing this CIDR can matter to the plan."""
+        """True when an entry allowing this CIDR can matter to the plan."""
         if self.match == "exact":
             return any(cidr == m.source or cidr == m.target for m in self.mappings)
         return any(
@@ -40,7 +43,7 @@ class Request:
         )
 
     def resolve(self, cidr: Cidr) -> tuple[bool, Cidr | None]:
-        """Whether a rule allowing this CIDR is matched, and the CIDR it maps to."""
+        """Whether an entry allowing this CIDR is matched, and the CIDR it maps to."""
         for m in self.mappings:
             if cidr == m.source or (self.match == "within" and inside(cidr, m.source)):
                 if m.target is not None and self.renumber:
@@ -48,22 +51,28 @@ class Request:
                 return True, m.target
         return False, None
 
+    def narrow(self, scope: Scope) -> Scope:
+        """Every kind the user switched on is searched."""
+        return scope
 
-def _sort_key(rule: Rule) -> tuple[str, str, str, str, int, int, int, int, int, str]:
-    cidr = rule.cidr
+    def plan_target(self, found: Scan, clients: Callable[[str], Any], scope: Scope) -> Plan:
+        """The plan for one target's scan; nothing more is read."""
+        return plan(found.rules, self, found.room)
+
+
+def _sort_key(rule: Rule) -> tuple[object, ...]:
+    cidr, traffic = rule.cidr, rule.traffic
     return (
         rule.kind,
         rule.group_id,
-        rule.direction,
-        rule.protocol,
-        rule.from_port,
-        rule.to_port,
+        ("", "", -1, -1, "") if traffic is None else
+        (traffic.direction, traffic.protocol, traffic.from_port, traffic.to_port, traffic.action),
         cidr.version,
         # Numbers, not text: formatting 100,000 addresses is most of a big plan's time.
         int(cidr.network_address),
         cidr.prefixlen,
         rule.rule_id,
-    )
+    )  # fmt: skip
 
 
 def _ck(cidr: Cidr) -> tuple[int, int, int]:
@@ -71,28 +80,87 @@ def _ck(cidr: Cidr) -> tuple[int, int, int]:
     return (int(cidr.network_address), cidr.prefixlen, cidr.version)
 
 
-def _alike(rule: Rule) -> tuple[PortKey, str]:
-    # A NACL entry only stands in for another of the same action.
-    return rule.key, rule.rule_action
+@dataclass
+class _Planning:
+    """The state of planning one target: what is allowed so far and what was decided."""
+
+    request: Request
+    allowed: set[tuple[PortKey, tuple[int, int, int]]]
+    room: dict[str, int]
+    changes: list[Change] = field(default_factory=list)
+    matched: list[Rule] = field(default_factory=list)
+    unchanged: list[Rule] = field(default_factory=list)
+    blocked: list[tuple[Rule, str]] = field(default_factory=list)
+
+    def present(self, rule: Rule, target: Cidr | None) -> bool:
+        """True when the target CIDR is already allowed alike."""
+        return target is not None and (rule.key, _ck(target)) in self.allowed
+
+    def remove(self, rule: Rule, target: Cidr | None) -> None:
+        traits = kinds.get(rule.kind).traits
+        action = rule.traffic.action if rule.traffic is not None else ""
+        if traits.keeps_denies and action != "allow":
+            # Deleting a deny entry would let the range in, not shut it out.
+            self.unchanged.append(rule)
+        elif target is None or self.present(rule, target):
+            why = f"{target} already allowed" if target else "remove"
+            self.changes.append(Change("revoke", rule, target, reason=why))
+        else:
+            self.unchanged.append(rule)
+
+    def move(self, rule: Rule, target: Cidr) -> None:
+        """update or add: allow target where rule allows its CIDR (and drop it for update)."""
+        operation, traits = self.request.operation, kinds.get(rule.kind).traits
+        if traits.in_place_only:
+            if operation == "add":
+                why = "an entry ordered by its number cannot be added beside"
+                self.blocked.append((rule, why))
+            else:
+                # Ordered by number, not unique by CIDR: replacing is always possible.
+                why = f"replace rule {rule.rule_id}"
+                self.changes.append(Change("modify", rule, target, reason=why))
+            return
+        if self.present(rule, target):
+            if operation == "add":
+                self.unchanged.append(rule)
+            else:
+                self.changes.append(Change("revoke", rule, target, f"{target} already allowed"))
+            return
+        replace = operation == "update" and (self.request.strategy == "modify" or traits.atomic)
+        if traits.has_capacity and not replace and not self.fits(rule):
+            return
+        self.allowed.add((rule.key, _ck(target)))
+        if replace:
+            self.changes.append(Change("modify", rule, target, reason="replace in place"))
+            return
+        self.changes.append(Change("authorize", rule, target, reason=f"allow {target} beside"))
+        if operation == "update":
+            self.changes.append(Change("revoke", rule, target, f"{target} authorized first"))
+
+    def fits(self, rule: Rule) -> bool:
+        """Take one place in the rule's container; False (and blocked) when it is full."""
+        left = self.room.get(rule.group_id)
+        if left is None:
+            return True
+        if left < 1:
+            self.blocked.append((rule, f"{rule.group_name or rule.group_id} is full"))
+            return False
+        self.room[rule.group_id] = left - 1
+        return True
 
 
 def plan(rules: Iterable[Rule], request: Request, room: Room | None = None) -> Plan:
-    """Plan the changes that carry out the request on these rules.
+    """Plan the changes that carry out the request on these entries.
 
-    room: how many more entries fit in each prefix list (by list id); unknown means no limit.
+    room: how many more entries fit in each container with capacity; unknown means no limit.
     """
-    wanted = (r for r in rules if r.kind == "prefix-list" or r.direction in request.directions)
+    wanted = (r for r in rules if r.direction is None or r.direction in request.directions)
     ordered = sorted(wanted, key=_sort_key)
-    facts = [(r, _alike(r), _ck(r.cidr)) for r in ordered]
-    allowed = {(alike, ck) for _, alike, ck in facts}
-    left = dict(room or {})
-    changes: list[Change] = []
-    matched: list[Rule] = []
-    unchanged: list[Rule] = []
-    blocked: list[tuple[Rule, str]] = []
-    # Exact matching (the default) is one dictionary lookup per rule.
+    facts = [(r, _ck(r.cidr)) for r in ordered]
+    state = _Planning(request, {(r.key, ck) for r, ck in facts}, dict(room or {}))
+    # Exact matching (the default) is one dictionary lookup per entry.
     exact = {_ck(m.source): m for m in request.mappings} if request.match == "exact" else None
-    for rule, alike, ck in facts:
+    for rule, ck in facts:
         if exact is not None:
             found = exact.get(ck)
             if found is None:
@@ -102,55 +170,18 @@ def plan(rules: Iterable[Rule], request: Request, room: Room | None = None) -> P
             hit, target = request.resolve(rule.cidr)
             if not hit:
                 continue
-        present = target is not None and (alike, _ck(target)) in allowed
         if request.operation == "show":
-            if not present:
-                matched.append(rule)
+            if not state.present(rule, target):
+                state.matched.append(rule)
             continue
-        matched.append(rule)
+        state.matched.append(rule)
         if request.skip_managed and rule.managed:
             # Left to its stack: counted in the summary as managed, never changed here.
-            unchanged.append(rule)
-            continue
-        if request.operation == "remove":
-            if rule.kind == "nacl" and rule.rule_action != "allow":
-                # Deleting a deny entry would let the range in, not shut it out.
-                unchanged.append(rule)
-            elif target is None or present:
-                why = f"{target} already allowed" if target else "remove"
-                changes.append(Change("revoke", rule, target, reason=why))
-            else:
-                unchanged.append(rule)
-            continue
-        assert target is not None  # update and add always carry a to-cidr
-        if rule.kind == "nacl" and request.operation == "add":
-            blocked.append((rule, "a NACL entry cannot be added beside: its number orders it"))
-            continue
-        if rule.kind == "nacl":
-            # Entries are ordered by number, not unique by CIDR: replacing is always possible.
-            changes.append(Change("modify", rule, target, reason=f"replace rule {rule.rule_id}"))
-            continue
-        if present:
-            if request.operation == "add":
-                unchanged.append(rule)
-            else:
-                changes.append(Change("revoke", rule, target, reason=f"{target} already allowed"))
-            continue
-        replace = request.operation == "update" and (
-            request.strategy == "modify" or rule.kind == "prefix-list"
-        )
-        if rule.kind == "prefix-list" and not replace:
-            space = (rule.group_id, rule.direction)
-            if left.get(space, 1) < 1:
-                blocked.append((rule, f"prefix list {rule.group_name} is full (MaxEntries)"))
-                continue
-            if space in left:
-                left[space] -= 1
-        allowed.add((alike, _ck(target)))
-        if replace:
-            changes.append(Change("modify", rule, target, reason="replace in place"))
-            continue
-        changes.append(Change("authorize", rule, target, reason=f"allow {target} beside"))
-        if request.operation == "update":
-            changes.append(Change("revoke", rule, target, reason=f"{target} authorized first"))
-    return Plan(tuple(changes), tuple(matched), tuple(unchanged), tuple(blocked))
+            state.unchanged.append(rule)
+        elif request.operation == "remove":
+            state.remove(rule, target)
+        elif target is not None:  # update and add always carry a to-cidr
+            state.move(rule, target)
+    return Plan(
+        tuple(state.changes), tuple(state.matched), tuple(state.unchanged), tuple(state.blocked)
+    )

@@ -12,7 +12,7 @@ from rich.console import Console
 from rich.table import Table
 from rich.text import Text
 
-from sgupdater import __version__
+from sgupdater import __version__, kinds
 from sgupdater.models import TargetResult
 from sgupdater.rows import (
     ChangeRow,
@@ -58,19 +58,17 @@ def _account(account: str, alias: str) -> str:
 
 
 def _where(row: RuleRow | ChangeRow) -> str:
-    """The group (list, ACL) cell: what it is, and whether IaC manages it."""
-    ident = row["group_id"] or "(new)"  # a list migrate has yet to create
-    name = f"{ident} ({row['group_name']})" if row["group_name"] else ident
-    if row["kind"] == "prefix-list":
-        name = f"prefix list {name}"
-    elif row["kind"] == "nacl":
-        name = f"NACL {name} #{row['rule_id']} {row['rule_action']}"
+    """The container cell: what it is, as its kind shows it, and whether IaC manages it."""
+    kind = kinds.get(row["kind"])
+    name = kind.container_cell(
+        row["group_id"], row["group_name"], row["rule_id"], row["rule_action"]
+    )
     return f"{name} [managed: {row['managed']}]" if row["managed"] else name
 
 
 def _traffic(row: RuleRow | ChangeRow) -> tuple[str, str, str]:
-    """Direction, protocol and ports; a prefix-list entry has none of its own."""
-    if row["kind"] == "prefix-list":
+    """Direction, protocol and ports; an entry with no traffic of its own has none."""
+    if not kinds.get(row["kind"]).traits.has_traffic:
         return ("", "", "")
     protocol = "all" if row["protocol"] == "-1" else row["protocol"]
     return (row["direction"], protocol, ports(row["protocol"], row["from_port"], row["to_port"]))
@@ -81,7 +79,8 @@ def _new(row: ChangeRow) -> str:
         return "(held by the new list)"
     if row["action"] in ("revoke", "delete"):
         return "(revoked)" if row["action"] == "revoke" else "(list deleted)"
-    if row["prefix_list_name"] and row["kind"] == "rule":
+    if row["prefix_list_name"] and not row["new_cidr"]:
+        # A rule pointed at a list (migrate): the list is what it allows now.
         return f"{row['prefix_list_id'] or '(new)'} ({row['prefix_list_name']})"
     return row["new_cidr"]
 

@@ -6,7 +6,16 @@ from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from typing import TypedDict
 
-from sgupdater.models import Change, Failed, Rule, Skipped, TargetResult, status_of
+from sgupdater.models import (
+    Applied,
+    Change,
+    Failed,
+    Rule,
+    Skipped,
+    TargetResult,
+    Traffic,
+    status_of,
+)
 
 
 class Place(TypedDict):
@@ -83,20 +92,24 @@ class Summary:
 
 
 def place(rule: Rule) -> Place:
-    """The leading columns for a rule."""
-    # A prefix-list entry has no direction or protocol of its own: the referencing rules do.
-    listed = rule.kind == "prefix-list"
+    """The leading columns for an entry."""
+    # An entry with no traffic of its own (a prefix list's): the referencing rules decide it.
+    traffic = rule.traffic or Traffic("ingress", "")
     return Place(
         account=rule.account,
         region=rule.region,
         vpc_id=rule.vpc_id,
         group_id=rule.group_id,
         group_name=rule.group_name,
-        direction="" if listed else rule.direction,
-        protocol="" if listed else rule.protocol,
-        from_port=rule.from_port,
-        to_port=rule.to_port,
+        direction=traffic.direction if rule.traffic is not None else "",
+        protocol=traffic.protocol,
+        from_port=traffic.from_port,
+        to_port=traffic.to_port,
     )
+
+
+def _action(rule: Rule) -> str:
+    return rule.traffic.action if rule.traffic is not None else ""
 
 
 def rule_row(rule: Rule, alias: str | None = None) -> RuleRow:
@@ -108,7 +121,7 @@ def rule_row(rule: Rule, alias: str | None = None) -> RuleRow:
         rule_id=rule.rule_id,
         account_alias=alias or "",
         kind=rule.kind,
-        rule_action=rule.rule_action,
+        rule_action=_action(rule),
         managed=rule.managed,
     )
 
@@ -134,7 +147,7 @@ def _change_row(change: Change, status: str, detail: str, new_id: str, alias: st
         new_rule_id=new_id,
         account_alias=alias,
         kind=rule.kind,
-        rule_action=rule.rule_action,
+        rule_action=_action(rule),
         managed=rule.managed,
         prefix_list_id=ref.id if ref is not None else "",
         prefix_list_name=ref.name if ref is not None else "",
@@ -152,7 +165,7 @@ def change_rows(results: Sequence[TargetResult]) -> Iterator[ChangeRow]:
                 detail = outcome.reason
             elif isinstance(outcome, Failed):
                 detail = outcome.message
-            new_id = getattr(outcome, "new_rule_id", None) or ""
+            new_id = (outcome.new_id if isinstance(outcome, Applied) else None) or ""
             yield _change_row(change, status_of(outcome), detail, new_id, alias)
         for rule, reason in result.plan.blocked:
             yield _change_row(Change("modify", rule), "blocked", reason, "", alias)

@@ -5,20 +5,21 @@ from __future__ import annotations
 import dataclasses
 import logging
 import threading
+from collections import defaultdict
 from collections.abc import Callable, Sequence
 from concurrent.futures import ThreadPoolExecutor, as_completed
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING
+from typing import Any, Protocol
 
 import botocore.exceptions
 
-from sgupdater import applier, aws, migrate, nacls, planner, prefixlists, scanner, verify
+from sgupdater import applier, aws, kinds, verify
+from sgupdater._types import Cidr
 from sgupdater.errors import TargetError
 from sgupdater.journal import Journal, TargetJournal
-from sgupdater.models import Current, Outcome, Plan, Target, TargetResult
-
-if TYPE_CHECKING:
-    from mypy_boto3_ec2 import EC2Client
+from sgupdater.kinds.interface import Reading
+from sgupdater.models import Change, Current, Outcome, Plan, Rule, Scan, Target, TargetResult
+from sgupdater.scope import Scope
 
 log = logging.getLogger("sgupdater")
 
@@ -31,7 +32,7 @@ MAX_CALLS_PER_TARGET = 4
 class Options:
     """How a run is carried out, whatever it asks for."""
 
-    scope: scanner.Scope = field(default_factory=scanner.Scope)
+    scope: Scope = field(default_factory=Scope)
     concurrency: int = DEFAULT_CONCURRENCY
     sessions: aws.Sessions = field(init=False, compare=False, repr=False)
     # Set on SIGINT/SIGTERM: calls not yet sent are skipped, in-flight ones finish.
@@ -62,6 +63,8 @@ def _order(result: TargetResult) -> tuple[str, str, str]:
 
 
 Progress = Callable[[TargetResult], None]
+# One target's client of any service, by service name.
+Clients = Callable[[str], Any]
 
 
 def _each(
@@ -81,63 +84,76 @@ def _each(
     return sorted(done, key=_order)
 
 
-def _scan(item: TargetResult, request: planner.Request, options: Options) -> TargetResult:
-    target, scope = item.target, options.scope
-    client = options.sessions.ec2(target.credentials, target.region)
-    found = scanner.scan(client, target, scope, request.relevant, overlap=options.concurrency > 1)
-    rules = list(found.rules)
-    room: planner.Room = {}
-    if scope.prefix_lists:
-        account = found.account or target.account
-        entries, room = prefixlists.scan(client, target.region, scope, request.relevant, account)
-        rules += entries
-    if scope.nacls:
-        rules += nacls.scan(client, target.region, scope, request.relevant)
-    log.info(
-        "%s: %d groups scanned, %d entries relevant", target.label, found.groups_scanned, len(rules)
-    )
-    return TargetResult(
-        target=target,
-        account=found.account or target.account,
-        groups_scanned=found.groups_scanned,
-        plan=planner.plan(rules, request, room),
-    )
+class Planning(Protocol):
+    """What a command asks of every target: which CIDRs matter, and how to plan for them."""
+
+    def relevant(self, cidr: Cidr) -> bool:
+        """True when an entry allowing this CIDR can matter to the plan."""
+
+    def narrow(self, scope: Scope) -> Scope:
+        """The scope to scan for this request (which kinds, which containers)."""
+
+    def plan_target(self, found: Scan, clients: Clients, scope: Scope) -> Plan:
+        """The plan for one target's scan; reads more through clients only if it must."""
+
+
+def scan_target(
+    target: Target, request: Planning, options: Options, clients: Clients
+) -> TargetResult:
+    """Scan one target with every kind in scope, then plan its changes."""
+    scope = request.narrow(options.scope)
+    entries: list[Rule] = []
+    room: dict[str, int] = {}
+    groups = 0
+    account = target.account
+    for kind in kinds.enabled(scope):
+        reading = Reading(target, scope, request.relevant, account, options.concurrency > 1)
+        found = kind.scan(clients(kind.service), reading)
+        entries.extend(found.entries)
+        room.update(found.room)
+        account = found.account or account
+        groups += found.containers if kind.traits.counted else 0
+    log.info("%s: %d groups scanned, %d entries relevant", target.label, groups, len(entries))
+    scan = Scan(target, account, groups, tuple(entries), room)
+    plan = request.plan_target(scan, clients, scope)
+    return TargetResult(target=target, account=account, groups_scanned=groups, plan=plan)
 
 
 def scan_and_plan(
     targets: Sequence[Target],
-    request: planner.Request | migrate.MigrateRequest,
+    request: Planning,
     options: Options,
     progress: Progress | None = None,
 ) -> list[TargetResult]:
     """Scan every target and plan its changes; nothing is modified."""
 
     def work(item: TargetResult) -> TargetResult:
-        if isinstance(request, planner.Request):
-            return _scan(item, request, options)
-        client = options.sessions.ec2(item.target.credentials, item.target.region)
-        return migrate.scan_and_plan(
-            client, item.target, options.scope, request, options.concurrency > 1
-        )
+        clients = options.sessions.clients(item.target.credentials, item.target.region)
+        return scan_target(item.target, request, options, clients)
 
     seeds = [TargetResult(target=t, account=t.account) for t in targets]
     return _each(seeds, options, work, progress)
 
 
-def current(client: EC2Client, ids: Sequence[str], page_size: int) -> list[Current]:
-    """The rules and entries of these groups, prefix lists and network ACLs as they are now."""
-    found = scanner.current_rules(client, [i for i in ids if i.startswith("sg-")], page_size)
-    found += prefixlists.current(client, [i for i in ids if i.startswith("pl-")])
-    found += nacls.current(client, [i for i in ids if i.startswith("acl-")])
+def current(clients: Clients, changes: Sequence[Change], scope: Scope) -> list[Current]:
+    """The entries of the containers these changes touch, as they are now."""
+    ids: dict[str, set[str]] = defaultdict(set)
+    for change in changes:
+        if change.rule.group_id:
+            ids[change.rule.kind].add(change.rule.group_id)
+    found: list[Current] = []
+    for name, wanted in sorted(ids.items()):
+        kind = kinds.get(name)
+        found.extend(kind.current(clients(kind.service), sorted(wanted), scope))
     return found
 
 
 def _send(
-    client: EC2Client, plan: Plan, target: Target, options: Options, journal: Journal | None
+    clients: Clients, plan: Plan, target: Target, options: Options, journal: Journal | None
 ) -> tuple[Outcome, ...]:
     record = TargetJournal(journal, target) if journal is not None else None
     return applier.apply(
-        client, plan, workers=options.calls_per_target, record=record, stop=options.stop
+        clients, plan, workers=options.calls_per_target, record=record, stop=options.stop
     )
 
 
@@ -152,8 +168,8 @@ def apply_all(
     def work(item: TargetResult) -> TargetResult:
         if item.error is not None or not item.plan.changes:
             return item
-        client = options.sessions.ec2(item.target.credentials, item.target.region)
-        outcomes = _send(client, item.plan, item.target, options, journal)
+        clients = options.sessions.clients(item.target.credentials, item.target.region)
+        outcomes = _send(clients, item.plan, item.target, options, journal)
         return dataclasses.replace(item, outcomes=outcomes)
 
     return _each(results, options, work, progress)
@@ -177,15 +193,14 @@ def apply_checked(
         if item.error is not None or item.target not in expected:
             return item
         wanted = expected[item.target]
-        client = options.sessions.ec2(item.target.credentials, item.target.region)
-        groups = sorted({u.change.rule.group_id for u in wanted} - {""})
-        now = current(client, groups, options.scope.page_size)
+        clients = options.sessions.clients(item.target.credentials, item.target.region)
+        now = current(clients, [u.change for u in wanted], options.scope)
         plan, skipped = verify.verify(wanted, now)
         outcomes: list[Outcome | None] = [skipped.get(i) for i in range(len(plan.changes))]
         todo = [i for i in range(len(plan.changes)) if i not in skipped]
         if not dry_run and todo:
             sub = Plan(tuple(plan.changes[i] for i in todo), ())
-            done = _send(client, sub, item.target, options, journal)
+            done = _send(clients, sub, item.target, options, journal)
             for i, outcome in zip(todo, done, strict=True):
                 outcomes[i] = outcome
         base = item.plan if item.plan.changes else plan

@@ -10,7 +10,6 @@ from typing import Any, Protocol
 import botocore.exceptions
 
 from sgupdater import aws
-from sgupdater._types import RuleId
 from sgupdater.models import Applied, Change, Failed, Outcome, Skipped
 
 log = logging.getLogger("sgupdater")
@@ -60,7 +59,7 @@ class Sender:
         what: str,
         batch: Indexed,
         send: Callable[[], Any],
-        new_ids: Callable[[Any], dict[int, RuleId]] | None = None,
+        new_ids: Callable[[Any], dict[int, str]] | None = None,
         hint: Callable[[str], str] | None = None,
     ) -> Any:
         """Send one call for the batch; None when it was not sent or AWS refused it."""
@@ -80,5 +79,5 @@ class Sender:
             return None
         ids = new_ids(response) if new_ids is not None else {}
         for index, change in batch:
-            self.settle([(index, change)], Applied(new_rule_id=ids.get(index)))
+            self.settle([(index, change)], Applied(new_id=ids.get(index)))
         return response

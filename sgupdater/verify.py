@@ -6,8 +6,9 @@ import dataclasses
 from collections.abc import Sequence
 from dataclasses import dataclass
 
+from sgupdater import kinds
 from sgupdater._types import RuleId
-from sgupdater.models import Change, Current, Key, Plan, Skipped
+from sgupdater.models import Change, Current, Plan, PortKey, Skipped
 
 
 @dataclass(frozen=True, slots=True)
@@ -24,15 +25,16 @@ class Expect:
 
 
 def new_value(change: Change) -> str:
-    """What the change makes the rule allow: a CIDR, or (a rule repointed) a prefix list's id."""
-    if change.prefix_list is not None and change.rule.kind == "rule":
+    """What the change makes the entry allow: a CIDR, or (a rule repointed) a prefix list's id."""
+    if change.new_cidr is None and change.prefix_list is not None:
         return change.prefix_list.id or change.prefix_list.name
     return str(change.new_cidr)
 
 
-def _slot(key: Key, rule_id: str) -> tuple[str, str, str]:
-    # NACL rule numbers repeat across ACLs and directions; rule ids are unique anyway.
-    return (key[0], key[1], rule_id)
+def _slot(key: PortKey, rule_id: str) -> tuple[str, str, str]:
+    # ACL rule numbers repeat across ACLs and directions; rule ids are unique anyway.
+    traffic = key[1]
+    return (key[0], traffic.direction if traffic is not None else "", rule_id)
 
 
 def verify(
@@ -54,7 +56,7 @@ def verify(
         rule = change.rule
         # Re-creating a deleted ACL entry needs its number free.
         taken = (
-            rule.kind == "nacl"
+            kinds.get(rule.kind).traits.in_place_only
             and change.action == "authorize"
             and _slot(key, rule.rule_id) in by_id
         )
@@ -67,9 +69,7 @@ def verify(
             now = by_id.get(slot) if rule.rule_id else allowed.get((key, item.still))
             if now is None:
                 reason = "the rule is gone since"
-            elif (now.key, now.cidr, now.description, now.rule_action) != (
-                key, item.still, rule.description, rule.rule_action
-            ):  # fmt: skip
+            elif (now.key, now.cidr, now.description) != (key, item.still, rule.description):
                 reason = "the rule was changed since; not overwritten"
             elif now.rule_id != rule.rule_id:
                 change = dataclasses.replace(

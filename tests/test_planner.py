@@ -8,9 +8,9 @@ import ipaddress
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from sgupdater._types import AccountId, Cidr, Direction, GroupId, Region, RuleId
+from sgupdater._types import AccountId, Cidr, Direction, GroupId, KindName, Region, RuleId
 from sgupdater.cidrs import Mapping, inside, renumbered
-from sgupdater.models import Change, Rule
+from sgupdater.models import Change, PortKey, Rule, Traffic
 from sgupdater.planner import Request, Strategy, plan
 
 A = ipaddress.ip_network("192.0.2.0/24")
@@ -22,7 +22,7 @@ PORTS = [("tcp", 22, 22), ("tcp", 443, 443), ("udp", 1000, 2000), ("-1", -1, -1)
 MAPPINGS = (Mapping(A, B), Mapping(A6, B6))
 DIRECTIONS: list[Direction] = ["ingress", "egress"]
 
-State = frozenset[tuple[tuple[str, str, str, int, int], Cidr, str | None]]
+State = frozenset[tuple[PortKey, Cidr, str | None]]
 
 
 @st.composite
@@ -43,16 +43,14 @@ def rule_sets(draw: st.DrawFn) -> tuple[Rule, ...]:
     )
     return tuple(
         Rule(
+            kind=KindName("rule"),
             account=AccountId("111111111111"),
             region=Region("eu-west-1"),
             vpc_id="vpc-1",
             group_id=GroupId(group),
             group_name=group,
             rule_id=RuleId(f"sgr-{i}"),
-            direction=direction,
-            protocol=proto,
-            from_port=low,
-            to_port=high,
+            traffic=Traffic(direction, proto, low, high),
             cidr=cidr,
             description=description,
         )
@@ -176,15 +174,13 @@ def test_a_direction_filter_never_plans_the_other_direction(
 def test_two_old_ranges_moving_to_one_new_range_never_duplicate() -> None:
     c = ipaddress.ip_network("203.0.113.0/24")
     common = {
+        "kind": KindName("rule"),
         "account": AccountId("1"),
         "region": Region("r"),
         "vpc_id": "v",
         "group_id": GroupId("g"),
         "group_name": "g",
-        "direction": "ingress",
-        "protocol": "tcp",
-        "from_port": 22,
-        "to_port": 22,
+        "traffic": Traffic("ingress", "tcp", 22, 22),
     }
     rules = (
         Rule(rule_id=RuleId("sgr-a"), cidr=A, **common),  # type: ignore[arg-type]

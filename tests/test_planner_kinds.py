@@ -8,9 +8,9 @@ import ipaddress
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from sgupdater._types import AccountId, GroupId, Kind, Region, RuleId
+from sgupdater._types import AccountId, Direction, GroupId, KindName, Region, RuleId
 from sgupdater.cidrs import Mapping
-from sgupdater.models import Change, Rule
+from sgupdater.models import Change, Rule, Traffic
 from sgupdater.planner import Request, plan
 
 A = ipaddress.ip_network("192.0.2.0/24")
@@ -19,24 +19,25 @@ OTHER = ipaddress.ip_network("10.0.0.0/8")
 MOVE = (Mapping(A, B),)
 
 
-def entry(kind: Kind, group: str, number: str, egress: bool, cidr: object, action: str) -> Rule:
+def entry(kind: str, group: str, number: str, egress: bool, cidr: object, action: str) -> Rule:
     listed = kind == "prefix-list"
+    direction: Direction = "egress" if egress else "ingress"
     return Rule(
+        kind=KindName(kind),
         account=AccountId("111111111111"),
         region=Region("eu-west-1"),
         vpc_id="" if listed else "vpc-1",
         group_id=GroupId(group),
         group_name=group,
         rule_id=RuleId("" if listed else number),
-        direction="egress" if egress and not listed else "ingress",
-        protocol="-1" if listed else "tcp",
-        from_port=-1 if listed else 22,
-        to_port=-1 if listed else 22,
+        traffic=None if listed else Traffic(direction, "tcp", 22, 22, action),
         cidr=cidr,  # type: ignore[arg-type]
         description="office" if listed else None,
-        kind=kind,
-        rule_action="" if listed else action,
     )
+
+
+def action(rule: Rule) -> str:
+    return rule.traffic.action if rule.traffic is not None else ""
 
 
 @st.composite
@@ -71,7 +72,7 @@ def entry_sets(draw: st.DrawFn) -> tuple[Rule, ...]:
 def where(rule: Rule) -> tuple[str, ...]:
     if rule.kind == "prefix-list":
         return (rule.group_id, str(rule.cidr))
-    return (rule.group_id, rule.direction, rule.rule_id)
+    return (rule.group_id, rule.direction or "", rule.rule_id)
 
 
 def apply(rules: tuple[Rule, ...], changes: tuple[Change, ...]) -> tuple[Rule, ...]:
@@ -105,8 +106,8 @@ def test_update_leaves_nothing_naming_the_old_cidr(rules: tuple[Rule, ...]) -> N
 @given(entry_sets())
 def test_update_keeps_each_acl_entry_number_and_action(rules: tuple[Rule, ...]) -> None:
     after = apply(rules, plan(rules, Request("update", MOVE)).changes)
-    before = {where(r): r.rule_action for r in rules if r.kind == "nacl"}
-    assert {where(r): r.rule_action for r in after if r.kind == "nacl"} == before
+    before = {where(r): action(r) for r in rules if r.kind == "nacl"}
+    assert {where(r): action(r) for r in after if r.kind == "nacl"} == before
     for rule in rules:
         if rule.kind == "nacl" and rule.cidr == A:
             assert dataclasses.replace(rule, cidr=B) in after
@@ -116,8 +117,8 @@ def test_update_keeps_each_acl_entry_number_and_action(rules: tuple[Rule, ...]) 
 @given(entry_sets())
 def test_remove_never_deletes_a_deny_entry(rules: tuple[Rule, ...]) -> None:
     after = apply(rules, plan(rules, Request("remove", (Mapping(A),))).changes)
-    assert {r for r in rules if r.rule_action == "deny"} <= set(after)
-    assert not [r for r in after if r.cidr == A and r.rule_action != "deny"]
+    assert {r for r in rules if action(r) == "deny"} <= set(after)
+    assert not [r for r in after if r.cidr == A and action(r) != "deny"]
 
 
 @settings(max_examples=300)
@@ -133,6 +134,6 @@ def test_add_then_remove_only_where_equals_update_for_lists(rules: tuple[Rule, .
 @given(entry_sets(), st.integers(min_value=0, max_value=2))
 def test_a_list_never_grows_past_its_room(rules: tuple[Rule, ...], room: int) -> None:
     lists = tuple(r for r in rules if r.kind == "prefix-list")
-    planned = plan(lists, Request("add", MOVE), {("pl-1", "ingress"): room})
+    planned = plan(lists, Request("add", MOVE), {"pl-1": room})
     added = [c for c in planned.changes if c.action == "authorize" and c.rule.group_id == "pl-1"]
     assert len(added) <= room

@@ -1,22 +1,19 @@
-"""Customer-managed prefix lists: read their entries, change them under CurrentVersion."""
+"""Changing one prefix list: entries under CurrentVersion, retried; create and delete."""
 
 from __future__ import annotations
 
 import logging
 import threading
 import time
-from collections.abc import Iterable, Iterator
-from dataclasses import dataclass
 from functools import partial
 from typing import TYPE_CHECKING, Any
 
 import botocore.exceptions
 
 from sgupdater import aws
-from sgupdater._types import AccountId, Cidr, Direction, GroupId, Region, RuleId
-from sgupdater.cidrs import normalise
-from sgupdater.models import Applied, Current, Failed, Outcome, Rule, Skipped
-from sgupdater.scanner import Scope, tags_of
+from sgupdater._types import Cidr
+from sgupdater.kinds.pl_read import changeable, described, entries_of
+from sgupdater.models import Applied, Failed, Outcome, Skipped
 from sgupdater.sending import Indexed, Recorder, Sender
 
 if TYPE_CHECKING:
@@ -24,43 +21,13 @@ if TYPE_CHECKING:
 
 log = logging.getLogger("sgupdater")
 
-AWS_OWNER = "AWS"
 MAX_ATTEMPTS = 5
 # A list being changed answers IncorrectState until its change settles.
 SETTLE_SECONDS = 60.0
 POLL_SECONDS = 1.0
 _BUSY = ("create-in-progress", "modify-in-progress", "restore-in-progress")
-_GONE = ("delete-in-progress", "delete-complete", "delete-failed")
 # Someone else changed the list between our read and our write: read again and redo.
 _RETRY = ("PrefixListVersionMismatch", "IncorrectState")
-
-
-@dataclass(frozen=True, slots=True)
-class PrefixList:
-    """A customer-managed prefix list and all its entries."""
-
-    id: str
-    name: str
-    owner: str
-    max_entries: int
-    family: str
-    managed: str
-    entries: tuple[tuple[Cidr, str | None], ...]
-
-    def holds(self, cidr: Cidr) -> bool:
-        """True when one entry is exactly this CIDR."""
-        return any(c == cidr for c, _ in self.entries)
-
-
-def _entries(client: EC2Client, list_id: str) -> tuple[tuple[Cidr, str | None], ...]:
-    paginator = client.get_paginator("get_managed_prefix_list_entries")
-    found = []
-    for page in paginator.paginate(PrefixListId=list_id):
-        for raw in page.get("Entries", []):
-            cidr = normalise(raw.get("Cidr", ""))
-            if cidr is not None:
-                found.append((cidr, raw.get("Description") or None))
-    return tuple(found)
 
 
 def _entry(cidr: Cidr, description: str | None) -> Any:
@@ -68,100 +35,6 @@ def _entry(cidr: Cidr, description: str | None) -> Any:
     if description:
         entry["Description"] = description
     return entry
-
-
-def info(client: EC2Client, raw: Any, scope: Scope) -> PrefixList:
-    """A described list with all its entries read."""
-    return PrefixList(
-        id=raw["PrefixListId"],
-        name=raw.get("PrefixListName", ""),
-        owner=raw.get("OwnerId", ""),
-        max_entries=int(raw.get("MaxEntries") or 0),
-        family=raw.get("AddressFamily", ""),
-        managed=scope.managed_by(tags_of(raw)),
-        entries=_entries(client, raw["PrefixListId"]),
-    )
-
-
-def described(client: EC2Client, ids: Iterable[str] = (), name: str | None = None) -> list[Any]:
-    """The raw descriptions of prefix lists (all, these ids, or those of this name)."""
-    paginator = client.get_paginator("describe_managed_prefix_lists")
-    query: dict[str, Any] = {"PaginationConfig": {"PageSize": 100}}
-    if ids:
-        query["PrefixListIds"] = sorted(ids)
-    if name is not None:
-        query["Filters"] = [{"Name": "prefix-list-name", "Values": [name]}]
-    return [pl for page in paginator.paginate(**query) for pl in page.get("PrefixLists", [])]
-
-
-def changeable(raw: Any) -> bool:
-    """True for a described list that is customer-managed and not being deleted."""
-    return raw.get("OwnerId") != AWS_OWNER and raw.get("State") not in _GONE
-
-
-def customer_lists(client: EC2Client, scope: Scope) -> list[PrefixList]:
-    """The account's own lists in scope, with their entries; never an AWS-managed one."""
-    return [
-        info(client, raw, scope)
-        for raw in described(client)
-        if changeable(raw) and scope.wants(tags_of(raw))
-    ]
-
-
-def list_rule(
-    list_id: str,
-    name: str,
-    where: tuple[AccountId, Region],
-    cidr: Cidr,
-    description: str | None,
-    managed: str = "",
-) -> Rule:
-    """One entry as the pipeline carries it: the list stands where a group would."""
-    return Rule(
-        account=where[0],
-        region=where[1],
-        vpc_id="",
-        group_id=GroupId(list_id),
-        group_name=name,
-        rule_id=RuleId(""),
-        direction="ingress",
-        protocol="-1",
-        from_port=-1,
-        to_port=-1,
-        cidr=cidr,
-        description=description,
-        kind="prefix-list",
-        managed=managed,
-    )
-
-
-def scan(
-    client: EC2Client, region: str, scope: Scope, relevant: Any, account: str | None
-) -> tuple[list[Rule], dict[tuple[str, Direction], int]]:
-    """The relevant entries of every list the account owns, and the room left in each."""
-    rules: list[Rule] = []
-    room: dict[tuple[str, Direction], int] = {}
-    for pl in customer_lists(client, scope):
-        if account and pl.owner != account:
-            # Shared with this account (RAM): only its owner can change it.
-            continue
-        room[(pl.id, "ingress")] = pl.max_entries - len(pl.entries)
-        where = (AccountId(pl.owner), Region(region))
-        rules.extend(
-            list_rule(pl.id, pl.name, where, c, d, pl.managed) for c, d in pl.entries if relevant(c)
-        )
-    return rules, room
-
-
-def current(client: EC2Client, ids: Iterable[str]) -> Iterator[Current]:
-    """The entries of these lists as they are now."""
-    wanted = sorted(set(ids))
-    if not wanted:
-        return
-    for raw in described(client, wanted):
-        for cidr, description in _entries(client, raw["PrefixListId"]):
-            key = (raw["PrefixListId"], "ingress", "-1", -1, -1)
-            yield Current("", key, str(cidr), description)
 
 
 def _settled(client: EC2Client, list_id: str) -> Any:
@@ -194,7 +67,7 @@ class _ListRun(Sender):
         """Add and remove entries in one call; re-read and retry when the version moved."""
         for attempt in range(1, MAX_ATTEMPTS + 1):
             raw = _settled(self.client, self.resource_id)
-            entries = dict(_entries(self.client, self.resource_id))
+            entries = dict(entries_of(self.client, self.resource_id))
             todo, adds, removes = self._edits(entries)
             if not todo:
                 return
@@ -253,7 +126,7 @@ class _ListRun(Sender):
         existing = [raw for raw in described(self.client, name=ref.name) if changeable(raw)]
         if existing:
             # A re-run after an interruption: the list is there already.
-            self.settle([(index, change)], Applied(new_rule_id=RuleId(existing[0]["PrefixListId"])))
+            self.settle([(index, change)], Applied(new_id=existing[0]["PrefixListId"]))
             return
         family = "IPv4" if change.new_cidr.version == 4 else "IPv6"
         entry = _entry(change.new_cidr, change.rule.description)
@@ -266,7 +139,7 @@ class _ListRun(Sender):
                 AddressFamily=family,
                 Entries=[entry],
             ),
-            new_ids=lambda r: {index: RuleId(r["PrefixList"]["PrefixListId"])},
+            new_ids=lambda r: {index: r["PrefixList"]["PrefixListId"]},
         )
         if response is not None:
             _settled(self.client, response["PrefixList"]["PrefixListId"])
@@ -274,7 +147,7 @@ class _ListRun(Sender):
     def delete(self) -> None:
         """Delete a list this tool created, unless it holds more than it was created with."""
         index, change = self.batch[0]
-        entries = dict(_entries(self.client, self.resource_id))
+        entries = dict(entries_of(self.client, self.resource_id))
         if set(entries) - {change.rule.cidr}:
             why = "entries were added to the list since; kept it"
             self.settle([(index, change)], Skipped(why))

@@ -1,0 +1,39 @@
+"""The registry of kinds of CIDR holders: the one list the pipeline reads.
+
+Adding a kind is one module beside this file and one line in KINDS.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+
+from sgupdater.errors import InputError
+from sgupdater.kinds import nacls, prefix_lists, security_groups
+from sgupdater.kinds.interface import Kind
+from sgupdater.scope import Scope
+
+KINDS: list[Kind] = [
+    security_groups.KIND,
+    prefix_lists.KIND,
+    nacls.KIND,
+]
+
+
+def get(name: str) -> Kind:
+    """The kind of this name; an unknown name (from a file) is bad input."""
+    for kind in KINDS:
+        if kind.name == name:
+            return kind
+    raise InputError(f"unknown kind {name!r} (known: {', '.join(k.name for k in KINDS)})")
+
+
+def enabled(scope: Scope) -> Iterator[Kind]:
+    """The kinds a run searches: those always on, and those switched on, in registry order."""
+    for kind in KINDS:
+        if kind.switch is None or kind.switch.key in scope.switches:
+            yield kind
+
+
+def switches() -> list[tuple[Kind, str]]:
+    """Every kind's opt-in key, in registry order."""
+    return [(kind, kind.switch.key) for kind in KINDS if kind.switch is not None]

@@ -1,0 +1,83 @@
+"""Customer-managed prefix lists as a kind: their entries, edited under CurrentVersion."""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Iterator, Sequence
+from typing import TYPE_CHECKING
+
+from sgupdater._types import AccountId, GroupId
+from sgupdater.kinds import pl_apply
+from sgupdater.kinds.common import named
+from sgupdater.kinds.interface import KindScan, Reading, Switch, Traits
+from sgupdater.kinds.pl_read import NAME, changeable, described, entries_of, info, list_rule
+from sgupdater.models import Current, Outcome, Rule
+from sgupdater.scope import Scope, tags_of
+from sgupdater.sending import Indexed, Recorder
+
+if TYPE_CHECKING:
+    from mypy_boto3_ec2 import EC2Client
+
+
+class PrefixLists:
+    """Entries of the account's own prefix lists (`--prefix-lists`)."""
+
+    name = NAME
+    service = "ec2"
+    switch = Switch(
+        "prefix_lists",
+        "--prefix-lists",
+        "Also the entries of the account's customer-managed prefix lists.",
+    )
+    # Rules may reference a list: it gains entries before anything else and loses them last.
+    traits = Traits(has_traffic=False, has_capacity=True, atomic=True, wraps=True)
+
+    def scan(self, client: EC2Client, reading: Reading) -> KindScan:
+        """The relevant entries of every list the account owns, and the room left in each."""
+        rules: list[Rule] = []
+        room: dict[str, int] = {}
+        for raw in described(client):
+            if not changeable(raw) or not reading.scope.wants(tags_of(raw)):
+                continue
+            if reading.account and raw.get("OwnerId") != reading.account:
+                # Shared with this account (RAM): only its owner can change it.
+                continue
+            pl = info(client, raw, reading.scope)
+            room[pl.id] = pl.max_entries - len(pl.entries)
+            where = (AccountId(pl.owner), reading.target.region)
+            rules.extend(
+                list_rule(pl.id, pl.name, where, c, d, pl.managed)
+                for c, d in pl.entries
+                if reading.relevant(c)
+            )
+        return KindScan(tuple(rules), room=room)
+
+    def current(
+        self, client: EC2Client, container_ids: Sequence[str], scope: Scope
+    ) -> Iterator[Current]:
+        """The entries of these lists as they are now."""
+        wanted = sorted(set(container_ids))
+        if not wanted:
+            return
+        for raw in described(client, wanted):
+            list_id = raw["PrefixListId"]
+            for cidr, description in entries_of(client, list_id):
+                yield Current("", (GroupId(list_id), None), str(cidr), description)
+
+    def apply(
+        self,
+        client: EC2Client,
+        container_id: str,
+        batch: Indexed,
+        record: Recorder | None,
+        stop: threading.Event | None,
+    ) -> dict[int, Outcome]:
+        """Create, edit under CurrentVersion, or delete one list."""
+        return pl_apply.apply_list(client, batch, record, stop)
+
+    def container_cell(self, ident: str, name: str, rule_id: str, action: str) -> str:
+        """A list as "prefix list" and its id and name."""
+        return f"prefix list {named(ident, name)}"
+
+
+KIND = PrefixLists()
