@@ -18,7 +18,7 @@ $(STAMP): pyproject.toml
 setup: $(STAMP)
 
 demo: $(STAMP)
-	$(BIN)/python scripts/demo.py
+	$(BIN)/python -m scripts.demo
 
 lint: $(STAMP)
 	$(BIN)/ruff check .
@@ -34,10 +34,10 @@ $(AWSCLI):
 	.venv-awscli/bin/python -m pip install --quiet awscli
 
 bench: $(STAMP) $(AWSCLI)
-	$(BIN)/python bench/run.py --aws $(AWSCLI)
+	$(BIN)/python -m bench.run --aws $(AWSCLI)
 
 bench-smoke: $(STAMP) $(AWSCLI)
-	$(BIN)/python bench/run.py --smoke --aws $(AWSCLI)
+	$(BIN)/python -m bench.run --smoke --aws $(AWSCLI)
 
 clean:
 	rm -rf $(VENV) .venv-awscli .pytest_cache .mypy_cache .ruff_cache .hypothesis

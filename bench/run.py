@@ -12,7 +12,6 @@ from __future__ import annotations
 
 import argparse
 import json
-import logging
 import os
 import shutil
 import statistics
@@ -25,16 +24,12 @@ from collections import Counter
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from moto.server import ThreadedMotoServer
+from bench import fleet
+from sgupdater.runner import MAX_CALLS_PER_TARGET
+from testkit.local_ec2 import LocalServer
+from testkit.proxy import LatencyProxy
 
 ROOT = Path(__file__).resolve().parent.parent
-sys.path.insert(0, str(ROOT))
-
-from bench import fleet  # noqa: E402
-from bench.proxy import LatencyProxy  # noqa: E402
-from sgupdater.runner import MAX_CALLS_PER_TARGET  # noqa: E402
-from tests import moto_shims  # noqa: E402
-
 MUTATING = (
     "ModifySecurityGroupRules",
     "AuthorizeSecurityGroupIngress",
@@ -75,12 +70,8 @@ class Bench:
     """moto, the proxy, the AWS config for the contenders, and the runs."""
 
     def __init__(self, latency: float, workdir: Path) -> None:
-        moto_shims.install()
-        logging.getLogger("werkzeug").setLevel(logging.ERROR)
-        self.moto = ThreadedMotoServer(ip_address="127.0.0.1", port=0, verbose=False)
-        self.moto.start()
-        host, port = self.moto.get_host_and_port()
-        self.moto_url = f"http://{host}:{port}"
+        self.moto = LocalServer().start()
+        self.moto_url = self.moto.url
         self.proxy = LatencyProxy(self.moto_url, latency).start()
         self.latency = latency
         self.workdir = workdir
@@ -116,8 +107,7 @@ class Bench:
 
     def fresh(self, shape: fleet.Shape) -> None:
         """Reset moto and seed the same fleet again."""
-        request = urllib.request.Request(f"{self.moto_url}/moto-api/reset", method="POST")
-        urllib.request.urlopen(request).close()
+        self.moto.reset()
         # The aws CLI caches assumed roles; after a reset those keys point at nothing.
         shutil.rmtree(self.workdir / ".aws", ignore_errors=True)
         fleet.seed(shape)

@@ -8,7 +8,6 @@ at the local server and at throw-away config files.
 
 from __future__ import annotations
 
-import logging
 import os
 import subprocess
 import sys
@@ -17,12 +16,8 @@ from pathlib import Path
 from typing import Any
 
 import boto3
-from moto.server import ThreadedMotoServer
 
-ROOT = Path(__file__).resolve().parent.parent
-sys.path.insert(0, str(ROOT))
-
-from tests import moto_shims  # noqa: E402  # the shims live with the tests, one copy
+from testkit.local_ec2 import LocalServer
 
 OLD, NEW = "192.0.2.0/24", "198.51.100.0/24"
 
@@ -116,11 +111,7 @@ def sgupdater(*args: str) -> None:
 
 
 def main() -> int:
-    moto_shims.install()
-    logging.getLogger("werkzeug").setLevel(logging.ERROR)
-    server = ThreadedMotoServer(ip_address="127.0.0.1", port=0, verbose=False)
-    server.start()
-    host, port = server.get_host_and_port()
+    server = LocalServer().start()
     with tempfile.TemporaryDirectory() as home:
         for name in [n for n in os.environ if n.startswith("AWS_")]:
             del os.environ[name]
@@ -131,10 +122,10 @@ def main() -> int:
         os.environ.update(
             AWS_CONFIG_FILE=str(Path(home, "config")),
             AWS_SHARED_CREDENTIALS_FILE=str(Path(home, "credentials")),
-            AWS_ENDPOINT_URL=f"http://{host}:{port}",
+            AWS_ENDPOINT_URL=server.url,
             XDG_STATE_HOME=str(Path(home, "state")),
         )
-        print(f"demo: local EC2 endpoint at http://{host}:{port} (moto); no real AWS is touched")
+        print(f"demo: local EC2 endpoint at {server.url} (moto); no real AWS is touched")
         ec2 = boto3.client("ec2", region_name="us-east-1")
         seed(ec2)
         everything = ("--match", "within", "--prefix-lists", "--nacls", "-o", "table")
@@ -148,16 +139,16 @@ def main() -> int:
         sgupdater(
             "migrate", "--cidr", NEW, "--prefix-list", "office", "--create", "--yes", "-o", "table"
         )
-        left = [
-            r
+        left = sum(
+            1
             for r in ec2.describe_security_group_rules()["SecurityGroupRules"]
             if r.get("CidrIpv4", "").startswith("192.0.2.")
-        ]
+        )
         acls = ec2.describe_network_acls()["NetworkAcls"]
-        left += [e for a in acls for e in a["Entries"] if e.get("CidrBlock") == OLD]
+        left += sum(1 for a in acls for e in a["Entries"] if e.get("CidrBlock") == OLD)
     server.stop()
     if left:
-        print(f"demo: FAILED, {len(left)} rule(s) still allow {OLD}", file=sys.stderr)
+        print(f"demo: FAILED, {left} rule(s) still allow {OLD}", file=sys.stderr)
         return 1
     print(
         f"\ndemo: done; nothing allows {OLD} or a host inside it any more (rules, prefix list,"

@@ -1,36 +1,30 @@
-"""Fixtures: a local moto EC2/STS server on 127.0.0.1 and an AWS environment isolated per test."""
+"""Fixtures: the local EC2 on 127.0.0.1 and an AWS environment isolated per test."""
 
 from __future__ import annotations
 
 import io
-import logging
 import os
 import sys
-import urllib.request
 from collections.abc import Callable, Iterator
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 import boto3
 import pytest
-from moto.server import ThreadedMotoServer
 from mypy_boto3_ec2 import EC2Client
 
+from sgupdater import aws as sdk
 from sgupdater.cli import main
-from tests import moto_shims
+from testkit.local_ec2 import LocalServer
 
 REGION = "us-east-1"
 
 
 @pytest.fixture(scope="session")
-def moto_url() -> Iterator[str]:
-    """One moto server for the whole session, on a free loopback port."""
-    moto_shims.install()
-    logging.getLogger("werkzeug").setLevel(logging.ERROR)
-    server = ThreadedMotoServer(ip_address="127.0.0.1", port=0, verbose=False)
-    server.start()
-    host, port = server.get_host_and_port()
-    yield f"http://{host}:{port}"
+def local() -> Iterator[LocalServer]:
+    """One local EC2 for the whole session (per xdist worker), on a free loopback port."""
+    server = LocalServer().start()
+    yield server
     server.stop()
 
 
@@ -41,23 +35,32 @@ class Aws:
     url: str
     config: Path
     credentials: Path
+    _clients: dict[tuple[str, str | None], EC2Client] = field(default_factory=dict)
 
     def ec2(self, region: str = REGION, profile: str | None = None) -> EC2Client:
         """A client that talks to the local server, as the tool would."""
-        return boto3.Session(profile_name=profile).client("ec2", region_name=region)
+        found = self._clients.get((region, profile))
+        if found is None:
+            # The SDK session shares the tool's one parsed copy of the service model: building
+            # a client from scratch costs ~0.3 s, most of a short test.
+            session = boto3.Session(botocore_session=sdk.session(profile))
+            found = session.client("ec2", region_name=region)
+            self._clients[(region, profile)] = found
+        return found
 
     def ec2_in(self, account: str, region: str = REGION) -> EC2Client:
         """A client acting in another (moto) account, through an assumed role."""
         arn = f"arn:aws:iam::{account}:role/Ops"
-        creds = boto3.client("sts", region_name=REGION).assume_role(
+        session = boto3.Session(botocore_session=sdk.session(None))
+        assumed = session.client("sts", region_name=REGION).assume_role(
             RoleArn=arn, RoleSessionName="tests"
         )["Credentials"]
-        return boto3.client(
+        return session.client(
             "ec2",
             region_name=region,
-            aws_access_key_id=creds["AccessKeyId"],
-            aws_secret_access_key=creds["SecretAccessKey"],
-            aws_session_token=creds["SessionToken"],
+            aws_access_key_id=assumed["AccessKeyId"],
+            aws_secret_access_key=assumed["SecretAccessKey"],
+            aws_session_token=assumed["SessionToken"],
         )
 
     def add_profile(self, name: str, body: str) -> None:
@@ -67,7 +70,7 @@ class Aws:
 
 
 @pytest.fixture(autouse=True)
-def aws(moto_url: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Aws:
+def aws(local: LocalServer, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Aws:
     """Every test: no real AWS settings, fresh config files, the local endpoint, empty moto."""
     for name in list(os.environ):
         if name.startswith("AWS_"):
@@ -80,13 +83,11 @@ def aws(moto_url: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Aws:
     )
     monkeypatch.setenv("AWS_CONFIG_FILE", str(config))
     monkeypatch.setenv("AWS_SHARED_CREDENTIALS_FILE", str(credentials))
-    monkeypatch.setenv("AWS_ENDPOINT_URL", moto_url)
+    monkeypatch.setenv("AWS_ENDPOINT_URL", local.url)
     # Journals go to the test's own directory, never the developer's state directory.
     monkeypatch.setenv("XDG_STATE_HOME", str(tmp_path / "state"))
-    request = urllib.request.Request(f"{moto_url}/moto-api/reset", method="POST")
-    with urllib.request.urlopen(request) as answer:
-        assert answer.status == 200
-    return Aws(moto_url, config, credentials)
+    local.reset()
+    return Aws(local.url, config, credentials)
 
 
 @dataclass(frozen=True)

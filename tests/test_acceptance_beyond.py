@@ -7,9 +7,9 @@ import json
 from pathlib import Path
 from typing import Any
 
-from tests import helpers
+from testkit import helpers
+from testkit.helpers import perm
 from tests.conftest import Aws, Cli
-from tests.helpers import perm
 
 A, B = "192.0.2.0/24", "198.51.100.0/24"
 ACCOUNTS = ("111111111111", "222222222222")

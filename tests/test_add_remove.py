@@ -5,9 +5,9 @@ from __future__ import annotations
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from tests import helpers
+from testkit import helpers
+from testkit.helpers import perm
 from tests.conftest import Aws, Cli
-from tests.helpers import perm
 
 A, B = "192.0.2.0/24", "198.51.100.0/24"
 

@@ -17,10 +17,10 @@ from pathlib import Path
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from bench.proxy import LatencyProxy
-from tests import helpers
+from testkit import helpers
+from testkit.helpers import perm
+from testkit.proxy import LatencyProxy
 from tests.conftest import Aws
-from tests.helpers import perm
 
 A, B = "192.0.2.0/24", "198.51.100.0/24"
 PORTS = [("tcp", 22), ("tcp", 443), ("udp", 53), ("-1", None)]

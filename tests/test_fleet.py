@@ -10,9 +10,9 @@ import boto3
 import pytest
 
 from sgupdater import config
-from tests import helpers
+from testkit import helpers
+from testkit.helpers import perm
 from tests.conftest import REGION, Aws, Cli
-from tests.helpers import perm
 
 A, B = "192.0.2.0/24", "198.51.100.0/24"
 C, D = "203.0.113.0/24", "198.18.0.0/24"

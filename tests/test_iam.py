@@ -10,9 +10,9 @@ import boto3
 import pytest
 from moto.core.authorization import enable_iam_authentication
 
-from tests import helpers
+from testkit import helpers
+from testkit.helpers import perm
 from tests.conftest import REGION, Aws, Cli
-from tests.helpers import perm
 
 A, B = "192.0.2.0/24", "198.51.100.0/24"
 POLICY = json.loads((Path(__file__).parent.parent / "examples" / "iam-policy.json").read_text())

@@ -14,9 +14,9 @@ import time
 from collections.abc import Callable
 from pathlib import Path
 
-from tests import helpers
+from testkit import helpers
+from testkit.helpers import perm
 from tests.conftest import Aws
-from tests.helpers import perm
 
 A, B = "192.0.2.0/24", "198.51.100.0/24"
 COMMAND = [sys.executable, "-m", "sgupdater"]

@@ -13,10 +13,10 @@ from pathlib import Path
 
 import pytest
 
-from bench.proxy import LatencyProxy
-from tests import helpers
+from testkit import helpers
+from testkit.helpers import perm
+from testkit.proxy import LatencyProxy
 from tests.conftest import Aws
-from tests.helpers import perm
 
 A, B = "192.0.2.0/24", "198.51.100.0/24"
 GROUPS = 12

@@ -8,9 +8,9 @@ from pathlib import Path
 
 import pytest
 
-from tests import helpers
+from testkit import helpers
+from testkit.helpers import perm
 from tests.conftest import Aws, Cli
-from tests.helpers import perm
 
 A, B = "192.0.2.0/24", "198.51.100.0/24"
 A6, B6 = "2001:db8::/32", "2001:db9::/48"

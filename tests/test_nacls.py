@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
-from tests import helpers
+from testkit import helpers
 from tests.conftest import Aws, Cli
 
 A, B = "192.0.2.0/24", "198.51.100.0/24"

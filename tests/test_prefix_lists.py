@@ -9,7 +9,7 @@ from typing import Any
 import pytest
 from moto.ec2.models.managed_prefixes import ManagedPrefixListBackend
 
-from tests import helpers
+from testkit import helpers
 from tests.conftest import Aws, Cli
 
 A, B, C = "192.0.2.0/24", "198.51.100.0/24", "203.0.113.0/24"

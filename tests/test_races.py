@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import json
 
-from tests import helpers
+from testkit import helpers
+from testkit.helpers import perm
 from tests.conftest import Aws, Cli
-from tests.helpers import perm
 from tests.test_interactive import on_terminal
 
 A, B = "192.0.2.0/24", "198.51.100.0/24"

@@ -1,4 +1,4 @@
-"""Make moto 5.2's EC2 behave like real EC2 where sgupdater depends on it.
+"""The local EC2: moto 5.2, made to behave like real EC2 where sgupdater depends on it.
 
 Each shim is installed in-process before ThreadedMotoServer starts; the server then serves the
 patched behaviour over HTTP like any other. Remove a shim once moto fixes the gap.
@@ -9,6 +9,8 @@ from __future__ import annotations
 import copy
 import functools
 import itertools
+import logging
+import urllib.request
 from collections.abc import Callable
 from typing import Any
 
@@ -26,6 +28,7 @@ from moto.ec2.models.security_groups import SecurityGroup, SecurityGroupBackend
 from moto.ec2.responses.network_acls import NetworkACLs
 from moto.ec2.responses.security_groups import SecurityGroups
 from moto.ec2.utils import is_valid_security_group_id
+from moto.server import ThreadedMotoServer
 
 _PROTOCOLS = {"6": "tcp", "17": "udp", "1": "icmp", "58": "icmpv6", "all": "-1"}
 
@@ -280,3 +283,31 @@ def install() -> None:
     for owner, name, replacement in patches:
         setattr(owner, name, replacement)
     _installed = True
+
+
+class LocalServer:
+    """moto with these shims on a free port of 127.0.0.1, for tests, the demo and benchmarks."""
+
+    def __init__(self) -> None:
+        install()
+        logging.getLogger("werkzeug").setLevel(logging.ERROR)
+        self._server = ThreadedMotoServer(ip_address="127.0.0.1", port=0, verbose=False)
+        self.url = ""
+
+    def start(self) -> LocalServer:
+        """Start serving; `url` then names the endpoint."""
+        self._server.start()
+        host, port = self._server.get_host_and_port()
+        self.url = f"http://{host}:{port}"
+        return self
+
+    def reset(self) -> None:
+        """Forget every resource: each test starts from empty accounts."""
+        request = urllib.request.Request(f"{self.url}/moto-api/reset", method="POST")
+        with urllib.request.urlopen(request) as answer:
+            if answer.status != 200:
+                raise RuntimeError(f"moto reset answered {answer.status}")
+
+    def stop(self) -> None:
+        """Stop serving."""
+        self._server.stop()
