@@ -87,6 +87,21 @@ def _network(text: str | None) -> Any:
     return ipaddress.ip_network(text) if text else None
 
 
+def _expected(group_id: str, index: int) -> list[tuple[tuple[Any, ...], str]]:
+    """The rules app-<index> must hold after the update, with their descriptions."""
+    expected = []
+    if index % 10 < 6:
+        expected.append(((group_id, False, "tcp", 443, NEW), "office https"))
+    if index % 10 < 3:
+        expected.append(((group_id, True, "udp", 514, NEW), "syslog to office"))
+    if index % 10 in (6, 7):
+        expected.append(((group_id, False, "tcp", 22, NEW6), "office ssh v6"))
+    if index % 10 == 9:
+        expected.append(((group_id, False, "tcp", 443, NEW), "new office"))
+    expected.append(((group_id, False, "tcp", 80, "0.0.0.0/0"), "public http"))
+    return expected
+
+
 def check(shape: Shape, moto_url: str, *, descriptions: bool) -> list[str]:
     """What is wrong with the fleet after an update (empty: it is right), read through boto3."""
     problems: list[str] = []
@@ -122,18 +137,7 @@ def check(shape: Shape, moto_url: str, *, descriptions: bool) -> list[str]:
             for group_id, name in names.items():
                 if not name.startswith("app-"):
                     continue
-                index = int(name[4:])
-                expected = []
-                if index % 10 < 6:
-                    expected.append(((group_id, False, "tcp", 443, NEW), "office https"))
-                if index % 10 < 3:
-                    expected.append(((group_id, True, "udp", 514, NEW), "syslog to office"))
-                if index % 10 in (6, 7):
-                    expected.append(((group_id, False, "tcp", 22, NEW6), "office ssh v6"))
-                if index % 10 == 9:
-                    expected.append(((group_id, False, "tcp", 443, NEW), "new office"))
-                expected.append(((group_id, False, "tcp", 80, "0.0.0.0/0"), "public http"))
-                for key, description in expected:
+                for key, description in _expected(group_id, int(name[4:])):
                     if key not in seen:
                         problems.append(f"{account}/{region} {name}: missing {key[2:]}")
                     elif descriptions and seen[key] != description:

@@ -22,8 +22,15 @@ from testkit.local_ec2 import LocalServer
 OLD, NEW = "192.0.2.0/24", "198.51.100.0/24"
 
 
+def _perm(protocol: str, port: int | None, *ranges: tuple[str, str | None]) -> Any:
+    """One IpPermission allowing these (CIDR, description) ranges."""
+    cidrs = [{"CidrIp": c, **({"Description": d} if d else {})} for c, d in ranges]
+    ports = {"FromPort": port, "ToPort": port} if port is not None else {}
+    return {"IpProtocol": protocol, **ports, "IpRanges": cidrs}
+
+
 def seed(ec2: Any) -> None:
-    """A web tier, a database and a bastion that trust the old office range."""
+    """A web tier, a database, an admin host and a bastion that trust the old office range."""
     vpc = ec2.create_vpc(CidrBlock="10.0.0.0/16")["Vpc"]["VpcId"]
 
     def group(name: str, ingress: list[Any], egress: tuple[Any, ...] = ()) -> None:
@@ -35,36 +42,13 @@ def seed(ec2: Any) -> None:
     group(
         "web",
         [
-            {
-                "IpProtocol": "tcp",
-                "FromPort": 22,
-                "ToPort": 22,
-                "IpRanges": [{"CidrIp": OLD, "Description": "office SSH"}],
-            },
-            {
-                "IpProtocol": "tcp",
-                "FromPort": 443,
-                "ToPort": 443,
-                "IpRanges": [
-                    {"CidrIp": OLD, "Description": "office HTTPS"},
-                    {"CidrIp": "10.0.0.0/8"},
-                ],
-            },
+            _perm("tcp", 22, (OLD, "office SSH")),
+            _perm("tcp", 443, (OLD, "office HTTPS"), ("10.0.0.0/8", None)),
         ],
     )
     group(
         "database",
-        [
-            {
-                "IpProtocol": "tcp",
-                "FromPort": 5432,
-                "ToPort": 5432,
-                "IpRanges": [
-                    {"CidrIp": OLD, "Description": "office psql"},
-                    {"CidrIp": NEW, "Description": "new office, added by hand"},
-                ],
-            },
-        ],
+        [_perm("tcp", 5432, (OLD, "office psql"), (NEW, "new office, added by hand"))],
     )
     ec2.create_managed_prefix_list(
         PrefixListName="offices",
@@ -77,28 +61,11 @@ def seed(ec2: Any) -> None:
         NetworkAclId=acl, RuleNumber=100, Protocol="6", RuleAction="allow", Egress=False,
         CidrBlock=OLD, PortRange={"From": 22, "To": 22},
     )  # fmt: skip
-    group(
-        "admin",
-        [
-            {
-                "IpProtocol": "tcp",
-                "FromPort": 3389,
-                "ToPort": 3389,
-                "IpRanges": [{"CidrIp": "192.0.2.10/32", "Description": "admin laptop"}],
-            }
-        ],
-    )
+    group("admin", [_perm("tcp", 3389, ("192.0.2.10/32", "admin laptop"))])
     group(
         "bastion",
-        [{"IpProtocol": "-1", "IpRanges": [{"CidrIp": OLD, "Description": "office, all traffic"}]}],
-        (
-            {
-                "IpProtocol": "udp",
-                "FromPort": 514,
-                "ToPort": 514,
-                "IpRanges": [{"CidrIp": OLD, "Description": "syslog to office"}],
-            },
-        ),
+        [_perm("-1", None, (OLD, "office, all traffic"))],
+        (_perm("udp", 514, (OLD, "syslog to office")),),
     )
 
 

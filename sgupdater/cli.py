@@ -11,15 +11,26 @@ from typing import Annotated
 
 import typer
 
-from sgupdater import __version__, kinds, planfile, rollback, verify
+from sgupdater import __version__, cli_migrate, kinds, planfile, rollback, verify
 from sgupdater.cidrs import Mapping, check_mappings, parse_cidr
-from sgupdater.cli_options import Common, MatchChoice, with_common
+from sgupdater.cli_options import (
+    Common,
+    DryRun,
+    FromCidr,
+    JournalPath,
+    MatchChoice,
+    OpenWorld,
+    OutputOpt,
+    PlanOut,
+    ToCidr,
+    Yes,
+    cidr_option,
+    with_common,
+)
 from sgupdater.cli_run import apply_expected, change, finish, scan, stdout
 from sgupdater.errors import InputError, SgupdaterError
 from sgupdater.journal import read as read_journal
-from sgupdater.migrate import DEFAULT_MAX_ENTRIES, DEFAULT_RULES_QUOTA, MigrateRequest
 from sgupdater.planner import Operation, Request, Strategy
-from sgupdater.report import OutputFormat
 
 app = typer.Typer(
     name="sgupdater",
@@ -35,29 +46,6 @@ class StrategyChoice(str, Enum):
 
     modify = "modify"
     authorize_revoke = "authorize-revoke"
-
-
-def _cidr_option(flag: str, text: str) -> object:
-    return typer.Option(flag, metavar="CIDR", help=text)
-
-
-FromCidr = Annotated[str | None, _cidr_option("--from-cidr", "The CIDR to look for.")]
-ToCidr = Annotated[str | None, _cidr_option("--to-cidr", "The CIDR to allow instead.")]
-DryRun = Annotated[bool, typer.Option("--dry-run", help="Print the plan; change nothing.")]
-Yes = Annotated[bool, typer.Option("--yes", "-y", help="Apply without asking.")]
-PlanOut = Annotated[
-    Path | None,
-    typer.Option("--plan-out", metavar="PATH", help="With --dry-run: write the plan for review."),
-]
-JournalPath = Annotated[
-    Path | None,
-    typer.Option(
-        "--journal", metavar="PATH", help="Where to write the journal (default: state directory)."
-    ),
-]
-OpenWorld = Annotated[
-    bool, typer.Option("--allow-open-world", help="Allow 0.0.0.0/0 or ::/0 as the new CIDR.")
-]
 
 
 def _mappings(
@@ -114,7 +102,7 @@ def show(
     common: Common,
     from_cidr: FromCidr = None,
     to_cidr: Annotated[
-        str | None, _cidr_option("--to-cidr", "Only rules not already allowing this CIDR too.")
+        str | None, cidr_option("--to-cidr", "Only rules not already allowing this CIDR too.")
     ] = None,
 ) -> int:
     """List every rule allowing --from-cidr (with --to-cidr: those that still lack it)."""
@@ -185,9 +173,9 @@ def add(
 @with_common()
 def remove(
     common: Common,
-    cidr: Annotated[str | None, _cidr_option("--cidr", "The CIDR whose rules are revoked.")] = None,
+    cidr: Annotated[str | None, cidr_option("--cidr", "The CIDR whose rules are revoked.")] = None,
     only_where: Annotated[
-        str | None, _cidr_option("--only-where", "Only where this CIDR is already allowed alike.")
+        str | None, cidr_option("--only-where", "Only where this CIDR is already allowed alike.")
     ] = None,
     dry_run: DryRun = False,
     yes: Yes = False,
@@ -209,73 +197,7 @@ def remove(
     return change("remove", request, common, dry_run, yes, journal, plan_out)
 
 
-@app.command()
-@with_common(search=False)
-def migrate(
-    common: Common,
-    cidr: Annotated[str, _cidr_option("--cidr", "The CIDR whose literal rules move to the list.")],
-    prefix_list: Annotated[
-        str,
-        typer.Option(
-            "--prefix-list", metavar="NAME|PL_ID", help="The customer-managed list to reference."
-        ),
-    ],
-    create: Annotated[
-        bool, typer.Option("--create", help="Create the list (by name) where it does not exist.")
-    ] = False,
-    max_entries: Annotated[
-        int,
-        typer.Option(
-            "--max-entries", metavar="N", min=1, max=1000, help="MaxEntries of a created list."
-        ),
-    ] = DEFAULT_MAX_ENTRIES,
-    rules_quota: Annotated[
-        int,
-        typer.Option(
-            "--rules-quota",
-            metavar="N",
-            min=1,
-            max=1000,
-            help="Rules per group and direction your accounts allow (EC2's default: 60).",
-        ),
-    ] = DEFAULT_RULES_QUOTA,
-    description: Annotated[
-        str | None,
-        typer.Option(
-            "--description",
-            metavar="TEXT",
-            help="Description of the list's new entry (default: the rules' most common one).",
-        ),
-    ] = None,
-    dry_run: DryRun = False,
-    yes: Yes = False,
-    journal: JournalPath = None,
-    plan_out: PlanOut = None,
-) -> int:
-    """Point the rules allowing --cidr at a prefix list holding it: the next move is one edit."""
-    source = parse_cidr(cidr, option="--cidr")
-    name = prefix_list.strip()
-    if not name or len(name) > 255 or name.lower().startswith("com.amazonaws"):
-        raise InputError(
-            f"--prefix-list: {prefix_list!r} is not a usable prefix-list name or pl- id"
-        )
-    request = MigrateRequest(
-        source,
-        name,
-        create=create,
-        max_entries=max_entries,
-        rules_quota=rules_quota,
-        directions=common.directions(),
-        skip_managed=common.skip_managed,
-        description=description.strip() if description and description.strip() else None,
-    )
-    return change("migrate", request, common, dry_run, yes, journal, plan_out)
-
-
-OutputOpt = Annotated[
-    OutputFormat | None,
-    typer.Option("--output", "-o", metavar="FORMAT", help="table, tsv or json."),
-]
+app.command(name="migrate")(with_common(search=False)(cli_migrate.migrate))
 
 
 @app.command(name="rollback")

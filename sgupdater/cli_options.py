@@ -153,10 +153,8 @@ def _logging(verbose: bool) -> None:
         log.addHandler(handler)
 
 
-def _merge(given: dict[str, Any]) -> Common:
-    _logging(given["verbose"])
-    path = given["config_file"]
-    settings = config.load(path) if path is not None else None
+def _spec(given: dict[str, Any], settings: config.FileSettings | None) -> TargetSpec:
+    """The target options: flags first, else the configuration file's `targets`."""
     file_targets = settings.targets if settings else {}
 
     def pick(flag: str, key: str, default: Any) -> Any:
@@ -164,7 +162,7 @@ def _merge(given: dict[str, Any]) -> Common:
         return value if value not in (None, []) else file_targets.get(key, default)
 
     accounts = [a.strip() for chunk in pick("accounts", "accounts", ()) for a in chunk.split(",")]
-    spec = TargetSpec(
+    return TargetSpec(
         profiles=tuple(pick("profile", "profiles", ())),
         role_arns=tuple(pick("role_arn", "role_arns", ())),
         accounts=tuple(a for a in accounts if a),
@@ -175,47 +173,56 @@ def _merge(given: dict[str, Any]) -> Common:
         session_name=pick("session_name", "session_name", "sgupdater"),
         regions=tuple(given["region"] or (settings.regions if settings else ())),
     )
+
+
+def _scope(
+    given: dict[str, Any], settings: config.FileSettings | None, switches: frozenset[str]
+) -> Scope:
+    """The filters and kinds to search: flags first, else the configuration file's."""
     tags = [config.parse_tag("--tag", t) for t in given["tag"] or ()]
     untags = [config.parse_tag("--exclude-tag", t) for t in given["exclude_tag"] or ()]
     managed = tuple(config.parse_tag("--managed-tag", t) for t in given["managed_tag"] or ())
     if not managed:
         from_file = settings.managed_tags if settings else None
         managed = DEFAULT_MANAGED_TAGS if from_file is None else from_file
-    switches = settings.switches if settings else frozenset()
-
-    def switch(name: str) -> bool:
-        # A flag turns a search on; the file's `scope` turns it on for every run using it.
-        return bool(given.get(name)) or name in switches
-
-    file_match = settings.match if settings and settings.match else "exact"
-    match = given.get("match") or MatchChoice(file_match)
-    if switch("renumber") and match is not MatchChoice.within:
-        raise InputError("--renumber goes with --match within")
-    scope = Scope(
+    return Scope(
         group_ids=frozenset(given["group_id"] or (settings.group_ids if settings else ())),
         vpc_ids=frozenset(given["vpc_id"] or (settings.vpc_ids if settings else ())),
         include_tags=frozenset(tags) or (settings.include_tags if settings else frozenset()),
         exclude_tags=frozenset(untags) or (settings.exclude_tags if settings else frozenset()),
         page_size=given["page_size"],
-        switches=frozenset(key for _, key in kinds.switches() if switch(key)),
+        switches=frozenset(key for _, key in kinds.switches() if key in switches),
         managed_tags=managed,
     )
+
+
+def _merge(given: dict[str, Any]) -> Common:
+    _logging(given["verbose"])
+    path = given["config_file"]
+    settings = config.load(path) if path is not None else None
+    # A flag turns a switch on; the file's `scope` turns it on for every run using it.
+    from_file = settings.switches if settings else frozenset()
+    switches = frozenset(name for name, value in given.items() if value is True) | from_file
+    file_match = settings.match if settings and settings.match else "exact"
+    match = given.get("match") or MatchChoice(file_match)
+    if "renumber" in switches and match is not MatchChoice.within:
+        raise InputError("--renumber goes with --match within")
+    scope = _scope(given, settings, switches)
     direction = given["direction"] or DirectionChoice(
         settings.direction if settings and settings.direction else "both"
     )
-    options = runner.Options(scope=scope, concurrency=given["concurrency"])
     return Common(
-        spec,
+        _spec(given, settings),
         scope,
         direction,
         given["output"],
         given["concurrency"],
         given["quiet"],
         settings,
-        options,
+        runner.Options(scope=scope, concurrency=given["concurrency"]),
         match,
-        switch("renumber"),
-        switch("skip_managed"),
+        "renumber" in switches,
+        "skip_managed" in switches,
     )
 
 
@@ -244,3 +251,32 @@ def _decorate(command: Callable[..., int], shared: list[inspect.Parameter]) -> C
     wrapper.__annotations__ = {p.name: p.annotation for p in parameters}
     del wrapper.__wrapped__
     return wrapper
+
+
+# Options more than one command declares.
+def cidr_option(flag: str, text: str) -> Any:
+    """A CIDR-valued option."""
+    return typer.Option(flag, metavar="CIDR", help=text)
+
+
+FromCidr = Annotated[str | None, cidr_option("--from-cidr", "The CIDR to look for.")]
+ToCidr = Annotated[str | None, cidr_option("--to-cidr", "The CIDR to allow instead.")]
+DryRun = Annotated[bool, typer.Option("--dry-run", help="Print the plan; change nothing.")]
+Yes = Annotated[bool, typer.Option("--yes", "-y", help="Apply without asking.")]
+PlanOut = Annotated[
+    Path | None,
+    typer.Option("--plan-out", metavar="PATH", help="With --dry-run: write the plan for review."),
+]
+JournalPath = Annotated[
+    Path | None,
+    typer.Option(
+        "--journal", metavar="PATH", help="Where to write the journal (default: state directory)."
+    ),
+]
+OpenWorld = Annotated[
+    bool, typer.Option("--allow-open-world", help="Allow 0.0.0.0/0 or ::/0 as the new CIDR.")
+]
+OutputOpt = Annotated[
+    OutputFormat | None,
+    typer.Option("--output", "-o", metavar="FORMAT", help="table, tsv or json."),
+]

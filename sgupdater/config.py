@@ -101,8 +101,8 @@ def _mappings(where: str, value: Any) -> tuple[Mapping, ...]:
     return tuple(found)
 
 
-def load(path: Path) -> FileSettings:
-    """Read and check a configuration file; every problem is a ConfigError naming the key."""
+def _document(path: Path) -> Any:
+    """The parsed YAML of a configuration file; unreadable or invalid is a ConfigError."""
     try:
         size = path.stat().st_size
         if size > MAX_BYTES:
@@ -119,6 +119,12 @@ def load(path: Path) -> FileSettings:
         at = f" at line {mark.line + 1}" if mark is not None else ""
         problem = getattr(exc, "problem", None) or "syntax error"
         raise ConfigError(f"{path}: not valid YAML{at}: {problem}") from None
+    return document
+
+
+def load(path: Path) -> FileSettings:
+    """Read and check a configuration file; every problem is a ConfigError naming the key."""
+    document = _document(path)
     top = _keys(str(path), document if document is not None else {}, _TOP)
     targets = _keys(f"{path}: targets", top.get("targets", {}), _TARGETS)
     checked: dict[str, Any] = {}

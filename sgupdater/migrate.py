@@ -47,6 +47,14 @@ class MigrateRequest:
         """Only rules allowing exactly the CIDR move to the list."""
         return cidr == self.cidr
 
+    def moves(self, rule: Rule) -> bool:
+        """True for a security-group rule this migration points at the list."""
+        return (
+            rule.kind == security_groups.NAME
+            and rule.cidr == self.cidr
+            and rule.direction in self.directions
+        )
+
     def narrow(self, scope: Scope) -> Scope:
         """Only security-group rules move: no other kind is searched."""
         return dataclasses.replace(scope, switches=frozenset())
@@ -115,6 +123,12 @@ def _order(rule: Rule) -> tuple[object, ...]:
     return (rule.group_id, rule.direction or "", *ports, rule.rule_id)
 
 
+def _description(request: MigrateRequest, rules: Sequence[Rule]) -> str | None:
+    # The entry is described as most of the rules describe the CIDR (ties: alphabetically).
+    said = Counter(r.description for r in rules if r.description)
+    return request.description or (min(said, key=lambda d: (-said[d], d)) if said else None)
+
+
 def plan(
     rules: Iterable[Rule],
     request: MigrateRequest,
@@ -124,22 +138,10 @@ def plan(
     refs: Refs,
 ) -> Plan:
     """The changes that make the list hold the CIDR and the rules reference it. No I/O."""
-    ordered = sorted(
-        (
-            r
-            for r in rules
-            if r.kind == security_groups.NAME
-            and r.cidr == request.cidr
-            and r.direction in request.directions
-        ),
-        key=_order,
-    )
+    ordered = sorted((r for r in rules if request.moves(r)), key=_order)
     if not ordered:
         return Plan((), ())
-    # The entry is described as most of the rules describe the CIDR (ties: alphabetically).
-    said = Counter(r.description for r in ordered if r.description)
-    description = request.description or (min(said, key=lambda d: (-said[d], d)) if said else None)
-    ref, changes, note = _list_changes(request, where, found, description)
+    ref, changes, note = _list_changes(request, where, found, _description(request, ordered))
     weight = ref.max_entries or 1
     used = dict(usage)
     blocked: list[tuple[Rule, str]] = []

@@ -46,6 +46,29 @@ def _signature(rule: Any) -> tuple[Any, ...]:
     )
 
 
+def _staged(existing: Any, rule_id: str, new: dict[str, Any]) -> dict[str, Any]:
+    """What one rule of a ModifySecurityGroupRules call becomes, not yet applied."""
+    v4, v6 = new.get("CidrIpv4"), new.get("CidrIpv6")
+    if (v4 and "CidrIpv6" in existing.ip_range) or (v6 and "CidrIp" in existing.ip_range):
+        raise InvalidParameterValue(
+            f"Invalid rule type for security group rule '{rule_id}'. "
+            "You may not change the IP family of an existing rule."
+        )
+    protocol = str(new.get("IpProtocol"))
+    protocol = _PROTOCOLS.get(protocol.lower(), protocol.lower())
+    ports = (None, None) if protocol == "-1" else (new["FromPort"], new["ToPort"])
+    ip_range = {"CidrIp": v4} if v4 else {"CidrIpv6": v6} if v6 else {}
+    if new.get("Description") is not None:
+        ip_range["Description"] = new["Description"]
+    # UNVERIFIED against EC2 and known wrong (issue 11): EC2 refuses to change a rule's type.
+    return {
+        "ip_protocol": protocol,
+        "ports": ports,
+        "ip_range": ip_range,
+        "prefix_list_id": new.get("PrefixListId"),
+    }
+
+
 def _modify_security_group_rules(
     self: Any, group_id: str, rules: dict[str, dict[str, Any]]
 ) -> None:
@@ -62,26 +85,7 @@ def _modify_security_group_rules(
         existing = group.get_rule(rule_id)
         if existing is None:
             raise InvalidSecurityGroupRuleIdNotFoundError(rule_id)
-        v4, v6 = new.get("CidrIpv4"), new.get("CidrIpv6")
-        if (v4 and "CidrIpv6" in existing.ip_range) or (v6 and "CidrIp" in existing.ip_range):
-            raise InvalidParameterValue(
-                f"Invalid rule type for security group rule '{rule_id}'. "
-                "You may not change the IP family of an existing rule."
-            )
-        protocol = str(new.get("IpProtocol"))
-        protocol = _PROTOCOLS.get(protocol.lower(), protocol.lower())
-        ports = (None, None) if protocol == "-1" else (new["FromPort"], new["ToPort"])
-        ip_range = {"CidrIp": v4} if v4 else {"CidrIpv6": v6} if v6 else {}
-        if new.get("Description") is not None:
-            ip_range["Description"] = new["Description"]
-        # A rule may be pointed at a prefix list instead of a CIDR, and back.
-        change: dict[str, Any] = {
-            "ip_protocol": protocol,
-            "ports": ports,
-            "ip_range": ip_range,
-            "prefix_list_id": new.get("PrefixListId"),
-        }
-        staged.append((existing, change))
+        staged.append((existing, _staged(existing, rule_id, new)))
     originals = [
         (r, r.ip_protocol, r.from_port, r.to_port, r.ip_range, r.prefix_list_id) for r, _ in staged
     ]

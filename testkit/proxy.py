@@ -38,94 +38,112 @@ _UNAVAILABLE = (
     b"</Error></Errors><RequestID>fault</RequestID></Response>"
 )
 FAULTS = ("throttle", "error500", "unavailable503", "reset-before", "reset-after", "slow")
+_ERRORS = {
+    "throttle": (503, _THROTTLED),
+    "error500": (500, _INTERNAL),
+    "unavailable503": (503, _UNAVAILABLE),
+}
+
+
+class _State:
+    """What every connection of the proxy shares: where to forward, faults drawn, counts."""
+
+    def __init__(self, upstream: str, delay: float, share: float, seed: int) -> None:
+        parts = urlsplit(upstream)
+        self.target = (parts.hostname or "127.0.0.1", parts.port or 80)
+        self.delay = delay
+        self.share = share
+        # A share of the calls meets a fault, drawn from a seeded generator so runs replay.
+        self.chance = random.Random(seed)
+        self.counts: Counter[str] = Counter()
+        self.lock = threading.Lock()
+
+    def take(self) -> Counter[str]:
+        """The counts so far, then zero them."""
+        with self.lock:
+            taken, self.counts = self.counts, Counter()
+        return taken
+
+    def count(self, action: str) -> str | None:
+        """Count a call; the fault it meets, if any."""
+        with self.lock:
+            self.counts[action] += 1
+            fault = self.chance.choice(FAULTS) if self.chance.random() < self.share else None
+            if fault:
+                self.counts[f"fault:{fault}"] += 1
+        return fault
+
+
+class _Handler(http.server.BaseHTTPRequestHandler):
+    protocol_version = "HTTP/1.1"
+    state: _State
+    upstream: http.client.HTTPConnection | None = None
+
+    def do_GET(self) -> None:
+        payload = json.dumps(self.state.take()).encode()
+        self.send_response(200)
+        self.send_header("Content-Length", str(len(payload)))
+        self.end_headers()
+        self.wfile.write(payload)
+
+    def _forward(self, body: bytes) -> http.client.HTTPResponse:
+        headers = {k: v for k, v in self.headers.items() if k.lower() not in _HOP_BY_HOP}
+        for attempt in (1, 2):
+            if self.upstream is None:
+                self.upstream = http.client.HTTPConnection(*self.state.target, timeout=300)
+            try:
+                self.upstream.request("POST", self.path, body=body, headers=headers)
+                return self.upstream.getresponse()
+            except (ConnectionError, http.client.HTTPException):
+                # A kept-alive upstream connection may have been closed; open a new one.
+                self.upstream.close()
+                self.upstream = None
+                if attempt == 2:
+                    raise
+        raise AssertionError("unreachable")
+
+    def do_POST(self) -> None:
+        body = self.rfile.read(int(self.headers.get("Content-Length", 0)))
+        action = self.headers.get("X-Amz-Target", "").rpartition(".")[2]
+        if not action:
+            action = parse_qs(body.decode("utf-8", "replace")).get("Action", ["?"])[0]
+        fault = self.state.count(action)
+        time.sleep(self.state.delay + (1.0 if fault == "slow" else 0.0))
+        if fault in _ERRORS:
+            self._reply(*_ERRORS[fault], [])
+            return
+        if fault == "reset-before":
+            self.close_connection = True
+            return
+        answer = self._forward(body)
+        payload = answer.read()
+        if fault == "reset-after":
+            # The change is made, but the client never hears so: its retry must cope.
+            self.close_connection = True
+            return
+        self._reply(answer.status, payload, answer.getheaders())
+
+    def _reply(self, status: int, payload: bytes, headers: list[tuple[str, str]]) -> None:
+        self.send_response(status)
+        for key, value in headers:
+            if key.lower() not in _HOP_BY_HOP and key.lower() != "content-length":
+                self.send_header(key, value)
+        self.send_header("Content-Length", str(len(payload)))
+        self.end_headers()
+        self.wfile.write(payload)
+
+    def log_message(self, format: str, *args: object) -> None:
+        """Quiet."""
+
+
+class _Server(http.server.ThreadingHTTPServer):
+    daemon_threads = True
+    request_queue_size = 256
 
 
 def _serve(upstream: str, delay: float, share: float = 0.0, seed: int = 0) -> None:
-    # A share of the calls meets a fault, drawn from a seeded generator so runs can be replayed.
-    chance = random.Random(seed)
-    parts = urlsplit(upstream)
-    target = (parts.hostname or "127.0.0.1", parts.port or 80)
-    counts: Counter[str] = Counter()
-    lock = threading.Lock()
-
-    class Handler(http.server.BaseHTTPRequestHandler):
-        protocol_version = "HTTP/1.1"
-        upstream: http.client.HTTPConnection | None = None
-
-        def do_GET(self) -> None:
-            nonlocal counts
-            with lock:
-                taken, counts = counts, Counter()
-            payload = json.dumps(taken).encode()
-            self.send_response(200)
-            self.send_header("Content-Length", str(len(payload)))
-            self.end_headers()
-            self.wfile.write(payload)
-
-        def _forward(self, body: bytes) -> http.client.HTTPResponse:
-            headers = {k: v for k, v in self.headers.items() if k.lower() not in _HOP_BY_HOP}
-            for attempt in (1, 2):
-                if self.upstream is None:
-                    self.upstream = http.client.HTTPConnection(*target, timeout=300)
-                try:
-                    self.upstream.request("POST", self.path, body=body, headers=headers)
-                    return self.upstream.getresponse()
-                except (ConnectionError, http.client.HTTPException):
-                    # A kept-alive upstream connection may have been closed; open a new one.
-                    self.upstream.close()
-                    self.upstream = None
-                    if attempt == 2:
-                        raise
-            raise AssertionError("unreachable")
-
-        def do_POST(self) -> None:
-            body = self.rfile.read(int(self.headers.get("Content-Length", 0)))
-            amz_target = self.headers.get("X-Amz-Target", "")
-            action = amz_target.rpartition(".")[2]
-            if not action:
-                action = parse_qs(body.decode("utf-8", "replace")).get("Action", ["?"])[0]
-            with lock:
-                counts[action] += 1
-                fault = chance.choice(FAULTS) if chance.random() < share else None
-                if fault:
-                    counts[f"fault:{fault}"] += 1
-            time.sleep(delay + (1.0 if fault == "slow" else 0.0))
-            if fault in ("throttle", "error500", "unavailable503"):
-                status, reply = {
-                    "throttle": (503, _THROTTLED),
-                    "error500": (500, _INTERNAL),
-                    "unavailable503": (503, _UNAVAILABLE),
-                }[fault]
-                self._reply(status, reply, [])
-                return
-            if fault == "reset-before":
-                self.close_connection = True
-                return
-            answer = self._forward(body)
-            payload = answer.read()
-            if fault == "reset-after":
-                # The change is made, but the client never hears so: its retry must cope.
-                self.close_connection = True
-                return
-            self._reply(answer.status, payload, answer.getheaders())
-
-        def _reply(self, status: int, payload: bytes, headers: list[tuple[str, str]]) -> None:
-            self.send_response(status)
-            for key, value in headers:
-                if key.lower() not in _HOP_BY_HOP and key.lower() != "content-length":
-                    self.send_header(key, value)
-            self.send_header("Content-Length", str(len(payload)))
-            self.end_headers()
-            self.wfile.write(payload)
-
-        def log_message(self, format: str, *args: object) -> None:
-            """Quiet."""
-
-    class Server(http.server.ThreadingHTTPServer):
-        daemon_threads = True
-        request_queue_size = 256
-
-    server = Server(("127.0.0.1", 0), Handler)
+    handler = type("Handler", (_Handler,), {"state": _State(upstream, delay, share, seed)})
+    server = _Server(("127.0.0.1", 0), handler)
     print(server.server_address[1], flush=True)
     server.serve_forever()
 
