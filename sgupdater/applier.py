@@ -12,7 +12,7 @@ from typing import Any
 
 from sgupdater import kinds
 from sgupdater.models import Applied, Change, Outcome, Plan, Skipped
-from sgupdater.sending import Indexed, Recorder
+from sgupdater.sending import Batch, Indexed, Recorder
 
 log = logging.getLogger("sgupdater")
 
@@ -28,9 +28,9 @@ def _run(
     record: Recorder | None,
     stop: threading.Event | None,
 ) -> dict[int, Outcome]:
-    def work(key: str, batch: Indexed) -> dict[int, Outcome]:
-        kind = kinds.get(batch[0][1].rule.kind)
-        return kind.apply(clients(kind.service), key, batch, record, stop)
+    def work(key: str, changes: Indexed) -> dict[int, Outcome]:
+        kind = kinds.get(changes[0][1].rule.kind)
+        return kind.apply(clients(kind.service), Batch(key, changes, record, stop))
 
     outcomes: dict[int, Outcome] = {}
     with ThreadPoolExecutor(max_workers=max(1, workers)) as pool:

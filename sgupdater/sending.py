@@ -5,6 +5,7 @@ from __future__ import annotations
 import logging
 import threading
 from collections.abc import Callable
+from dataclasses import dataclass
 from typing import Any, Protocol
 
 import botocore.exceptions
@@ -25,18 +26,31 @@ class Recorder(Protocol):
     def after(self, change: Change, outcome: Outcome) -> None: ...
 
 
-class Sender:
-    """Sends calls for one group, list or ACL and keeps the outcome of each change."""
+@dataclass(frozen=True, slots=True)
+class Batch:
+    """The changes to one container, and how their calls are journalled and stopped."""
 
-    def __init__(
-        self, resource_id: str, record: Recorder | None, stop: threading.Event | None
-    ) -> None:
-        self.resource_id = resource_id
-        self.record = record
-        self.stop = stop
+    container_id: str
+    changes: Indexed
+    record: Recorder | None = None
+    # Set on SIGINT/SIGTERM: calls not yet sent are skipped.
+    stop: threading.Event | None = None
+
+
+class Sender:
+    """Sends calls for one container and keeps the outcome of each change."""
+
+    def __init__(self, batch: Batch) -> None:
+        self.resource_id = batch.container_id
+        self.record = batch.record
+        self.stop = batch.stop
         self.outcomes: dict[int, Outcome] = {}
         # Set once something meant to keep or widen access did not happen.
         self.allowing_failed = False
+
+    def pending(self, batch: Batch) -> Indexed:
+        """The batch's changes that have no outcome yet."""
+        return [(index, change) for index, change in batch.changes if index not in self.outcomes]
 
     def settle(self, batch: Indexed, outcome: Outcome) -> None:
         """Give every change of the batch this outcome and journal it."""

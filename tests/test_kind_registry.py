@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import ipaddress
 import json
-import threading
 from collections.abc import Iterator, Sequence
 from pathlib import Path
 from typing import Any
@@ -20,7 +19,7 @@ from sgupdater._types import AccountId, GroupId, KindName
 from sgupdater.kinds.interface import KindScan, Reading, Traits
 from sgupdater.models import Applied, Current, Outcome, Rule
 from sgupdater.scope import Scope
-from sgupdater.sending import Indexed, Recorder
+from sgupdater.sending import Batch
 from tests.conftest import Cli
 
 A, B, OTHER = "192.0.2.0/24", "198.51.100.0/24", "10.0.0.0/8"
@@ -59,17 +58,11 @@ class Notebook:
             for cidr, description in self.pages.get(page, {}).items():
                 yield Current("", (GroupId(page), None), cidr, description)
 
-    def apply(
-        self,
-        client: Any,
-        container_id: str,
-        batch: Indexed,
-        record: Recorder | None,
-        stop: threading.Event | None,
-    ) -> dict[int, Outcome]:
-        page = self.pages[container_id]
+    def apply(self, client: Any, batch: Batch) -> dict[int, Outcome]:
+        page = self.pages[batch.container_id]
         outcomes: dict[int, Outcome] = {}
-        for index, change in batch:
+        record = batch.record
+        for index, change in batch.changes:
             if record is not None:
                 record.before(change)
             old, new = str(change.rule.cidr), change.new_cidr

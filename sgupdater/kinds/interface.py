@@ -6,7 +6,6 @@ none of them names a kind. Adding one is a module under kinds/ and a line in the
 
 from __future__ import annotations
 
-import threading
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 from typing import Any, Protocol
@@ -15,7 +14,7 @@ from sgupdater._types import AccountId, Cidr, KindName
 from sgupdater.errors import TargetError
 from sgupdater.models import Current, Outcome, Rule, Target
 from sgupdater.scope import Scope
-from sgupdater.sending import Indexed, Recorder
+from sgupdater.sending import Batch
 
 
 class KindError(TargetError):
@@ -102,14 +101,7 @@ class Kind(Protocol):
     def current(self, client: Any, container_ids: Sequence[str], scope: Scope) -> Iterable[Current]:
         """These containers' entries as they are now, for the checks before a write."""
 
-    def apply(
-        self,
-        client: Any,
-        container_id: str,
-        batch: Indexed,
-        record: Recorder | None,
-        stop: threading.Event | None,
-    ) -> dict[int, Outcome]:
+    def apply(self, client: Any, batch: Batch) -> dict[int, Outcome]:
         """Carry out a batch of changes to one container; an outcome per change index."""
 
     def container_cell(self, ident: str, name: str, rule_id: str, action: str) -> str:

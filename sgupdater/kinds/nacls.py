@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import threading
 from collections.abc import Iterable, Iterator, Sequence
 from functools import partial
 from typing import TYPE_CHECKING, Any
@@ -13,7 +12,7 @@ from sgupdater.kinds.common import named, normalise_protocol
 from sgupdater.kinds.interface import KindScan, Reading, Switch, Traits
 from sgupdater.models import Change, Current, Outcome, Rule, Skipped, Traffic
 from sgupdater.scope import Scope, tags_of
-from sgupdater.sending import Indexed, Recorder, Sender
+from sgupdater.sending import Batch, Sender
 
 if TYPE_CHECKING:
     from mypy_boto3_ec2 import EC2Client
@@ -124,17 +123,10 @@ class NetworkAcls:
                 rule = _rule(acl, raw, cidr, "", "")
                 yield Current(rule.rule_id, rule.key, str(cidr), None)
 
-    def apply(
-        self,
-        client: EC2Client,
-        container_id: str,
-        batch: Indexed,
-        record: Recorder | None,
-        stop: threading.Event | None,
-    ) -> dict[int, Outcome]:
+    def apply(self, client: EC2Client, batch: Batch) -> dict[int, Outcome]:
         """Replace, delete or re-create each entry: EC2 has one call per entry."""
-        run = Sender(container_id, record, stop)
-        for index, change in batch:
+        run = Sender(batch)
+        for index, change in batch.changes:
             one = [(index, change)]
             rule, new = change.rule, change.new_cidr
             if change.action == "modify" and new is not None:
@@ -146,7 +138,7 @@ class NetworkAcls:
             elif change.action == "revoke":
                 delete = partial(
                     client.delete_network_acl_entry,
-                    NetworkAclId=container_id,
+                    NetworkAclId=batch.container_id,
                     RuleNumber=int(rule.rule_id),
                     Egress=rule.direction == "egress",
                 )

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import logging
-import threading
 import time
 from functools import partial
 from typing import TYPE_CHECKING, Any
@@ -14,7 +13,7 @@ from sgupdater import aws
 from sgupdater._types import Cidr
 from sgupdater.kinds.pl_read import changeable, described, entries_of
 from sgupdater.models import Applied, Failed, Outcome, Skipped
-from sgupdater.sending import Indexed, Recorder, Sender
+from sgupdater.sending import Batch, Indexed, Sender
 
 if TYPE_CHECKING:
     from mypy_boto3_ec2 import EC2Client
@@ -56,12 +55,10 @@ def _full(name: str, count: int, limit: int) -> str:
 
 
 class _ListRun(Sender):
-    def __init__(
-        self, client: EC2Client, batch: Indexed, record: Recorder | None, stop: Any
-    ) -> None:
-        super().__init__(batch[0][1].rule.group_id, record, stop)
+    def __init__(self, client: EC2Client, batch: Batch) -> None:
+        super().__init__(batch)
         self.client = client
-        self.batch = batch
+        self.batch = batch.changes
 
     def edit(self) -> None:
         """Add and remove entries in one call; re-read and retry when the version moved."""
@@ -159,12 +156,10 @@ class _ListRun(Sender):
         )
 
 
-def apply_list(
-    client: EC2Client, batch: Indexed, record: Recorder | None, stop: threading.Event | None
-) -> dict[int, Outcome]:
+def apply_list(client: EC2Client, batch: Batch) -> dict[int, Outcome]:
     """Carry out every change of one prefix list."""
-    run = _ListRun(client, batch, record, stop)
-    actions = {change.action for _, change in batch}
+    run = _ListRun(client, batch)
+    actions = {change.action for _, change in batch.changes}
     try:
         if "create" in actions:
             run.create()
@@ -173,9 +168,8 @@ def apply_list(
         else:
             run.edit()
     except LookupError:
-        run.settle([b for b in batch if b[0] not in run.outcomes], Skipped("the list is gone"))
+        run.settle(run.pending(batch), Skipped("the list is gone"))
     except (botocore.exceptions.ClientError, botocore.exceptions.BotoCoreError) as exc:
         error = aws.target_error(exc)
-        pending = [b for b in batch if b[0] not in run.outcomes]
-        run.settle(pending, Failed(error.code, str(error)))
+        run.settle(run.pending(batch), Failed(error.code, str(error)))
     return run.outcomes

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import threading
 from collections.abc import Iterator, Sequence
 from typing import TYPE_CHECKING
 
@@ -13,7 +12,7 @@ from sgupdater.kinds.interface import KindScan, Reading, Switch, Traits
 from sgupdater.kinds.pl_read import NAME, changeable, described, entries_of, info, list_rule
 from sgupdater.models import Current, Outcome, Rule
 from sgupdater.scope import Scope, tags_of
-from sgupdater.sending import Indexed, Recorder
+from sgupdater.sending import Batch
 
 if TYPE_CHECKING:
     from mypy_boto3_ec2 import EC2Client
@@ -64,16 +63,9 @@ class PrefixLists:
             for cidr, description in entries_of(client, list_id):
                 yield Current("", (GroupId(list_id), None), str(cidr), description)
 
-    def apply(
-        self,
-        client: EC2Client,
-        container_id: str,
-        batch: Indexed,
-        record: Recorder | None,
-        stop: threading.Event | None,
-    ) -> dict[int, Outcome]:
+    def apply(self, client: EC2Client, batch: Batch) -> dict[int, Outcome]:
         """Create, edit under CurrentVersion, or delete one list."""
-        return pl_apply.apply_list(client, batch, record, stop)
+        return pl_apply.apply_list(client, batch)
 
     def container_cell(self, ident: str, name: str, rule_id: str, action: str) -> str:
         """A list as "prefix list" and its id and name."""

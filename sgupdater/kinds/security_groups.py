@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import threading
 from collections.abc import Iterator, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
@@ -15,7 +14,7 @@ from sgupdater.kinds.common import named, normalise_protocol
 from sgupdater.kinds.interface import KindScan, Reading, Switch, Traits
 from sgupdater.models import Current, Outcome, PortKey, Rule, Traffic
 from sgupdater.scope import Scope, tags_of
-from sgupdater.sending import Indexed, Recorder
+from sgupdater.sending import Batch
 
 if TYPE_CHECKING:
     from mypy_boto3_ec2 import EC2Client
@@ -165,16 +164,9 @@ class SecurityGroups:
                 rule_id, described = raw["SecurityGroupRuleId"], raw.get("Description")
                 yield Current(rule_id, rule_key(raw), allows, described)
 
-    def apply(
-        self,
-        client: EC2Client,
-        container_id: str,
-        batch: Indexed,
-        record: Recorder | None,
-        stop: threading.Event | None,
-    ) -> dict[int, Outcome]:
+    def apply(self, client: EC2Client, batch: Batch) -> dict[int, Outcome]:
         """Modify in one call, then authorize, then revoke: the order that never cuts access."""
-        return sg_apply.apply_group(client, container_id, batch, record, stop)
+        return sg_apply.apply_group(client, batch)
 
     def container_cell(self, ident: str, name: str, rule_id: str, action: str) -> str:
         """A group as its id and name."""

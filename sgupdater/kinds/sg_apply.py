@@ -2,13 +2,12 @@
 
 from __future__ import annotations
 
-import threading
 from collections import defaultdict
 from typing import TYPE_CHECKING, Any
 
 from sgupdater._types import Direction, RuleId
 from sgupdater.models import Change, Outcome, Skipped, Traffic
-from sgupdater.sending import Indexed, Recorder, Sender
+from sgupdater.sending import Batch, Indexed, Sender
 
 if TYPE_CHECKING:
     from mypy_boto3_ec2 import EC2Client
@@ -85,14 +84,8 @@ def _quota_hint(code: str) -> str:
 class _GroupRun(Sender):
     """The edits of one group, applied in the order that never cuts access."""
 
-    def __init__(
-        self,
-        client: EC2Client,
-        group_id: str,
-        record: Recorder | None,
-        stop: threading.Event | None,
-    ) -> None:
-        super().__init__(group_id, record, stop)
+    def __init__(self, client: EC2Client, batch: Batch) -> None:
+        super().__init__(batch)
         self.client = client
 
     def modify(self, batch: Indexed) -> None:
@@ -141,17 +134,11 @@ class _GroupRun(Sender):
         )
 
 
-def apply_group(
-    client: EC2Client,
-    group_id: str,
-    batch: Indexed,
-    record: Recorder | None,
-    stop: threading.Event | None,
-) -> dict[int, Outcome]:
+def apply_group(client: EC2Client, batch: Batch) -> dict[int, Outcome]:
     """Carry out one group's changes: modifies, then authorizes, then revokes."""
-    run = _GroupRun(client, group_id, record, stop)
+    run = _GroupRun(client, batch)
     by_action: dict[tuple[str, Direction], Indexed] = defaultdict(list)
-    for index, change in batch:
+    for index, change in batch.changes:
         by_action[(change.action, traffic_of(change).direction)].append((index, change))
     modifies = by_action[("modify", "ingress")] + by_action[("modify", "egress")]
     if modifies:
