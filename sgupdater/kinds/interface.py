@@ -99,7 +99,7 @@ class Kind(Protocol):
         """Every relevant entry of the target's containers in scope, paginated."""
 
     def current(self, client: Any, container_ids: Sequence[str], scope: Scope) -> Iterable[Current]:
-        """These containers' entries as they are now, for the checks before a write."""
+        """These containers' entries as they are now (ids distinct, sorted, at least one)."""
 
     def apply(self, client: Any, batch: Batch) -> dict[int, Outcome]:
         """Carry out a batch of changes to one container; an outcome per change index."""

@@ -115,10 +115,7 @@ class NetworkAcls:
         self, client: EC2Client, container_ids: Sequence[str], scope: Scope
     ) -> Iterator[Current]:
         """The entries of these ACLs as they are now."""
-        wanted = sorted(set(container_ids))
-        if not wanted:
-            return
-        for acl in _acls(client, Scope(), wanted):
+        for acl in _acls(client, Scope(), container_ids):
             for raw, cidr in _entries(acl):
                 rule = _rule(acl, raw, cidr, "", "")
                 yield Current(rule.rule_id, rule.key, str(cidr), None)

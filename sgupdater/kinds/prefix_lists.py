@@ -55,10 +55,7 @@ class PrefixLists:
         self, client: EC2Client, container_ids: Sequence[str], scope: Scope
     ) -> Iterator[Current]:
         """The entries of these lists as they are now."""
-        wanted = sorted(set(container_ids))
-        if not wanted:
-            return
-        for raw in described(client, wanted):
+        for raw in described(client, container_ids):
             list_id = raw["PrefixListId"]
             for cidr, description in entries_of(client, list_id):
                 yield Current("", (GroupId(list_id), None), str(cidr), description)
