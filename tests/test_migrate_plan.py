@@ -1,0 +1,73 @@
+"""migrate's pure planner: which list changes and which rules move, from what was read."""
+
+from __future__ import annotations
+
+import ipaddress
+
+import pytest
+
+from sgupdater.errors import TargetError
+from sgupdater.kinds.pl_read import PrefixList
+from sgupdater.migrate import MigrateRequest, plan
+from testkit.records import ACCOUNT, REGION, sg_rule
+
+A = "192.0.2.0/24"
+CIDR = ipaddress.ip_network(A)
+WHERE = (ACCOUNT, REGION)
+RULES = (
+    sg_rule(A, rule_id="sgr-1", port=22, description="office"),
+    sg_rule(A, rule_id="sgr-2", port=443, description="office"),
+    sg_rule(A, rule_id="sgr-3", port=80, description="vpn"),
+    sg_rule("10.0.0.0/8", rule_id="sgr-4"),
+)
+
+
+def offices(*entries: str, max_entries: int = 5) -> PrefixList:
+    held = tuple((ipaddress.ip_network(c), None) for c in entries)
+    return PrefixList("pl-1", "offices", str(ACCOUNT), max_entries, "IPv4", "", held)
+
+
+def test_a_created_list_holds_the_cidr_described_as_most_rules_describe_it() -> None:
+    request = MigrateRequest(CIDR, "offices", create=True)
+    planned = plan(RULES, request, WHERE, None, {}, set())
+    create, *moves = planned.changes
+    assert (create.action, create.rule.description, create.new_cidr) == ("create", "office", CIDR)
+    assert [(c.action, c.rule.rule_id) for c in moves] == [
+        ("modify", "sgr-1"),
+        ("modify", "sgr-3"),
+        ("modify", "sgr-2"),
+    ]
+    assert {c.prefix_list.name for c in moves if c.prefix_list} == {"offices"}
+
+
+def test_a_missing_list_without_create_fails_the_target() -> None:
+    with pytest.raises(TargetError, match="pass --create"):
+        plan(RULES, MigrateRequest(CIDR, "offices"), WHERE, None, {}, set())
+
+
+def test_a_rule_already_referencing_the_list_alike_loses_its_literal_twin() -> None:
+    request = MigrateRequest(CIDR, "offices")
+    refs = {(RULES[0].key, "pl-1")}
+    planned = plan(RULES, request, WHERE, offices(A), {}, refs)
+    assert [(c.action, c.rule.rule_id) for c in planned.changes] == [
+        ("revoke", "sgr-1"),
+        ("modify", "sgr-3"),
+        ("modify", "sgr-2"),
+    ]
+
+
+def test_a_group_without_room_for_the_reference_is_blocked() -> None:
+    # A reference counts as the list's MaxEntries (5); the group has 57 of 60 units used.
+    request = MigrateRequest(CIDR, "offices")
+    planned = plan(RULES, request, WHERE, offices(A), {("sg-1", "ingress"): 57}, set())
+    assert [c.rule.rule_id for c in planned.changes] == []
+    assert [(r.rule_id, why.split(":")[0]) for r, why in planned.blocked] == [
+        ("sgr-1", "would not fit"),
+        ("sgr-3", "would not fit"),
+        ("sgr-2", "would not fit"),
+    ]
+
+
+def test_nothing_to_move_creates_nothing() -> None:
+    request = MigrateRequest(ipaddress.ip_network("203.0.113.0/24"), "offices", create=True)
+    assert plan(RULES, request, WHERE, None, {}, set()).changes == ()

@@ -1,0 +1,66 @@
+"""rollback's inverses: each applied change of a journal becomes the change that undoes it."""
+
+from __future__ import annotations
+
+import ipaddress
+
+from sgupdater import formats
+from sgupdater.models import Applied, Change, PrefixListRef, Target
+from sgupdater.rollback import undo, undos
+from testkit.records import ACCOUNT, REGION, list_entry, sg_rule
+
+A, B = "192.0.2.0/24", "198.51.100.0/24"
+NEW = ipaddress.ip_network(B)
+TARGET = Target(REGION, account=ACCOUNT)
+
+
+def applied(change: Change, new_id: str | None = None) -> formats.JournalRecord:
+    """The `after` line a run writes for a change that was made."""
+    line = formats.journal_change("update", TARGET, change, "after")
+    return formats.journal_outcome(line, Applied(new_id))
+
+
+def test_a_modify_is_modified_back_while_it_still_allows_the_new_cidr() -> None:
+    expect = undo(applied(Change("modify", sg_rule(A), NEW)))
+    assert expect is not None
+    back = expect.change
+    assert (back.action, str(back.rule.cidr), str(back.new_cidr)) == ("modify", B, A)
+    assert (back.rule.rule_id, expect.still) == ("sgr-1", B)
+
+
+def test_a_revoke_is_authorized_again_unless_already_there() -> None:
+    expect = undo(applied(Change("revoke", sg_rule(A), NEW)))
+    assert expect is not None
+    assert (expect.change.action, str(expect.change.new_cidr), expect.absent) == (
+        "authorize",
+        A,
+        True,
+    )
+
+
+def test_an_authorize_is_revoked_by_the_id_the_call_returned() -> None:
+    expect = undo(applied(Change("authorize", sg_rule(A), NEW), "sgr-new"))
+    assert expect is not None
+    assert (expect.change.action, expect.change.rule.rule_id, expect.still) == (
+        "revoke",
+        "sgr-new",
+        B,
+    )
+
+
+def test_a_migrated_rule_points_back_at_its_cidr_and_a_created_list_is_deleted() -> None:
+    ref = PrefixListRef("offices", "pl-9", 5)
+    moved = undo(applied(Change("modify", sg_rule(A), None, "reference", ref)))
+    assert moved is not None
+    assert (moved.change.action, str(moved.change.new_cidr), moved.still) == ("modify", A, "pl-9")
+    made = undo(applied(Change("create", list_entry(A, list_id=""), None, "create", ref), "pl-9"))
+    assert made is not None
+    assert (made.change.action, made.change.rule.group_id, made.still) == ("delete", "pl-9", A)
+
+
+def test_undos_come_newest_first_and_skip_what_was_not_applied() -> None:
+    first = applied(Change("modify", sg_rule(A, rule_id="sgr-1"), NEW))
+    second = applied(Change("modify", sg_rule(A, rule_id="sgr-2"), NEW))
+    failed = dict(applied(Change("modify", sg_rule(A, rule_id="sgr-3"), NEW)), outcome="failed")
+    found = undos([first, second, failed])  # type: ignore[list-item]
+    assert [e.change.rule.rule_id for e in found[TARGET]] == ["sgr-2", "sgr-1"]
