@@ -15,6 +15,7 @@ from typing import Any, Literal, TypedDict
 from sgupdater import __version__, kinds
 from sgupdater._types import AccountId, Direction, GroupId, Region, RuleId
 from sgupdater.errors import ConfigError, InputError
+from sgupdater.migrate import repoint
 from sgupdater.models import (
     Applied,
     Change,
@@ -36,8 +37,8 @@ PLAN_KIND = "sgupdater-plan"
 Event = Literal["start", "before", "after", "end"]
 
 
-class RuleRecord(TypedDict):
-    """An entry as plan files and journals store it."""
+class _RuleFields(TypedDict):
+    """An entry's fields every version-1 record has."""
 
     rule_id: str
     group_id: str
@@ -52,6 +53,12 @@ class RuleRecord(TypedDict):
     kind: str
     rule_action: str
     managed: str
+
+
+class RuleRecord(_RuleFields, total=False):
+    """An entry as plan files and journals store it; tags are absent from older records."""
+
+    tags: list[list[str]]
 
 
 class ListRecord(TypedDict):
@@ -103,7 +110,7 @@ class JournalRecord(CredentialsRecord, total=False):
 def rule_record(rule: Rule) -> RuleRecord:
     """The stored copy of an entry."""
     traffic = rule.traffic or Traffic("ingress", "-1")
-    return RuleRecord(
+    record = RuleRecord(
         rule_id=rule.rule_id,
         group_id=rule.group_id,
         group_name=rule.group_name,
@@ -118,6 +125,9 @@ def rule_record(rule: Rule) -> RuleRecord:
         rule_action=traffic.action,
         managed=rule.managed,
     )
+    if rule.tags:
+        record["tags"] = [[key, value] for key, value in rule.tags]
+    return record
 
 
 def rule_from_record(record: RuleRecord, account: str | None, region: str, cidr: str) -> Rule:
@@ -140,6 +150,7 @@ def rule_from_record(record: RuleRecord, account: str | None, region: str, cidr:
         description=record["description"],
         vpc_id=record["vpc_id"],
         managed=record.get("managed") or "",
+        tags=tuple((str(key), str(value)) for key, value in record.get("tags") or ()),
     )
 
 
@@ -276,6 +287,14 @@ def plan_document(command: str, results: Iterable[TargetResult]) -> tuple[dict[s
     return document, count
 
 
+def _steps(change: Change) -> tuple[Change, ...]:
+    """A change as this version makes it; a version-1 migrate pointed a rule at a list in place."""
+    ref = change.prefix_list
+    if change.action == "modify" and ref is not None and change.new_cidr is None:
+        return repoint(change.rule, ref)
+    return (change,)
+
+
 def plans_from(name: str, document: Any) -> tuple[str, dict[Target, Plan]]:
     """The command and per-target plans of a plan file's document."""
     if not isinstance(document, dict) or document.get("kind") != PLAN_KIND:
@@ -289,11 +308,11 @@ def plans_from(name: str, document: Any) -> tuple[str, dict[Target, Plan]]:
     try:
         for i, raw in enumerate(document["targets"]):
             target = target_from(raw)
+            where = f"{name}: targets[{i}].changes"
             changes = tuple(
-                change_from(
-                    f"{name}: targets[{i}].changes[{j}]", c, raw.get("account"), raw["region"]
-                )
+                step
                 for j, c in enumerate(raw["changes"])
+                for step in _steps(change_from(f"{where}[{j}]", c, target.account, target.region))
             )
             plans[target] = Plan(changes, tuple(c.rule for c in changes))
         return str(document.get("command", "apply")), plans

@@ -10,7 +10,7 @@ from typing import TYPE_CHECKING, Any
 
 from sgupdater._types import AccountId, Cidr, Direction, Region
 from sgupdater.errors import TargetError
-from sgupdater.kinds import pl_read, security_groups
+from sgupdater.kinds import pl_read, security_groups, sg_read
 from sgupdater.kinds.pl_read import PrefixList
 from sgupdater.models import Change, Plan, PortKey, PrefixListRef, Rule, Scan
 from sgupdater.planner import BOTH
@@ -20,10 +20,14 @@ if TYPE_CHECKING:
     from mypy_boto3_ec2 import EC2Client
 
 DEFAULT_MAX_ENTRIES = 5
-# EC2's default quota of inbound (and of outbound) rules per security group.
+# EC2's default quota of rules per security group, direction and IP family (VPC quotas:
+# inbound and outbound rules, each counted apart for IPv4 and IPv6).
 DEFAULT_RULES_QUOTA = 60
 
-Usage = dict[tuple[str, Direction | None], int]
+# Rule units used per (group, direction, IP family); a prefix-list reference counts as the
+# list's MaxEntries.
+Space = tuple[str, Direction | None, str]
+Usage = dict[Space, int]
 # The account and region a plan is for.
 Where = tuple[AccountId, Region]
 Refs = set[tuple[PortKey, str]]
@@ -50,7 +54,7 @@ class MigrateRequest:
     def moves(self, rule: Rule) -> bool:
         """True for a security-group rule this migration points at the list."""
         return (
-            rule.kind == security_groups.NAME
+            rule.kind == sg_read.NAME
             and rule.cidr == self.cidr
             and rule.direction in self.directions
         )
@@ -74,10 +78,28 @@ class MigrateRequest:
         return plan(found.rules, self, where, existing, used, refs)
 
 
+def family(cidr: Cidr) -> str:
+    """A CIDR's IP family as EC2 names it."""
+    return "IPv4" if cidr.version == 4 else "IPv6"
+
+
+def repoint(rule: Rule, ref: PrefixListRef, note: str = "") -> tuple[Change, Change]:
+    """A literal rule moved to a list: a rule referencing the list first, then the literal one
+    revoked. EC2 cannot change a rule's type in place (SecurityGroupRuleRequest)."""
+    return (
+        Change("authorize", rule, None, f"reference {ref.name}{note}", ref),
+        Change("revoke", rule, None, f"{ref.name} referenced first", ref),
+    )
+
+
 def _list_changes(
     request: MigrateRequest, where: Where, found: PrefixList | None, description: str | None
 ) -> tuple[PrefixListRef, list[Change], str]:
-    """The list the rules will reference, the changes that make it hold the CIDR, and a note."""
+    """The list the rules will reference, the changes that make it hold the CIDR, and a note.
+
+    A TargetError when the list cannot serve; a LookupError with the reason when it exists but
+    this account cannot add the CIDR to it.
+    """
     cidr = request.cidr
     if found is None:
         if not request.create:
@@ -95,10 +117,9 @@ def _list_changes(
         why = f"create prefix list {ref.name} (MaxEntries {ref.max_entries}) holding {cidr}"
         rule = pl_read.list_rule("", request.prefix_list, where, request.cidr, description)
         return ref, [Change("create", rule, cidr, why, prefix_list=ref)], ""
-    family = "IPv4" if cidr.version == 4 else "IPv6"
-    if found.family and found.family != family:
+    if found.family and found.family != family(cidr):
         raise TargetError(
-            f"prefix list {found.name} holds {found.family}, not {family}",
+            f"prefix list {found.name} holds {found.family}, not {family(cidr)}",
             code="InvalidParameterValue",
         )
     ref = PrefixListRef(found.name, found.id, found.max_entries)
@@ -106,6 +127,8 @@ def _list_changes(
     note = f"; the list also allows {', '.join(others)}" if others else ""
     if found.holds(cidr):
         return ref, [], note
+    if found.locked(where[0]):
+        raise LookupError(found.locked(where[0]))
     if found.max_entries and len(found.entries) >= found.max_entries:
         raise TargetError(
             f"prefix list {found.name} is full ({found.max_entries} entries); raise MaxEntries",
@@ -141,7 +164,10 @@ def plan(
     ordered = sorted((r for r in rules if request.moves(r)), key=_order)
     if not ordered:
         return Plan((), ())
-    ref, changes, note = _list_changes(request, where, found, _description(request, ordered))
+    try:
+        ref, changes, note = _list_changes(request, where, found, _description(request, ordered))
+    except LookupError as locked:
+        return Plan((), tuple(ordered), (), tuple((r, str(locked.args[0])) for r in ordered))
     weight = ref.max_entries or 1
     used = dict(usage)
     blocked: list[tuple[Rule, str]] = []
@@ -154,20 +180,20 @@ def plan(
             why = f"{ref.name} already referenced alike{note}"
             changes.append(Change("revoke", rule, None, why, prefix_list=ref))
             continue
-        space = (rule.group_id, rule.direction)
-        after = used.get(space, 0) - 1 + weight
+        space = (rule.group_id, rule.direction, family(rule.cidr))
+        # The reference is authorized before the literal rule goes: both count at once.
+        after = used.get(space, 0) + weight
         if after > request.rules_quota:
-            blocked.append(
-                (
-                    rule,
-                    f"would not fit: {after} {rule.direction} rule units (a reference counts "
-                    f"as MaxEntries {weight}) > quota {request.rules_quota}",
-                )
+            why = (
+                f"would not fit: {after} {rule.direction} {space[2]} rule units (the reference "
+                f"counts as MaxEntries {weight}, beside the rule it replaces) > quota "
+                f"{request.rules_quota}"
             )
+            blocked.append((rule, why))
             continue
         used[space] = after
-        changes.append(Change("modify", rule, None, f"reference {ref.name}{note}", ref))
-    if not any(c.rule.kind == security_groups.NAME for c in changes):
+        changes.extend(repoint(rule, ref, note))
+    if not any(c.rule.kind == sg_read.NAME for c in changes):
         # Nothing would reference the list: do not create or widen it for nobody.
         changes = []
     return Plan(tuple(changes), tuple(ordered), tuple(unchanged), tuple(blocked))
@@ -187,15 +213,22 @@ def _find(client: EC2Client, lists: Sequence[Any], scope: Scope, wanted: str) ->
 def usage(
     client: EC2Client, group_ids: Sequence[str], page_size: int, lists: Sequence[Any]
 ) -> tuple[Usage, Refs]:
-    """Rule units used per (group, direction), and the prefix lists each rule references."""
-    weights = {raw["PrefixListId"]: int(raw.get("MaxEntries") or 1) for raw in lists}
+    """Rule units used per (group, direction, family), and the lists each rule references."""
+    weights = {
+        raw["PrefixListId"]: (raw.get("AddressFamily") or "IPv4", int(raw.get("MaxEntries") or 1))
+        for raw in lists
+    }
     used: Usage = {}
     refs: Refs = set()
-    for raw in security_groups.rules_of_groups(client, group_ids, page_size):
-        key = security_groups.rule_key(raw)
-        space = (raw["GroupId"], key[1].direction if key[1] is not None else None)
+    for raw in sg_read.rules_of_groups(client, group_ids, page_size):
+        key = sg_read.rule_key(raw)
         listed = raw.get("PrefixListId")
-        used[space] = used.get(space, 0) + (weights.get(listed, 1) if listed else 1)
+        # UNVERIFIED: a rule referencing a group is counted as one IPv4 rule.
+        kind, units = weights.get(listed, ("IPv4", 1)) if listed else ("IPv4", 1)
+        if raw.get("CidrIpv6"):
+            kind = "IPv6"
+        space = (raw["GroupId"], key[1].direction if key[1] is not None else None, kind)
+        used[space] = used.get(space, 0) + units
         if listed:
             refs.add((key, listed))
     return used, refs

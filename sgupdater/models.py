@@ -82,6 +82,8 @@ class Rule:
     vpc_id: str = ""
     # Why the container belongs to infrastructure as code, e.g. "cloudformation:web".
     managed: str = ""
+    # The entry's own tags (a security-group rule's), kept when it is replaced by a new one.
+    tags: tuple[tuple[str, str], ...] = ()
 
     @property
     def key(self) -> PortKey:
@@ -176,6 +178,8 @@ class Scan:
     rules: tuple[Rule, ...]
     # How many more entries fit in each container of a kind with capacity.
     room: Mapping[str, int] = field(default_factory=dict)
+    # Containers whose entries cannot be changed here, and why.
+    locked: Mapping[str, str] = field(default_factory=dict)
 
 
 @dataclass(frozen=True, slots=True)

@@ -57,7 +57,7 @@ class Request:
 
     def plan_target(self, found: Scan, clients: Callable[[str], Any], scope: Scope) -> Plan:
         """The plan for one target's scan; nothing more is read."""
-        return plan(found.rules, self, found.room)
+        return plan(found.rules, self, found.room, found.locked)
 
 
 def _sort_key(rule: Rule) -> tuple[object, ...]:
@@ -149,11 +149,18 @@ class _Planning:
         return True
 
 
-def plan(rules: Iterable[Rule], request: Request, room: Room | None = None) -> Plan:
+def plan(
+    rules: Iterable[Rule],
+    request: Request,
+    room: Room | None = None,
+    locked: AnyMapping[str, str] | None = None,
+) -> Plan:
     """Plan the changes that carry out the request on these entries.
 
     room: how many more entries fit in each container with capacity; unknown means no limit.
+    locked: containers whose entries cannot be changed here, and why: matched, then blocked.
     """
+    held = locked or {}
     wanted = (r for r in rules if r.direction is None or r.direction in request.directions)
     ordered = sorted(wanted, key=_sort_key)
     facts = [(r, _ck(r.cidr)) for r in ordered]
@@ -178,6 +185,8 @@ def plan(rules: Iterable[Rule], request: Request, room: Room | None = None) -> P
         if request.skip_managed and rule.managed:
             # Left to its stack: counted in the summary as managed, never changed here.
             state.unchanged.append(rule)
+        elif rule.group_id in held:
+            state.blocked.append((rule, held[rule.group_id]))
         elif request.operation == "remove":
             state.remove(rule, target)
         elif target is not None:  # update and add always carry a to-cidr

@@ -14,17 +14,37 @@ from sgupdater.models import Change, Target
 from sgupdater.verify import Expect
 
 
-def undo(record: JournalRecord) -> Expect | None:
-    """The inverse of one applied change, and what must hold to make it; None: nothing to undo."""
+def undo(record: JournalRecord) -> list[Expect]:
+    """The changes that undo one applied change, and what must hold to make them."""
     old = record["rule"]
     account, region = record.get("account"), record["region"]
     new = record.get("new_cidr")
     action = record["action"]
     ref = list_ref(record.get("prefix_list"))
-    if action == "modify" and ref is not None and not new:
-        # Migrated: the rule references the list now; point it back at its CIDR.
-        now = rule_from_record(old, account, region, old["cidr"])
-        return Expect(Change("modify", now, now.cidr, "roll back"), still=ref.id)
+    if action in ("modify", "authorize") and ref is not None and not new:
+        # A rule made to reference the list: it is revoked once the literal rule allows the
+        # CIDR again. That literal rule comes back by undoing its revoke; a version-1 journal
+        # pointed the rule itself at the list in place, so it is allowed again here (EC2
+        # cannot change a rule's type back).
+        literal = rule_from_record(old, account, region, old["cidr"])
+        made = record.get("new_rule_id") if action == "authorize" else old["rule_id"]
+        reference = dataclasses.replace(literal, rule_id=RuleId(made or ""))
+        drop = Change("revoke", reference, None, "roll back: drop the reference", ref)
+        undone = [Expect(drop, still=ref.id, covered_by=str(literal.cidr))]
+        if action == "modify":
+            back = Change("authorize", literal, literal.cidr, "roll back: allow again")
+            undone.insert(0, Expect(back, absent=True))
+        return undone
+    found = _inverse(record)
+    return [found] if found is not None else []
+
+
+def _inverse(record: JournalRecord) -> Expect | None:
+    old = record["rule"]
+    account, region = record.get("account"), record["region"]
+    new = record.get("new_cidr")
+    action = record["action"]
+    ref = list_ref(record.get("prefix_list"))
     if action == "create" and ref is not None:
         made = rule_from_record(old, account, region, old["cidr"])
         list_id = record.get("new_rule_id") or ""
@@ -54,9 +74,7 @@ def undos(records: Iterable[JournalRecord]) -> dict[Target, list[Expect]]:
             r for r in records if r.get("event") == "after" and r.get("outcome") == "applied"
         ]
         for record in reversed(applied):
-            expect = undo(record)
-            if expect is not None:
-                found[target_from(record)].append(expect)
+            found[target_from(record)].extend(undo(record))
     except (KeyError, TypeError, ValueError) as exc:
         raise ConfigError(f"the journal has a malformed change record ({exc})") from None
     except InputError as exc:

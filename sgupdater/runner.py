@@ -104,6 +104,7 @@ def scan_target(
     scope = request.narrow(options.scope)
     entries: list[Rule] = []
     room: dict[str, int] = {}
+    locked: dict[str, str] = {}
     groups = 0
     account = target.account
     for kind in kinds.enabled(scope):
@@ -111,10 +112,11 @@ def scan_target(
         found = kind.scan(clients(kind.service), reading)
         entries.extend(found.entries)
         room.update(found.room)
+        locked.update(found.locked)
         account = found.account or account
         groups += found.containers if kind.traits.counted else 0
     log.info("%s: %d groups scanned, %d entries relevant", target.label, groups, len(entries))
-    scan = Scan(target, account, groups, tuple(entries), room)
+    scan = Scan(target, account, groups, tuple(entries), room, locked)
     plan = request.plan_target(scan, clients, scope)
     return TargetResult(target=target, account=account, groups_scanned=groups, plan=plan)
 

@@ -75,8 +75,13 @@ class Sender:
         send: Callable[[], Any],
         new_ids: Callable[[Any], dict[int, str]] | None = None,
         hint: Callable[[str], str] | None = None,
+        recover: Callable[[botocore.exceptions.ClientError], dict[int, str] | None] | None = None,
     ) -> Any:
-        """Send one call for the batch; None when it was not sent or AWS refused it."""
+        """Send one call for the batch; None when it was not sent or AWS refused it.
+
+        recover: given a refusal, the new ids when the call had in fact been carried out (a
+        retry refused for what the lost first attempt did), else None.
+        """
         if self.stopped(batch):
             return None
         log.info("%s %s: %d change(s)", what, self.resource_id, len(batch))
@@ -85,13 +90,26 @@ class Sender:
                 self.record.before(change)
         try:
             response = send()
-        except (botocore.exceptions.ClientError, botocore.exceptions.BotoCoreError) as exc:
-            error = aws.target_error(exc)
-            log.info("%s %s failed: %s", what, self.resource_id, error)
-            message = str(error) + (hint(error.code) if hint is not None else "")
-            self.settle(batch, Failed(error.code, message))
+        except botocore.exceptions.ClientError as exc:
+            made = recover(exc) if recover is not None else None
+            if made is None:
+                self._refused(what, batch, exc, hint)
+                return None
+            log.info("%s %s: a retry met what its first attempt did", what, self.resource_id)
+            response, ids = {}, made
+        except botocore.exceptions.BotoCoreError as exc:
+            self._refused(what, batch, exc, hint)
             return None
-        ids = new_ids(response) if new_ids is not None else {}
+        else:
+            ids = new_ids(response) if new_ids is not None else {}
         for index, change in batch:
             self.settle([(index, change)], Applied(new_id=ids.get(index)))
         return response
+
+    def _refused(
+        self, what: str, batch: Indexed, exc: Exception, hint: Callable[[str], str] | None
+    ) -> None:
+        error = aws.target_error(exc)
+        log.info("%s %s failed: %s", what, self.resource_id, error)
+        message = str(error) + (hint(error.code) if hint is not None else "")
+        self.settle(batch, Failed(error.code, message))

@@ -37,6 +37,30 @@ def _slot(key: PortKey, rule_id: str) -> tuple[str, str, str]:
     return (key[0], traffic.direction if traffic is not None else "", rule_id)
 
 
+def _still(
+    change: Change,
+    still: str,
+    by_id: dict[tuple[str, str, str], Current],
+    allowed: dict[tuple[PortKey, str], Current],
+) -> tuple[str | None, Change]:
+    """Why the entry no longer looks as planned (None: it does), and the change to make."""
+    rule, key = change.rule, change.rule.key
+    now = by_id.get(_slot(key, rule.rule_id)) if rule.rule_id else None
+    if now is None and not kinds.get(rule.kind).traits.in_place_only:
+        # The same rule under another id (made anew since, as migrate and its rollback do):
+        # found by its traffic and what it allows; ordered entries only by their number.
+        now = allowed.get((key, still))
+    if now is None:
+        return "the rule is gone since", change
+    if (now.key, now.cidr, now.description) != (key, still, rule.description):
+        return "the rule was changed since; not overwritten", change
+    if now.rule_id != rule.rule_id:
+        change = dataclasses.replace(
+            change, rule=dataclasses.replace(rule, rule_id=RuleId(now.rule_id))
+        )
+    return None, change
+
+
 def verify(
     expected: Sequence[Expect], current: Sequence[Current]
 ) -> tuple[Plan, dict[int, Skipped]]:
@@ -65,16 +89,7 @@ def verify(
         elif item.absent and taken:
             reason = f"rule number {rule.rule_id} is taken since"
         elif item.still is not None:
-            slot = _slot(key, rule.rule_id)
-            now = by_id.get(slot) if rule.rule_id else allowed.get((key, item.still))
-            if now is None:
-                reason = "the rule is gone since"
-            elif (now.key, now.cidr, now.description) != (key, item.still, rule.description):
-                reason = "the rule was changed since; not overwritten"
-            elif now.rule_id != rule.rule_id:
-                change = dataclasses.replace(
-                    change, rule=dataclasses.replace(rule, rule_id=RuleId(now.rule_id))
-                )
+            reason, change = _still(change, item.still, by_id, allowed)
         if reason is None and item.covered_by is not None:
             cover = (key, item.covered_by)
             if cover not in allowed and cover not in produced:

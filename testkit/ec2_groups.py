@@ -200,6 +200,14 @@ def _units(backend: Any, rules: list[Any], calls: list[dict[str, Any]]) -> Count
     return units
 
 
+def _describe_references(rules: list[Any], listed: list[dict[str, str]]) -> None:
+    """NOTE: moto 5.2 drops the Description of a rule that references a prefix list."""
+    said = {item.get("PrefixListId"): item.get("Description") for item in listed}
+    for rule in rules:
+        if rule.prefix_list_id and said.get(rule.prefix_list_id):
+            rule.ip_range = {"Description": said[rule.prefix_list_id]}
+
+
 def _authorize(direction: str) -> Callable[[Any], ActionResult]:
     """Authorize every permission of one call, or none; answer with all the rules made.
 
@@ -224,7 +232,9 @@ def _authorize(direction: str) -> Callable[[Any], ActionResult]:
         added: list[Any] = []
         try:
             for call in calls:
-                added += getattr(backend, f"authorize_security_group_{direction}")(**call)[0]
+                made = getattr(backend, f"authorize_security_group_{direction}")(**call)[0]
+                _describe_references(made, call.get("prefix_list_ids") or [])
+                added += made
         except Exception:
             held[:] = before
             raise

@@ -5,7 +5,7 @@ from __future__ import annotations
 import ipaddress
 
 from sgupdater._types import AccountId, Direction, GroupId, Region
-from sgupdater.kinds import nacls, pl_read, security_groups
+from sgupdater.kinds import nacls, pl_read, sg_read
 from sgupdater.models import Current, Rule, Traffic
 
 ACCOUNT = AccountId("111111111111")
@@ -23,7 +23,7 @@ def sg_rule(
 ) -> Rule:
     """A tcp security-group rule."""
     return Rule(
-        kind=security_groups.NAME,
+        kind=sg_read.NAME,
         account=ACCOUNT,
         region=REGION,
         group_id=GroupId(group),

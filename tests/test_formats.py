@@ -42,13 +42,14 @@ def test_a_plan_document_reads_back_as_the_same_plans() -> None:
     ref = PrefixListRef("offices", "pl-1", 5)
     changes = (
         Change("modify", sg_rule(A), ipaddress.ip_network(B), "replace in place"),
-        Change("modify", sg_rule(B, rule_id="sgr-2"), None, "reference offices", ref),
+        Change("authorize", sg_rule(B, rule_id="sgr-2"), None, "reference offices", ref),
+        Change("revoke", sg_rule(B, rule_id="sgr-2"), None, "offices referenced first", ref),
         Change("revoke", acl_entry(A), None, "remove"),
     )
     result = TargetResult(target, ACCOUNT, 1, Plan(changes, ()))
     document, count = formats.plan_document("update", [result])
     command, plans = formats.plans_from("plan.json", json.loads(json.dumps(document)))
-    assert (count, command) == (3, "update")
+    assert (count, command) == (4, "update")
     assert plans == {target: Plan(changes, tuple(c.rule for c in changes))}
 
 
@@ -75,3 +76,16 @@ def test_journal_lines_carry_the_outcome() -> None:
         formats.journal_change("update", target, change, "after"), Failed("Boom", "no")
     )
     assert (failed["outcome"], failed["error"]) == ("failed", "Boom: no")
+
+
+def test_a_version_1_migrate_change_is_read_as_reference_then_revoke() -> None:
+    ref = PrefixListRef("offices", "pl-1", 5)
+    old = Change("modify", sg_rule(A), None, "reference offices", ref)
+    result = TargetResult(Target(REGION), ACCOUNT, 1, Plan((old,), ()))
+    document, _ = formats.plan_document("migrate", [result])
+    _, plans = formats.plans_from("plan.json", document)
+    [plan] = plans.values()
+    assert [(c.action, c.rule.rule_id, c.prefix_list) for c in plan.changes] == [
+        ("authorize", "sgr-1", ref),
+        ("revoke", "sgr-1", ref),
+    ]

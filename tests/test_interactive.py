@@ -157,7 +157,7 @@ def test_on_a_terminal_list_edits_and_migrate_ask_then_read_again_and_apply(aws:
         ["migrate", "--cidr", A, "--prefix-list", "office", "--create"], answer="y"
     )
     assert code == 0, screen
-    assert "Apply 2 change(s)? [y/N]" in screen
+    assert "Apply 3 change(s)? [y/N]" in screen
     made = ec2.describe_managed_prefix_lists(
         Filters=[{"Name": "prefix-list-name", "Values": ["office"]}]
     )["PrefixLists"][0]["PrefixListId"]

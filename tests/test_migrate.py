@@ -55,11 +55,14 @@ def test_migrate_creates_the_list_and_points_the_rules_at_it(aws: Aws, cli: Cli)
         ("ingress", "tcp", 443, 443, "10.0.0.0/8", ""),
         ("egress", "-1", -1, -1, "0.0.0.0/0", ""),
     }
-    # In place: the rules keep their ids.
-    assert (
-        after[("ingress", "tcp", 22, 22, pl, "office ssh")]
-        == ids_before[("ingress", "tcp", 22, 22, A, "office ssh")]
-    )
+    # EC2 cannot change a rule's type: each reference is a new rule, the literal one is gone.
+    assert not set(after.values()) & set(ids_before.values()) - {
+        ids_before[("egress", "-1", -1, -1, "0.0.0.0/0", "")],
+        ids_before[("ingress", "tcp", 443, 443, "10.0.0.0/8", "")],
+    }
+    changes = json.loads(run.out)["changes"]
+    new_ids = {c["new_rule_id"] for c in changes if c["action"] == "authorize"}
+    assert after[("ingress", "tcp", 22, 22, pl, "office ssh")] in new_ids
     assert ("egress", "tcp", 5432, 5432, pl, "pg") in helpers.rules(ec2, db)
     # The next office move is one prefix-list edit.
     assert cli("update", "--from-cidr", A, "--to-cidr", B, "--prefix-lists").code == 0
@@ -92,24 +95,27 @@ def test_an_existing_list_is_reused_and_gains_the_cidr(aws: Aws, cli: Cli, tmp_p
     web, _ = seed(aws)
     ec2 = aws.ec2()
     pl = helpers.prefix_list(ec2, "office", (("203.0.113.0/24", "lyon"),))
-    before = helpers.rule_ids(ec2, web)
+    before = helpers.rules(ec2, web)
     journal = tmp_path / "j.jsonl"
     run = cli("migrate", "--cidr", A, "--prefix-list", pl, "-o", "json", "--journal", str(journal))
     assert run.code == 0, run.err
     assert helpers.entries(ec2, pl) == {("203.0.113.0/24", "lyon"), (A, "office ssh")}
     assert ("ingress", "tcp", 22, 22, pl, "office ssh") in helpers.rules(ec2, web)
-    details = {c["detail"] for c in json.loads(run.out)["changes"] if c["kind"] == "rule"}
+    changes = json.loads(run.out)["changes"]
+    details = {c["detail"] for c in changes if c["kind"] == "rule" and c["action"] == "authorize"}
+    assert details
     assert all("also allows 203.0.113.0/24" in d for d in details)
-    # Rollback points the rules back first, then takes the CIDR out of the reused list.
+    # Rollback allows the CIDR again, drops the references, then takes the CIDR out of the list.
     run = cli("rollback", str(journal), "--yes")
     assert run.code == 0, run.err
-    assert helpers.rule_ids(ec2, web) == before
+    assert helpers.rules(ec2, web) == before
     assert helpers.entries(ec2, pl) == {("203.0.113.0/24", "lyon")}
 
 
 def test_groups_where_the_reference_would_not_fit_are_reported(aws: Aws, cli: Cli) -> None:
     web, db = seed(aws)
-    # web holds 3 ingress rules: two more references of 5 entries each make 3 - 2 + 10 = 11.
+    # web holds 3 ingress rules; each reference of 5 entries sits beside the rule it replaces:
+    # 3 + 5 = 8 fits a quota of 10, 8 + 5 = 13 does not.
     run = cli(
         "migrate", "--cidr", A, "--prefix-list", "office", "--create", "--rules-quota", "10",
         "-o", "json",
@@ -129,7 +135,7 @@ def test_rollback_restores_literal_rules_and_deletes_the_created_list(
 ) -> None:
     web, db = seed(aws)
     ec2 = aws.ec2()
-    before = (helpers.rule_ids(ec2, web), helpers.rule_ids(ec2, db))
+    before = (helpers.rules(ec2, web), helpers.rules(ec2, db))
     journal = tmp_path / "j.jsonl"
     run = cli(
         "migrate", "--cidr", A, "--prefix-list", "office", "--create", "--journal", str(journal)
@@ -137,7 +143,7 @@ def test_rollback_restores_literal_rules_and_deletes_the_created_list(
     assert run.code == 0, run.err
     run = cli("rollback", str(journal), "--yes")
     assert run.code == 0, run.err
-    assert (helpers.rule_ids(ec2, web), helpers.rule_ids(ec2, db)) == before
+    assert (helpers.rules(ec2, web), helpers.rules(ec2, db)) == before
     assert list_named(aws, "office") == []
 
 

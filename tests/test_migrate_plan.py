@@ -32,10 +32,14 @@ def test_a_created_list_holds_the_cidr_described_as_most_rules_describe_it() -> 
     planned = plan(RULES, request, WHERE, None, {}, set())
     create, *moves = planned.changes
     assert (create.action, create.rule.description, create.new_cidr) == ("create", "office", CIDR)
+    # A rule cannot change its type: each gets a reference beside it, then goes.
     assert [(c.action, c.rule.rule_id) for c in moves] == [
-        ("modify", "sgr-1"),
-        ("modify", "sgr-3"),
-        ("modify", "sgr-2"),
+        ("authorize", "sgr-1"),
+        ("revoke", "sgr-1"),
+        ("authorize", "sgr-3"),
+        ("revoke", "sgr-3"),
+        ("authorize", "sgr-2"),
+        ("revoke", "sgr-2"),
     ]
     assert {c.prefix_list.name for c in moves if c.prefix_list} == {"offices"}
 
@@ -51,15 +55,18 @@ def test_a_rule_already_referencing_the_list_alike_loses_its_literal_twin() -> N
     planned = plan(RULES, request, WHERE, offices(A), {}, refs)
     assert [(c.action, c.rule.rule_id) for c in planned.changes] == [
         ("revoke", "sgr-1"),
-        ("modify", "sgr-3"),
-        ("modify", "sgr-2"),
+        ("authorize", "sgr-3"),
+        ("revoke", "sgr-3"),
+        ("authorize", "sgr-2"),
+        ("revoke", "sgr-2"),
     ]
 
 
 def test_a_group_without_room_for_the_reference_is_blocked() -> None:
-    # A reference counts as the list's MaxEntries (5); the group has 57 of 60 units used.
+    # A reference counts as the list's MaxEntries (5) beside the rule it replaces; the group
+    # has 56 of 60 IPv4 units used.
     request = MigrateRequest(CIDR, "offices")
-    planned = plan(RULES, request, WHERE, offices(A), {("sg-1", "ingress"): 57}, set())
+    planned = plan(RULES, request, WHERE, offices(A), {("sg-1", "ingress", "IPv4"): 56}, set())
     assert [c.rule.rule_id for c in planned.changes] == []
     assert [(r.rule_id, why.split(":")[0]) for r, why in planned.blocked] == [
         ("sgr-1", "would not fit"),
@@ -71,3 +78,26 @@ def test_a_group_without_room_for_the_reference_is_blocked() -> None:
 def test_nothing_to_move_creates_nothing() -> None:
     request = MigrateRequest(ipaddress.ip_network("203.0.113.0/24"), "offices", create=True)
     assert plan(RULES, request, WHERE, None, {}, set()).changes == ()
+
+
+def test_the_quota_is_counted_per_ip_family() -> None:
+    # 56 IPv6 units used leave the IPv4 rules' room untouched.
+    request = MigrateRequest(CIDR, "offices")
+    planned = plan(RULES, request, WHERE, offices(A), {("sg-1", "ingress", "IPv6"): 56}, set())
+    assert planned.blocked == ()
+    assert len(planned.changes) == 6
+
+
+def test_a_list_this_account_cannot_edit_blocks_every_rule() -> None:
+    shared = offices("10.9.0.0/16")
+    shared = PrefixList(shared.id, shared.name, "999999999999", 5, "IPv4", "", shared.entries)
+    planned = plan(RULES, MigrateRequest(CIDR, "offices"), WHERE, shared, {}, set())
+    assert planned.changes == ()
+    assert {why for _, why in planned.blocked} == {
+        "prefix list offices belongs to 999999999999, shared with this account: its owner edits it"
+    }
+    ipam = PrefixList("pl-1", "offices", str(ACCOUNT), 5, "IPv4", "", (), "target-1")
+    planned = plan(RULES, MigrateRequest(CIDR, "offices"), WHERE, ipam, {}, set())
+    assert [why.split(" (")[0] for _, why in planned.blocked][:1] == [
+        "prefix list offices is IPAM-managed"
+    ]

@@ -7,11 +7,18 @@ import ipaddress
 from sgupdater import formats
 from sgupdater.models import Applied, Change, PrefixListRef, Target
 from sgupdater.rollback import undo, undos
+from sgupdater.verify import Expect
 from testkit.records import ACCOUNT, REGION, list_entry, sg_rule
 
 A, B = "192.0.2.0/24", "198.51.100.0/24"
 NEW = ipaddress.ip_network(B)
 TARGET = Target(REGION, account=ACCOUNT)
+
+
+def only(undone: list[Expect]) -> Expect:
+    """The one change that undoes a record."""
+    [expect] = undone
+    return expect
 
 
 def applied(change: Change, new_id: str | None = None) -> formats.JournalRecord:
@@ -21,16 +28,14 @@ def applied(change: Change, new_id: str | None = None) -> formats.JournalRecord:
 
 
 def test_a_modify_is_modified_back_while_it_still_allows_the_new_cidr() -> None:
-    expect = undo(applied(Change("modify", sg_rule(A), NEW)))
-    assert expect is not None
+    expect = only(undo(applied(Change("modify", sg_rule(A), NEW))))
     back = expect.change
     assert (back.action, str(back.rule.cidr), str(back.new_cidr)) == ("modify", B, A)
     assert (back.rule.rule_id, expect.still) == ("sgr-1", B)
 
 
 def test_a_revoke_is_authorized_again_unless_already_there() -> None:
-    expect = undo(applied(Change("revoke", sg_rule(A), NEW)))
-    assert expect is not None
+    expect = only(undo(applied(Change("revoke", sg_rule(A), NEW))))
     assert (expect.change.action, str(expect.change.new_cidr), expect.absent) == (
         "authorize",
         A,
@@ -39,8 +44,7 @@ def test_a_revoke_is_authorized_again_unless_already_there() -> None:
 
 
 def test_an_authorize_is_revoked_by_the_id_the_call_returned() -> None:
-    expect = undo(applied(Change("authorize", sg_rule(A), NEW), "sgr-new"))
-    assert expect is not None
+    expect = only(undo(applied(Change("authorize", sg_rule(A), NEW), "sgr-new")))
     assert (expect.change.action, expect.change.rule.rule_id, expect.still) == (
         "revoke",
         "sgr-new",
@@ -48,13 +52,24 @@ def test_an_authorize_is_revoked_by_the_id_the_call_returned() -> None:
     )
 
 
-def test_a_migrated_rule_points_back_at_its_cidr_and_a_created_list_is_deleted() -> None:
+def test_a_reference_is_dropped_once_the_literal_rule_is_back() -> None:
     ref = PrefixListRef("offices", "pl-9", 5)
-    moved = undo(applied(Change("modify", sg_rule(A), None, "reference", ref)))
-    assert moved is not None
-    assert (moved.change.action, str(moved.change.new_cidr), moved.still) == ("modify", A, "pl-9")
-    made = undo(applied(Change("create", list_entry(A, list_id=""), None, "create", ref), "pl-9"))
-    assert made is not None
+    drop = only(undo(applied(Change("authorize", sg_rule(A), None, "reference", ref), "sgr-ref")))
+    assert (drop.change.action, drop.change.rule.rule_id, drop.still, drop.covered_by) == (
+        "revoke",
+        "sgr-ref",
+        "pl-9",
+        A,
+    )
+    # A version-1 journal pointed the rule itself at the list: allowed again, then dropped.
+    back, drop = undo(applied(Change("modify", sg_rule(A), None, "reference", ref)))
+    assert (back.change.action, str(back.change.new_cidr), back.absent) == ("authorize", A, True)
+    assert (drop.change.action, drop.change.rule.rule_id) == ("revoke", "sgr-1")
+
+
+def test_a_created_list_is_deleted_while_it_holds_only_what_it_was_made_with() -> None:
+    ref = PrefixListRef("offices", "pl-9", 5)
+    made = only(undo(applied(Change("create", list_entry(A, list_id=""), None, "c", ref), "pl-9")))
     assert (made.change.action, made.change.rule.group_id, made.still) == ("delete", "pl-9", A)
 
 

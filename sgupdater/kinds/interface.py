@@ -74,6 +74,8 @@ class KindScan:
     account: AccountId | None = None
     # How many more entries fit in each container (kinds with capacity).
     room: dict[str, int] = field(default_factory=dict)
+    # Containers whose entries this run cannot change, and why (e.g. kept by IPAM).
+    locked: dict[str, str] = field(default_factory=dict)
 
 
 class Kind(Protocol):

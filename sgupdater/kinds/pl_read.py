@@ -35,10 +35,29 @@ class PrefixList:
     family: str
     managed: str
     entries: tuple[tuple[Cidr, str | None], ...]
+    # The IPAM prefix list resolver target that keeps the list's CIDRs ("" when none).
+    ipam_target: str = ""
 
     def holds(self, cidr: Cidr) -> bool:
         """True when one entry is exactly this CIDR."""
         return any(c == cidr for c, _ in self.entries)
+
+    def locked(self, account: str) -> str:
+        """Why this account cannot edit the list's entries ("" when it can)."""
+        return locked(self.owner, self.ipam_target, self.name or self.id, account)
+
+
+def locked(owner: str, ipam_target: str, name: str, account: str) -> str:
+    """Why an account cannot edit a list's entries: shared by another owner, or IPAM's."""
+    if account and owner and owner != account:
+        return (
+            f"prefix list {name} belongs to {owner}, shared with this account: its owner edits it"
+        )
+    # ManagedPrefixList.IpamPrefixListResolverTargetId: when set, "its CIDRs are automatically
+    # synchronized [...] and direct CIDR modifications are restricted".
+    if ipam_target:
+        return f"prefix list {name} is IPAM-managed ({ipam_target}): change the resolver's CIDRs"
+    return ""
 
 
 def entries_of(client: EC2Client, list_id: str) -> tuple[tuple[Cidr, str | None], ...]:
@@ -63,6 +82,7 @@ def info(client: EC2Client, raw: Any, scope: Scope) -> PrefixList:
         family=raw.get("AddressFamily", ""),
         managed=scope.managed_by(tags_of(raw)),
         entries=entries_of(client, raw["PrefixListId"]),
+        ipam_target=raw.get("IpamPrefixListResolverTargetId") or "",
     )
 
 

@@ -35,6 +35,7 @@ class PrefixLists:
         """The relevant entries of every list the account owns, and the room left in each."""
         rules: list[Rule] = []
         room: dict[str, int] = {}
+        held: dict[str, str] = {}
         for raw in described(client):
             if not changeable(raw) or not reading.scope.wants(tags_of(raw)):
                 continue
@@ -43,13 +44,15 @@ class PrefixLists:
                 continue
             pl = info(client, raw, reading.scope)
             room[pl.id] = pl.max_entries - len(pl.entries)
+            if pl.ipam_target:
+                held[pl.id] = pl.locked(pl.owner)
             where = (AccountId(pl.owner), reading.target.region)
             rules.extend(
                 list_rule(pl.id, pl.name, where, c, d, pl.managed)
                 for c, d in pl.entries
                 if reading.relevant(c)
             )
-        return KindScan(tuple(rules), room=room)
+        return KindScan(tuple(rules), room=room, locked=held)
 
     def current(
         self, client: EC2Client, container_ids: Sequence[str], scope: Scope

@@ -7,21 +7,17 @@ from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
-from sgupdater._types import AccountId, Cidr, GroupId, KindName, RuleId
-from sgupdater.cidrs import normalise
+from sgupdater._types import AccountId, Cidr, RuleId
 from sgupdater.kinds import sg_apply
-from sgupdater.kinds.common import named, normalise_protocol
+from sgupdater.kinds.common import named
 from sgupdater.kinds.interface import KindScan, Reading, Switch, Traits
-from sgupdater.models import Current, Outcome, PortKey, Rule, Traffic
+from sgupdater.kinds.sg_read import NAME, rule_cidr, rule_key, rules_of_groups
+from sgupdater.models import Current, Outcome, Rule
 from sgupdater.scope import Scope, tags_of
 from sgupdater.sending import Batch
 
 if TYPE_CHECKING:
     from mypy_boto3_ec2 import EC2Client
-
-NAME = KindName("rule")
-# EC2 takes at most 200 values in one filter.
-_FILTER_VALUES = 200
 
 
 @dataclass(frozen=True, slots=True)
@@ -61,11 +57,6 @@ def _list_groups(client: EC2Client, scope: Scope) -> dict[str, _GroupInfo]:
     return groups
 
 
-def _rule_cidr(raw: Any) -> Cidr | None:
-    text = raw.get("CidrIpv4") or raw.get("CidrIpv6")
-    return normalise(text) if text else None
-
-
 def _relevant_rules(client: EC2Client, reading: Reading) -> list[tuple[Any, Cidr]]:
     # Only rules whose CIDR matters are kept, so memory follows the matches, not the account.
     scope = reading.scope
@@ -76,22 +67,10 @@ def _relevant_rules(client: EC2Client, reading: Reading) -> list[tuple[Any, Cidr
     kept: list[tuple[Any, Cidr]] = []
     for page in paginator.paginate(Filters=filters, PaginationConfig={"PageSize": scope.page_size}):
         for raw in page.get("SecurityGroupRules", []):
-            cidr = _rule_cidr(raw)
+            cidr = rule_cidr(raw)
             if cidr is not None and reading.relevant(cidr):
                 kept.append((raw, cidr))
     return kept
-
-
-def rule_key(raw: Any) -> PortKey:
-    """Group and traffic of a described rule."""
-    protocol = normalise_protocol(str(raw.get("IpProtocol", "-1")))
-    traffic = Traffic(
-        "egress" if raw.get("IsEgress") else "ingress",
-        protocol,
-        int(raw.get("FromPort", -1)),
-        int(raw.get("ToPort", -1)),
-    )
-    return (GroupId(raw["GroupId"]), traffic)
 
 
 def _rule(raw: Any, cidr: Cidr, info: _GroupInfo, reading: Reading) -> Rule:
@@ -108,20 +87,8 @@ def _rule(raw: Any, cidr: Cidr, info: _GroupInfo, reading: Reading) -> Rule:
         description=raw.get("Description") or None,
         vpc_id=info.vpc_id,
         managed=info.managed,
+        tags=tuple(sorted(tags_of(raw).items())),
     )
-
-
-def rules_of_groups(client: EC2Client, group_ids: Sequence[str], page_size: int) -> Iterator[Any]:
-    """Every rule of these groups, as DescribeSecurityGroupRules returns it."""
-    paginator = client.get_paginator("describe_security_group_rules")
-    ordered = sorted(group_ids)
-    for start in range(0, len(ordered), _FILTER_VALUES):
-        pages = paginator.paginate(
-            Filters=[{"Name": "group-id", "Values": ordered[start : start + _FILTER_VALUES]}],
-            PaginationConfig={"PageSize": page_size},
-        )
-        for page in pages:
-            yield from page.get("SecurityGroupRules", [])
 
 
 class SecurityGroups:
@@ -157,7 +124,7 @@ class SecurityGroups:
     ) -> Iterator[Current]:
         """The CIDR and prefix-list rules of these groups as they are now."""
         for raw in rules_of_groups(client, container_ids, scope.page_size):
-            cidr = _rule_cidr(raw)
+            cidr = rule_cidr(raw)
             # A rule pointing at a prefix list is compared by the list's id (migrate).
             allows = str(cidr) if cidr is not None else raw.get("PrefixListId")
             if allows:

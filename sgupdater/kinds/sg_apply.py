@@ -5,14 +5,20 @@ from __future__ import annotations
 from collections import defaultdict
 from typing import TYPE_CHECKING, Any
 
-from sgupdater._types import Direction, RuleId
-from sgupdater.models import Change, Outcome, Skipped, Traffic
+import botocore.exceptions
+
+from sgupdater._types import Direction
+from sgupdater.cidrs import normalise
+from sgupdater.kinds.sg_read import rule_key, rules_of_groups
+from sgupdater.models import Change, Outcome, PortKey, Skipped, Traffic
 from sgupdater.sending import Batch, Indexed, Sender
 
 if TYPE_CHECKING:
     from mypy_boto3_ec2 import EC2Client
 
 DIRECTIONS: tuple[Direction, ...] = ("ingress", "egress")
+# What identifies a rule in its group: traffic and what it allows (a CIDR, or a list's id).
+Made = tuple[PortKey, str]
 
 
 def traffic_of(change: Change) -> Traffic:
@@ -23,35 +29,41 @@ def traffic_of(change: Change) -> Traffic:
     return traffic
 
 
-def _cidr_fields(change: Change) -> dict[str, str]:
-    if change.prefix_list is not None:
-        return {"PrefixListId": change.prefix_list.id}
-    cidr = change.new_cidr if change.new_cidr is not None else change.rule.cidr
-    return {"CidrIpv4" if cidr.version == 4 else "CidrIpv6": str(cidr)}
-
-
 def _modify_request(change: Change) -> Any:
     rule, traffic = change.rule, traffic_of(change)
-    # The call replaces the whole rule: every field is sent, or it would be lost.
+    cidr = change.new_cidr if change.new_cidr is not None else rule.cidr
+    # The call replaces the whole rule: every field is sent, or it would be lost. The rule
+    # keeps its type: CIDR to CIDR of the same family (EC2 refuses any other change).
     request: dict[str, Any] = {
         "IpProtocol": traffic.protocol,
         "FromPort": traffic.from_port,
         "ToPort": traffic.to_port,
-        **_cidr_fields(change),
+        "CidrIpv4" if cidr.version == 4 else "CidrIpv6": str(cidr),
     }
     if rule.description:
         request["Description"] = rule.description
     return {"SecurityGroupRuleId": rule.rule_id, "SecurityGroupRule": request}
 
 
+def allows(change: Change) -> str:
+    """What the rule an authorize makes allows: its CIDR, or the id of the list it references."""
+    if change.new_cidr is not None:
+        return str(change.new_cidr)
+    if change.prefix_list is None or not change.prefix_list.id:
+        raise ValueError("an authorize names the CIDR or the prefix list it allows")
+    return change.prefix_list.id
+
+
 def _permission(change: Change) -> Any:
     rule, traffic, new = change.rule, traffic_of(change), change.new_cidr
     if new is None:
-        raise ValueError("an authorize names the CIDR it allows")
-    entry: dict[str, str] = {"CidrIp" if new.version == 4 else "CidrIpv6": str(new)}
+        ranges, entry = "PrefixListIds", {"PrefixListId": allows(change)}
+    elif new.version == 4:
+        ranges, entry = "IpRanges", {"CidrIp": str(new)}
+    else:
+        ranges, entry = "Ipv6Ranges", {"CidrIpv6": str(new)}
     if rule.description:
         entry["Description"] = rule.description
-    ranges = "IpRanges" if new.version == 4 else "Ipv6Ranges"
     permission: dict[str, Any] = {"IpProtocol": traffic.protocol, ranges: [entry]}
     if traffic.protocol != "-1":
         permission["FromPort"] = traffic.from_port
@@ -59,14 +71,20 @@ def _permission(change: Change) -> Any:
     return permission
 
 
-def _new_rule_ids(response: Any, batch: Indexed) -> dict[int, str]:
-    created: dict[tuple[str, str], str] = {}
-    for raw in response.get("SecurityGroupRules", []):
-        cidr = raw.get("CidrIpv4") or raw.get("CidrIpv6") or ""
-        created[(str(raw.get("IpProtocol")), cidr)] = RuleId(raw["SecurityGroupRuleId"])
+def made_key(raw: Any) -> Made:
+    """A described or created rule's traffic and what it allows."""
+    text = raw.get("CidrIpv4") or raw.get("CidrIpv6")
+    cidr = normalise(text) if text else None
+    return (rule_key(raw), str(cidr) if cidr is not None else raw.get("PrefixListId", ""))
+
+
+def _new_rule_ids(rules: Any, batch: Indexed) -> dict[int, str]:
+    # Matched on direction, protocol, ports and what the rule allows: two rules of one call
+    # may allow the same CIDR on different ports.
+    created = {made_key(raw): str(raw["SecurityGroupRuleId"]) for raw in rules}
     ids: dict[int, str] = {}
     for index, change in batch:
-        found = created.get((traffic_of(change).protocol, str(change.new_cidr)))
+        found = created.get(((change.rule.group_id, traffic_of(change)), allows(change)))
         if found is not None:
             ids[index] = found
     return ids
@@ -79,6 +97,14 @@ def _quota_hint(code: str) -> str:
         " (the group is at its rules quota: --strategy modify, the default,"
         " replaces rules in place and needs no room for a new one)"
     )
+
+
+def _tagged(tags: tuple[tuple[str, str], ...]) -> dict[str, Any]:
+    # The replacement keeps the old rule's tags (a new rule would otherwise have none).
+    if not tags:
+        return {}
+    pairs = [{"Key": key, "Value": value} for key, value in tags]
+    return {"TagSpecifications": [{"ResourceType": "security-group-rule", "Tags": pairs}]}
 
 
 class _GroupRun(Sender):
@@ -107,14 +133,27 @@ class _GroupRun(Sender):
             if direction == "ingress"
             else self.client.authorize_security_group_egress
         )
+        tags = _tagged(batch[0][1].rule.tags)
         response = self.call(
             f"AuthorizeSecurityGroup{direction.capitalize()}",
             batch,
-            lambda: call(GroupId=self.resource_id, IpPermissions=permissions),
-            new_ids=lambda response: _new_rule_ids(response, batch),
+            lambda: call(GroupId=self.resource_id, IpPermissions=permissions, **tags),
+            new_ids=lambda response: _new_rule_ids(response.get("SecurityGroupRules", []), batch),
             hint=_quota_hint,
+            recover=lambda exc: self._already_made(exc, batch),
         )
         self.allowing_failed |= response is None
+
+    def _already_made(
+        self, exc: botocore.exceptions.ClientError, batch: Indexed
+    ) -> dict[int, str] | None:
+        """After a retry, Duplicate for exactly the rules asked for: the lost attempt made them."""
+        answer: Any = exc.response
+        retried = answer.get("ResponseMetadata", {}).get("RetryAttempts", 0)
+        if answer.get("Error", {}).get("Code") != "InvalidPermission.Duplicate" or not retried:
+            return None
+        ids = _new_rule_ids(list(rules_of_groups(self.client, [self.resource_id], 1000)), batch)
+        return ids if len(ids) == len(batch) else None
 
     def revoke(self, direction: Direction, batch: Indexed) -> None:
         if self.allowing_failed:
@@ -137,16 +176,17 @@ class _GroupRun(Sender):
 def apply_group(client: EC2Client, batch: Batch) -> dict[int, Outcome]:
     """Carry out one group's changes: modifies, then authorizes, then revokes."""
     run = _GroupRun(client, batch)
-    by_action: dict[tuple[str, Direction], Indexed] = defaultdict(list)
+    by_action: dict[tuple[str, Direction, tuple[tuple[str, str], ...]], Indexed] = defaultdict(list)
     for index, change in batch.changes:
-        by_action[(change.action, traffic_of(change).direction)].append((index, change))
-    modifies = by_action[("modify", "ingress")] + by_action[("modify", "egress")]
+        # One authorize call per direction and set of tags to carry over.
+        tags = change.rule.tags if change.action == "authorize" else ()
+        by_action[(change.action, traffic_of(change).direction, tags)].append((index, change))
+    modifies = [item for key, items in by_action.items() if key[0] == "modify" for item in items]
     if modifies:
         run.modify(modifies)
-    for direction in DIRECTIONS:
-        if by_action[("authorize", direction)]:
-            run.authorize(direction, by_action[("authorize", direction)])
-    for direction in DIRECTIONS:
-        if by_action[("revoke", direction)]:
-            run.revoke(direction, by_action[("revoke", direction)])
+    for action in ("authorize", "revoke"):
+        for direction in DIRECTIONS:
+            for (what, towards, _), items in sorted(by_action.items()):
+                if (what, towards) == (action, direction):
+                    getattr(run, action)(direction, items)
     return run.outcomes
