@@ -10,6 +10,7 @@ import pytest
 from moto.ec2.models.managed_prefixes import ManagedPrefixListBackend
 
 from testkit import helpers
+from testkit.ec2_lists import make_ipam_managed
 from tests.conftest import Aws, Cli
 
 A, B, C = "192.0.2.0/24", "198.51.100.0/24", "203.0.113.0/24"
@@ -120,3 +121,38 @@ def test_rollback_restores_the_entries(aws: Aws, cli: Cli, tmp_path: Any) -> Non
     run = cli("rollback", str(journal), "--yes")
     assert run.code == 0, run.err
     assert helpers.entries(ec2, pl) == {(A, "paris"), (B, "berlin"), (C, "lyon")}
+
+
+def test_renumbering_150_host_entries_takes_calls_of_at_most_100(aws: Aws, cli: Cli) -> None:
+    ec2 = aws.ec2()
+    hosts = [f"192.0.2.{n}/32" for n in range(1, 151)]
+    pl = helpers.prefix_list(ec2, "hosts", tuple((h, f"host {h}") for h in hosts[:100]), 200)
+    ec2.modify_managed_prefix_list(
+        PrefixListId=pl,
+        CurrentVersion=1,
+        AddEntries=[{"Cidr": h, "Description": f"host {h}"} for h in hosts[100:]],
+    )
+    run = cli(
+        "update", "--from-cidr", A, "--to-cidr", B, "--match", "within", "--renumber",
+        "--prefix-lists", "-v", "-o", "json",
+    )  # fmt: skip
+    assert run.code == 0, run.err
+    moved = {(h.replace("192.0.2.", "198.51.100."), f"host {h}") for h in hosts}
+    assert helpers.entries(ec2, pl) == moved
+    assert f"ModifyManagedPrefixList {pl}: 100 change(s)" in run.err
+    assert f"ModifyManagedPrefixList {pl}: 50 change(s)" in run.err
+    assert {c["status"] for c in json.loads(run.out)["changes"]} == {"applied"}
+
+
+def test_an_ipam_managed_list_is_shown_and_blocked_never_edited(aws: Aws, cli: Cli) -> None:
+    ec2 = aws.ec2()
+    pl = helpers.prefix_list(ec2, "synced", ((A, "paris"),))
+    make_ipam_managed("123456789012", "us-east-1", pl, "ipam-prefix-list-resolver-target-7")
+    shown = cli("show", "--from-cidr", A, "--prefix-lists", "-o", "json")
+    assert [r["group_id"] for r in json.loads(shown.out)["rules"]] == [pl]
+    run = cli("update", "--from-cidr", A, "--to-cidr", B, "--prefix-lists", "-o", "json")
+    assert run.code == 1
+    [change] = json.loads(run.out)["changes"]
+    assert change["status"] == "blocked"
+    assert "IPAM-managed (ipam-prefix-list-resolver-target-7)" in change["detail"]
+    assert helpers.entries(ec2, pl) == {(A, "paris")}

@@ -12,7 +12,7 @@ import botocore.exceptions
 from sgupdater import aws
 from sgupdater._types import Cidr
 from sgupdater.kinds.pl_read import changeable, described, entries_of
-from sgupdater.models import Applied, Failed, Outcome, Skipped
+from sgupdater.models import Applied, Change, Failed, Outcome, Skipped
 from sgupdater.sending import Batch, Indexed, Sender
 
 if TYPE_CHECKING:
@@ -25,8 +25,23 @@ MAX_ATTEMPTS = 5
 SETTLE_SECONDS = 60.0
 POLL_SECONDS = 1.0
 _BUSY = ("create-in-progress", "modify-in-progress", "restore-in-progress")
-# Someone else changed the list between our read and our write: read again and redo.
-_RETRY = ("PrefixListVersionMismatch", "IncorrectState")
+# Someone else changed the list between our read and our write, or it is busy with another
+# change: read again and redo.
+_RETRY = ("PrefixListVersionMismatch", "IncorrectState", "ConcurrentMutationLimitExceeded")
+# ModifyManagedPrefixListRequest: AddEntries and RemoveEntries are lists of "max": 100.
+MAX_PER_CALL = 100
+# One change's entries to add and to remove.
+Step = tuple[tuple[int, Change], list[Any], list[Any]]
+
+
+def _first_call(steps: list[Step]) -> list[Step]:
+    """The first changes whose entries fit one call: at most 100 added and 100 removed."""
+    added = removed = 0
+    for count, (_, adds, removes) in enumerate(steps):
+        added, removed = added + len(adds), removed + len(removes)
+        if added > MAX_PER_CALL or removed > MAX_PER_CALL:
+            return steps[: max(count, 1)]
+    return steps
 
 
 def _entry(cidr: Cidr, description: str | None) -> Any:
@@ -61,42 +76,59 @@ class _ListRun(Sender):
         self.batch = batch.changes
 
     def edit(self) -> None:
-        """Add and remove entries in one call; re-read and retry when the version moved."""
-        for attempt in range(1, MAX_ATTEMPTS + 1):
+        """Edit the list in calls of at most 100 additions and 100 removals, one at a time.
+
+        A call carries whole changes: a replacement's addition and removal travel together, so
+        no call narrows what another has yet to widen. A call refused because the list moved
+        or is busy is re-read and retried, up to MAX_ATTEMPTS times.
+        """
+        queue, attempt = list(self.batch), 1
+        while queue:
+            # Each call waits for the list to settle from the one before (modify-complete).
             raw = _settled(self.client, self.resource_id)
             entries = dict(entries_of(self.client, self.resource_id))
-            todo, adds, removes = self._edits(entries)
-            if not todo:
+            steps = self._edits(entries, queue)
+            if not steps:
                 return
-            count = len(entries) - len(removes) + len(adds)
-            limit = int(raw.get("MaxEntries") or 0)
-            if limit and count > limit:
-                message = _full(raw.get("PrefixListName", self.resource_id), count, limit)
-                self.settle(todo, Failed("PrefixListMaxEntriesExceeded", message))
+            chunk = _first_call(steps)
+            todo = [item for item, _, _ in chunk]
+            adds = [entry for _, added, _ in chunk for entry in added]
+            removes = [entry for _, _, removed in chunk for entry in removed]
+            if not self._fits(raw, len(entries) - len(removes) + len(adds), steps):
                 return
-            version = int(raw.get("Version") or 0)
-            send = partial(
-                self.client.modify_managed_prefix_list,
-                PrefixListId=self.resource_id,
-                CurrentVersion=version,
-                AddEntries=adds,
-                RemoveEntries=removes,
+            response = self.call(
+                "ModifyManagedPrefixList",
+                todo,
+                partial(
+                    self.client.modify_managed_prefix_list,
+                    PrefixListId=self.resource_id,
+                    CurrentVersion=int(raw.get("Version") or 0),
+                    AddEntries=adds,
+                    RemoveEntries=removes,
+                ),
             )
-            response = self.call("ModifyManagedPrefixList", todo, send)
-            outcome = self.outcomes[todo[0][0]]
-            retry = isinstance(outcome, Failed) and outcome.code in _RETRY
-            if response is not None or not retry or attempt == MAX_ATTEMPTS:
-                return
-            # The journal keeps the refused attempt; the retry is recorded as sent anew, and
-            # only for the changes that attempt carried.
-            self.batch = todo
-            log.info("%s changed meanwhile; re-reading (attempt %d)", self.resource_id, attempt + 1)
+            rest = [item for item, _, _ in steps[len(chunk) :]]
+            refused = getattr(self.outcomes[todo[0][0]], "code", "") if response is None else ""
+            if refused in _RETRY and attempt < MAX_ATTEMPTS:
+                # The journal keeps the refused attempt; the retry is journalled anew.
+                log.info("%s busy or changed; re-reading (%d)", self.resource_id, attempt + 1)
+                time.sleep(POLL_SECONDS * (attempt - 1))
+                queue, attempt = todo + rest, attempt + 1
+                continue
+            queue, attempt = rest, 1
 
-    def _edits(self, entries: dict[Cidr, str | None]) -> tuple[Indexed, list[Any], list[Any]]:
-        todo: Indexed = []
-        adds: list[Any] = []
-        removes: list[Any] = []
-        for index, change in self.batch:
+    def _fits(self, raw: Any, count: int, steps: list[Step]) -> bool:
+        limit = int(raw.get("MaxEntries") or 0)
+        if not limit or count <= limit:
+            return True
+        message = _full(raw.get("PrefixListName", self.resource_id), count, limit)
+        self.settle([item for item, _, _ in steps], Failed("PrefixListMaxEntriesExceeded", message))
+        return False
+
+    def _edits(self, entries: dict[Cidr, str | None], queue: Indexed) -> list[Step]:
+        """What each change still adds and removes; those with nothing left are settled."""
+        steps: list[Step] = []
+        for index, change in queue:
             rule, new = change.rule, change.new_cidr
             removing = change.action in ("modify", "revoke")
             if removing and rule.cidr not in entries:
@@ -105,13 +137,13 @@ class _ListRun(Sender):
             if change.action == "authorize" and new in entries:
                 self.settle([(index, change)], Skipped(f"{new} is already in the list"))
                 continue
-            todo.append((index, change))
-            if removing:
-                removes.append({"Cidr": str(rule.cidr)})
+            removes = [{"Cidr": str(rule.cidr)}] if removing else []
+            adds = []
             # A modify whose new CIDR is there already only drops the old one.
             if change.action in ("modify", "authorize") and new is not None and new not in entries:
                 adds.append(_entry(new, rule.description))
-        return todo, adds, removes
+            steps.append(((index, change), adds, removes))
+        return steps
 
     def create(self) -> None:
         """Create the list holding the change's CIDR, or reuse one of that name."""
