@@ -48,7 +48,9 @@ _ERRORS = {
 class _State:
     """What every connection of the proxy shares: where to forward, faults drawn, counts."""
 
-    def __init__(self, upstream: str, delay: float, share: float, seed: int) -> None:
+    def __init__(
+        self, upstream: str, delay: float, share: float, seed: int, script: str = ""
+    ) -> None:
         parts = urlsplit(upstream)
         self.target = (parts.hostname or "127.0.0.1", parts.port or 80)
         self.delay = delay
@@ -57,6 +59,12 @@ class _State:
         self.chance = random.Random(seed)
         self.counts: Counter[str] = Counter()
         self.lock = threading.Lock()
+        # "Action=fault*N,...": the first N calls of Action meet that fault.
+        self.script: dict[str, tuple[str, int]] = {}
+        for part in filter(None, script.split(",")):
+            action, _, rest = part.partition("=")
+            fault, _, times = rest.partition("*")
+            self.script[action] = (fault, int(times or 1))
 
     def take(self) -> Counter[str]:
         """The counts so far, then zero them."""
@@ -69,6 +77,10 @@ class _State:
         with self.lock:
             self.counts[action] += 1
             fault = self.chance.choice(FAULTS) if self.chance.random() < self.share else None
+            scripted = self.script.get(action)
+            if scripted and scripted[1] > 0:
+                # A scripted fault: the first N calls of this action meet it, whatever the share.
+                fault, self.script[action] = scripted[0], (scripted[0], scripted[1] - 1)
             if fault:
                 self.counts[f"fault:{fault}"] += 1
         return fault
@@ -141,8 +153,11 @@ class _Server(http.server.ThreadingHTTPServer):
     request_queue_size = 256
 
 
-def _serve(upstream: str, delay: float, share: float = 0.0, seed: int = 0) -> None:
-    handler = type("Handler", (_Handler,), {"state": _State(upstream, delay, share, seed)})
+def _serve(
+    upstream: str, delay: float, share: float = 0.0, seed: int = 0, script: str = ""
+) -> None:
+    state = _State(upstream, delay, share, seed, script)
+    handler = type("Handler", (_Handler,), {"state": state})
     server = _Server(("127.0.0.1", 0), handler)
     print(server.server_address[1], flush=True)
     server.serve_forever()
@@ -151,8 +166,13 @@ def _serve(upstream: str, delay: float, share: float = 0.0, seed: int = 0) -> No
 class LatencyProxy:
     """Forwards every request to `upstream` after `delay` seconds, counting actions."""
 
-    def __init__(self, upstream: str, delay: float, faults: float = 0.0, seed: int = 0) -> None:
-        self._command = [sys.executable, __file__, upstream, str(delay), str(faults), str(seed)]
+    def __init__(
+        self, upstream: str, delay: float, faults: float = 0.0, seed: int = 0, script: str = ""
+    ) -> None:
+        """script: "Action=fault*N,...", the first N calls of each Action meet that fault."""
+        self._command = [
+            sys.executable, __file__, upstream, str(delay), str(faults), str(seed), script,
+        ]  # fmt: skip
         self._process: subprocess.Popen[str] | None = None
         self.port = 0
 
@@ -183,4 +203,4 @@ class LatencyProxy:
 
 
 if __name__ == "__main__":
-    _serve(sys.argv[1], float(sys.argv[2]), float(sys.argv[3]), int(sys.argv[4]))
+    _serve(sys.argv[1], float(sys.argv[2]), float(sys.argv[3]), int(sys.argv[4]), sys.argv[5])
