@@ -75,9 +75,11 @@ class Sessions:
     so each (credentials, region) gets one for both phases of the run.
     """
 
-    def __init__(self, pool: int = 10) -> None:
+    def __init__(self, pool: int = 10, home_region: str | None = None) -> None:
         self._lock = threading.Lock()
         self._pool = pool
+        # Where STS is asked for assumed roles when a profile names no region (--region's).
+        self._home_region = home_region
         self._sessions: dict[Credentials, Session] = {}
         self._clients: dict[tuple[Credentials, str, str], Any] = {}
 
@@ -94,7 +96,7 @@ class Sessions:
                 if creds.external_id:
                     extra["ExternalId"] = creds.external_id
                 fetcher = botocore.credentials.AssumeRoleCredentialFetcher(
-                    client_creator=base.create_client,
+                    client_creator=sts_creator(base, self.sts_region(base)),
                     source_credentials=base.get_credentials(),
                     role_arn=creds.role_arn,
                     extra_args=extra,
@@ -106,6 +108,10 @@ class Sessions:
                 found.register_component("credential_provider", resolver)
             self._sessions[creds] = found
         return found
+
+    def sts_region(self, base: Session) -> str | None:
+        """Where roles are assumed from this base session: its region, else the run's home."""
+        return region_of(base) or self._home_region
 
     def client(self, creds: Credentials, region: str, service: str) -> Any:
         """The run's client of this service for these credentials in this region."""
@@ -126,6 +132,21 @@ class Sessions:
     def clients(self, creds: Credentials, region: str) -> Callable[[str], Any]:
         """A function giving one target's client of any service."""
         return functools.partial(self.client, creds, region)
+
+
+def sts_creator(base: Session, home: str | None) -> Callable[..., Any]:
+    """How the assume-role fetcher makes its STS client: in the run's home region.
+
+    NOTE: botocore's fetcher makes its client with no region, so AssumeRole would go to the
+    global endpoint, whose tokens opt-in regions refuse (and another partition's runs need
+    their own); with a region, botocore >= 1.40 resolves the regional endpoint by default.
+    """
+
+    def create(service_name: str, **kwargs: Any) -> Any:
+        kwargs.setdefault("config", _config(base))
+        return base.create_client(service_name, region_name=home, **kwargs)
+
+    return create
 
 
 def region_of(sess: Session) -> str | None:

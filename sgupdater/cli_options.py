@@ -20,7 +20,7 @@ from sgupdater.errors import InputError
 from sgupdater.planner import BOTH
 from sgupdater.report import OutputFormat
 from sgupdater.scope import DEFAULT_MANAGED_TAGS, MAX_PAGE_SIZE, Scope
-from sgupdater.targets import TargetSpec
+from sgupdater.targets import ALL_REGIONS, TargetSpec
 
 
 class DirectionChoice(str, Enum):
@@ -196,6 +196,12 @@ def _scope(
     )
 
 
+def _home(regions: tuple[str, ...]) -> str | None:
+    """The first region asked for, where assumed roles are asked for without a profile's."""
+    named = [r for r in regions if r != ALL_REGIONS]
+    return named[0] if named else None
+
+
 def _merge(given: dict[str, Any]) -> Common:
     _logging(given["verbose"])
     path = given["config_file"]
@@ -208,18 +214,19 @@ def _merge(given: dict[str, Any]) -> Common:
     if "renumber" in switches and match is not MatchChoice.within:
         raise InputError("--renumber goes with --match within")
     scope = _scope(given, settings, switches)
+    spec = _spec(given, settings)
     direction = given["direction"] or DirectionChoice(
         settings.direction if settings and settings.direction else "both"
     )
     return Common(
-        _spec(given, settings),
+        spec,
         scope,
         direction,
         given["output"],
         given["concurrency"],
         given["quiet"],
         settings,
-        runner.Options(scope=scope, concurrency=given["concurrency"]),
+        runner.Options(scope, given["concurrency"], _home(spec.regions)),
         match,
         "renumber" in switches,
         "skip_managed" in switches,

@@ -94,7 +94,7 @@ def scan(common: Common, request: runner.Planning) -> list[TargetResult]:
     log.info("visiting %d target(s): %s", len(found), ", ".join(t.label for t in found))
     with progress(common, len(found), "scanning") as advance:
         results = runner.scan_and_plan(found, request, options, advance)
-    return [*resolved.failures, *results]
+    return [*resolved.failures, *resolved.skipped, *results]
 
 
 def finish(results: Sequence[TargetResult], common: Common, *, command: str, applied: bool) -> int:
@@ -165,7 +165,8 @@ def apply_expected(
     journal_path: Path | None,
 ) -> int:
     """Check changes against the rules as they are now, ask, apply the valid ones."""
-    options = runner.Options()
+    # Assumed roles are asked for where the first of the file's targets is.
+    options = runner.Options(home_region=next((t.region for t in expected), None))
     console, fmt = stdout(output)
     results = runner.apply_checked(expected, options, dry_run=True)
     pending = sum(o is None for r in results for o in r.outcomes or ())

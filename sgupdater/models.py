@@ -204,3 +204,5 @@ class TargetResult:
     # None: nothing applied yet; a None inside: that change is still only planned.
     outcomes: tuple[Outcome | None, ...] | None = None
     error: TargetError | None = None
+    # Why the target was left out without a call (an Organization account not ACTIVE).
+    skipped: str = ""

@@ -89,6 +89,8 @@ class Summary:
     failed: int
     managed: int
     blocked: int
+    # Organization accounts left out for their state (SUSPENDED, CLOSED, ...).
+    accounts_skipped: int = 0
 
 
 def place(rule: Rule) -> Place:
@@ -189,8 +191,9 @@ def failure_rows(results: Sequence[TargetResult]) -> Iterator[FailureRow]:
 def summarise(results: Sequence[TargetResult]) -> Summary:
     """Count what a run found and did."""
     statuses = [row["status"] for row in change_rows(results)]
+    skipped = sum(1 for r in results if r.skipped)
     return Summary(
-        targets=len(results),
+        targets=len(results) - skipped,
         targets_failed=sum(1 for r in results if r.error is not None),
         groups_scanned=sum(r.groups_scanned for r in results),
         rules_matched=sum(len(r.plan.matched) for r in results),
@@ -200,6 +203,7 @@ def summarise(results: Sequence[TargetResult]) -> Summary:
         failed=statuses.count("failed") + sum(1 for r in results if r.error is not None),
         managed=sum(1 for r in results for m in r.plan.matched if m.managed),
         blocked=statuses.count("blocked"),
+        accounts_skipped=skipped,
     )
 
 
@@ -211,6 +215,8 @@ def summary_line(summary: Summary, *, command: str, applied: bool) -> str:
     )
     if summary.managed:
         found += f" ({summary.managed} in IaC-managed resources)"
+    if summary.accounts_skipped:
+        found += f", {summary.accounts_skipped} accounts not ACTIVE skipped"
     if command == "show":
         return f"{found}, {summary.failed} failed"
     done = f"{summary.changed} changed" if applied else f"{summary.changes} to change (dry run)"
@@ -234,8 +240,8 @@ class TargetRow(TypedDict):
 
 
 def target_rows(results: Sequence[TargetResult]) -> Iterator[TargetRow]:
-    """One row of counts per target, in report order."""
-    for result in results:
+    """One row of counts per visited target, in report order."""
+    for result in (r for r in results if not r.skipped):
         statuses = [status_of(o) for o in result.outcomes or ()]
         yield TargetRow(
             credentials=result.target.credentials.label,

@@ -34,13 +34,16 @@ class Options:
 
     scope: Scope = field(default_factory=Scope)
     concurrency: int = DEFAULT_CONCURRENCY
+    # Where assumed roles are asked for when a profile names no region: the first --region.
+    home_region: str | None = None
     sessions: aws.Sessions = field(init=False, compare=False, repr=False)
     # Set on SIGINT/SIGTERM: calls not yet sent are skipped, in-flight ones finish.
     stop: threading.Event = field(default_factory=threading.Event, compare=False, repr=False)
 
     def __post_init__(self) -> None:
         # Each target's client pools as many connections as calls may overlap in it.
-        object.__setattr__(self, "sessions", aws.Sessions(pool=self.calls_per_target))
+        sessions = aws.Sessions(pool=self.calls_per_target, home_region=self.home_region)
+        object.__setattr__(self, "sessions", sessions)
 
     @property
     def calls_per_target(self) -> int:

@@ -3,10 +3,12 @@
 from __future__ import annotations
 
 import functools
+import logging
 import re
 from collections.abc import Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
+from typing import Any
 
 import botocore.exceptions
 
@@ -14,6 +16,8 @@ from sgupdater import aws
 from sgupdater._types import AccountId, Region
 from sgupdater.errors import ConfigError, InputError, TargetError
 from sgupdater.models import Credentials, Target, TargetResult
+
+log = logging.getLogger("sgupdater")
 
 ALL_REGIONS = "all"
 _ROLE_ARN = re.compile(r"^arn:aws[a-z-]*:iam::(\d{12}):role/[\w+=,.@/-]{1,512}$")
@@ -50,10 +54,12 @@ class _Source:
 
 @dataclass(frozen=True, slots=True)
 class Resolved:
-    """The targets to visit, and the accounts whose regions could not even be listed."""
+    """The targets to visit, the accounts that failed before, and those left out."""
 
     targets: tuple[Target, ...]
     failures: tuple[TargetResult, ...] = field(default=())
+    # Organization accounts not ACTIVE: counted and named, never visited.
+    skipped: tuple[TargetResult, ...] = field(default=())
 
 
 def validate(spec: TargetSpec) -> None:
@@ -91,7 +97,10 @@ def _role(spec: TargetSpec, base: str | None, arn: str, alias: str | None = None
     return _Source(creds, AccountId(match.group(1)) if match else None, alias)
 
 
-def _organization(spec: TargetSpec, base: str | None, partition: str) -> list[_Source]:
+def _organization(
+    spec: TargetSpec, base: str | None, partition: str
+) -> tuple[list[_Source], list[TargetResult]]:
+    """The Organization's ACTIVE accounts, and the others (skipped or failed) as results."""
     sess = aws.session(base)
     try:
         me = aws.sts_client(sess, aws.region_of(sess)).get_caller_identity()["Account"]
@@ -101,33 +110,56 @@ def _organization(spec: TargetSpec, base: str | None, partition: str) -> list[_S
         error = aws.target_error(exc)
         raise TargetError(f"cannot list the organization's accounts: {error}", error.code) from exc
     found: list[_Source] = []
+    left: list[TargetResult] = []
     for account in accounts:
+        account_id, name = account["Id"], account.get("Name")
+        # Organizations' Account.Status is retired (2026-09-09) for State; older answers
+        # have only Status.
         state = account.get("State") or account.get("Status")
         if state != "ACTIVE":
-            continue
-        account_id, name = account["Id"], account.get("Name")
-        if account_id == me:
+            left.append(_left_out(spec, base, partition, account_id, name, state))
+        elif account_id == me:
             # The base credentials already are in this account; a member role may not exist here.
             found.append(_Source(Credentials(base), AccountId(account_id), name))
         else:
             arn = f"arn:{partition}:iam::{account_id}:role/{spec.org_role}"
             found.append(_role(spec, base, arn, name))
-    return found
+    return found, left
 
 
-def _sources(spec: TargetSpec) -> list[_Source]:
+def _left_out(
+    spec: TargetSpec, base: str | None, partition: str, account: str, name: str | None, state: Any
+) -> TargetResult:
+    """An account not visited: skipped for its state, or failed when it has none."""
+    arn = f"arn:{partition}:iam::{account}:role/{spec.org_role}"
+    source = _role(spec, base, arn, name)
+    target = Target(Region(ALL_REGIONS), source.credentials, source.account, name)
+    if not state:
+        error = TargetError(
+            f"account {account} has neither State nor Status in ListAccounts; not visited",
+            code="AccountStateUnknown",
+        )
+        return TargetResult(target=target, account=source.account, error=error)
+    log.info("account %s (%s) is %s: skipped", account, name or "no name", state)
+    return TargetResult(target=target, account=source.account, skipped=str(state))
+
+
+def _sources(spec: TargetSpec) -> tuple[list[_Source], list[TargetResult]]:
     if not spec.assumes_roles:
-        return [_Source(Credentials(p)) for p in spec.profiles or (None,)]
+        return [_Source(Credentials(p)) for p in spec.profiles or (None,)], []
     base = spec.profiles[0] if spec.profiles else None
     sess = aws.session(base)
     partition = sess.get_partition_for_region(aws.region_of(sess) or "us-east-1")
     sources = [_role(spec, base, arn) for arn in spec.role_arns]
     for account in spec.accounts:
         sources.append(_role(spec, base, f"arn:{partition}:iam::{account}:role/{spec.role_name}"))
+    left: list[TargetResult] = []
     if spec.org_role:
-        sources.extend(_organization(spec, base, partition))
+        members, left = _organization(spec, base, partition)
+        sources.extend(members)
     unique = {s.credentials: s for s in sources}
-    return [s for s in unique.values() if s.account not in spec.exclude_accounts]
+    wanted = [s for s in unique.values() if s.account not in spec.exclude_accounts]
+    return wanted, [r for r in left if r.account not in spec.exclude_accounts]
 
 
 def _default_region(profile: str | None, region: str | None) -> str:
@@ -162,7 +194,7 @@ def _expand(
 def resolve(spec: TargetSpec, sessions: aws.Sessions, *, concurrency: int = 8) -> Resolved:
     """Every target the spec names; `--region all` is listed per account, concurrently."""
     validate(spec)
-    sources = _sources(spec)
+    sources, left = _sources(spec)
     # Each profile's region, read once: an Organization's accounts all share the base profile.
     profiles = {s.credentials.profile for s in sources}
     homes = {p: aws.region_of(aws.session(p)) for p in profiles}
@@ -182,4 +214,6 @@ def resolve(spec: TargetSpec, sessions: aws.Sessions, *, concurrency: int = 8) -
             failures.append(item)
         else:
             targets.extend(item)
-    return Resolved(tuple(dict.fromkeys(targets)), tuple(failures))
+    failures += [r for r in left if r.error is not None]
+    skipped = tuple(r for r in left if r.error is None)
+    return Resolved(tuple(dict.fromkeys(targets)), tuple(failures), skipped)

@@ -12,6 +12,7 @@ import pytest
 from sgupdater import config
 from testkit import helpers
 from testkit.helpers import perm
+from testkit.organizations import set_account_state
 from tests.conftest import REGION, Aws, Cli
 
 A, B = "192.0.2.0/24", "198.51.100.0/24"
@@ -311,3 +312,27 @@ def test_a_config_file_can_turn_on_ranges_prefix_lists_and_acls(
     # A flag overrides the file: --match exact with the file's renumber is refused.
     refused = cli("update", "--config", str(path), "--match", "exact")
     assert refused.code == 2
+
+
+def test_org_accounts_that_are_not_active_are_counted_and_named_never_visited(
+    aws: Aws, cli: Cli
+) -> None:
+    made = _organization(("dev", "gone", "closing", "legacy", "odd"))
+    groups = {name: seed(aws, account) for name, account in made.items()}
+    boto3.client("organizations", region_name=REGION).close_account(AccountId=made["gone"])
+    set_account_state(made["closing"], "CLOSED", "SUSPENDED")
+    # Before Account.State existed, only Status told; an account with neither is an error.
+    set_account_state(made["legacy"], None, "ACTIVE")
+    set_account_state(made["odd"], None, None)
+    run = cli("update", "--from-cidr", A, "--to-cidr", B, "--org-role", "Ops", "-v", "-o", "json")
+    assert run.code == 1
+    assert has(aws, made["dev"], groups["dev"], B)
+    assert has(aws, made["legacy"], groups["legacy"], B)
+    for name in ("gone", "closing", "odd"):
+        assert has(aws, made[name], groups[name], A)
+    assert f"account {made['gone']} (gone) is SUSPENDED: skipped" in run.err
+    assert f"account {made['closing']} (closing) is CLOSED: skipped" in run.err
+    assert f"account {made['odd']} has neither State nor Status" in run.err
+    summary = json.loads(run.out)["summary"]
+    assert (summary["accounts_skipped"], summary["failed"]) == (2, 1)
+    assert "2 accounts not ACTIVE skipped" in run.err

@@ -10,6 +10,8 @@ from pathlib import Path
 
 import pytest
 
+from sgupdater import aws as sdk
+from sgupdater.runner import Options
 from testkit import helpers
 from testkit.helpers import perm
 from tests.conftest import Aws, Cli
@@ -184,3 +186,30 @@ def test_verbose_logs_the_targets_on_stderr(aws: Aws, cli: Cli) -> None:
     run = cli("show", "--from-cidr", A, "-v")
     assert run.code == 0
     assert "sgupdater: visiting 1 target(s): default credentials / us-east-1" in run.err
+
+
+@pytest.mark.parametrize(
+    ("variable", "first_region", "endpoint"),
+    [
+        ("eu-west-2", None, "https://sts.eu-west-2.amazonaws.com"),
+        (None, "ap-southeast-2", "https://sts.ap-southeast-2.amazonaws.com"),
+    ],
+    ids=["AWS_REGION only", "--region only"],
+)
+def test_roles_are_assumed_through_sts_in_the_home_region(
+    aws: Aws,
+    monkeypatch: pytest.MonkeyPatch,
+    variable: str | None,
+    first_region: str | None,
+    endpoint: str,
+) -> None:
+    # No endpoint override and a profile without a region: the SDK's own resolution. The
+    # client is only built, never called.
+    monkeypatch.delenv("AWS_ENDPOINT_URL")
+    aws.config.write_text("[default]\n")
+    if variable:
+        monkeypatch.setenv("AWS_REGION", variable)
+    sessions = Options(home_region=first_region).sessions
+    base = sdk.session(None)
+    sts = sdk.sts_creator(base, sessions.sts_region(base))("sts")
+    assert sts.meta.endpoint_url == endpoint

@@ -115,6 +115,7 @@ def test_json_document_has_the_documented_fields(aws: Aws, cli: Cli) -> None:
         "failed": 0,
         "managed": 0,
         "blocked": 0,
+        "accounts_skipped": 0,
     }
 
 
