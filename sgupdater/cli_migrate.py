@@ -12,6 +12,8 @@ from sgupdater.cli_run import change
 from sgupdater.errors import InputError
 from sgupdater.migrate import DEFAULT_MAX_ENTRIES, DEFAULT_RULES_QUOTA, MigrateRequest
 
+MAX_DESCRIPTION = 255
+
 Cidr = Annotated[str, cidr_option("--cidr", "The CIDR whose literal rules move to the list.")]
 ListName = Annotated[
     str,
@@ -68,6 +70,15 @@ def migrate(
         raise InputError(
             f"--prefix-list: {prefix_list!r} is not a usable prefix-list name or pl- id"
         )
+    text = description.strip() if description and description.strip() else None
+    if text is not None and len(text) > MAX_DESCRIPTION:
+        # AddPrefixListEntry.Description: "Constraints: Up to 255 characters in length."
+        raise InputError(
+            f"--description: {len(text)} characters; a prefix-list entry's description holds "
+            f"at most {MAX_DESCRIPTION}"
+        )
+    if text is not None and not text.isprintable():
+        raise InputError("--description: only printable characters (no tabs or line breaks)")
     request = MigrateRequest(
         source,
         name,
@@ -76,6 +87,6 @@ def migrate(
         rules_quota=rules_quota,
         directions=common.directions(),
         skip_managed=common.skip_managed,
-        description=description.strip() if description and description.strip() else None,
+        description=text,
     )
     return change("migrate", request, common, dry_run, yes, journal, plan_out)

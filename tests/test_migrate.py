@@ -170,6 +170,8 @@ def test_plan_file_then_apply(aws: Aws, cli: Cli, tmp_path: Path) -> None:
         ("--cidr", A),
         ("--cidr", A, "--prefix-list", "office", "--max-entries", "0"),
         ("--cidr", A, "--prefix-list", "office", "--rules-quota", "0"),
+        ("--cidr", A, "--prefix-list", "office", "--description", "x" * 256),
+        ("--cidr", A, "--prefix-list", "office", "--description", "a\tb"),
     ],
 )
 def test_bad_migrate_input_is_exit_2(aws: Aws, cli: Cli, args: tuple[str, ...]) -> None:
