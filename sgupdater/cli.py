@@ -6,12 +6,11 @@ import os
 import sys
 from collections.abc import Sequence
 from enum import Enum
-from pathlib import Path
 from typing import Annotated
 
 import typer
 
-from sgupdater import __version__, cli_migrate, kinds, planfile, rollback, verify
+from sgupdater import __version__, cli_files, cli_migrate, kinds
 from sgupdater.cidrs import Mapping, check_mappings, parse_cidr
 from sgupdater.cli_options import (
     Common,
@@ -20,16 +19,14 @@ from sgupdater.cli_options import (
     JournalPath,
     MatchChoice,
     OpenWorld,
-    OutputOpt,
     PlanOut,
     ToCidr,
     Yes,
     cidr_option,
     with_common,
 )
-from sgupdater.cli_run import apply_expected, change, finish, scan, stdout
+from sgupdater.cli_run import change, finish, scan, stdout
 from sgupdater.errors import InputError, SgupdaterError
-from sgupdater.journal import read as read_journal
 from sgupdater.planner import Operation, Request, Strategy
 
 app = typer.Typer(
@@ -200,34 +197,8 @@ def remove(
 app.command(name="migrate")(with_common(search=False)(cli_migrate.migrate))
 
 
-@app.command(name="rollback")
-def rollback_command(
-    journal_file: Annotated[Path, typer.Argument(metavar="JOURNAL", help="A run's journal.")],
-    dry_run: DryRun = False,
-    yes: Yes = False,
-    output: OutputOpt = None,
-    journal: JournalPath = None,
-) -> int:
-    """Restore exactly the rules a journalled run changed; rules changed since are skipped."""
-    undos = rollback.undos(read_journal(journal_file))
-    return apply_expected(
-        "rollback", undos, dry_run=dry_run, yes=yes, output=output, journal_path=journal
-    )
-
-
-@app.command(name="apply")
-def apply_command(
-    plan_file: Annotated[Path, typer.Argument(metavar="PLAN", help="A plan from --plan-out.")],
-    yes: Yes = False,
-    output: OutputOpt = None,
-    journal: JournalPath = None,
-) -> int:
-    """Apply exactly a reviewed plan; rules that drifted since it was made are skipped."""
-    _, plans = planfile.read(plan_file)
-    expected = {target: verify.for_plan(plan) for target, plan in plans.items()}
-    return apply_expected(
-        "apply", expected, dry_run=False, yes=yes, output=output, journal_path=journal
-    )
+app.command(name="rollback")(cli_files.rollback_command)
+app.command(name="apply")(cli_files.apply_command)
 
 
 def _version(value: bool) -> None:

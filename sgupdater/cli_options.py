@@ -141,7 +141,8 @@ class Common:
         return BOTH
 
 
-def _logging(verbose: bool) -> None:
+def set_logging(verbose: bool) -> None:
+    """Log our own steps to stderr with -v; never botocore's (its debug has headers)."""
     # Only our own logger: botocore's debug output would carry request headers.
     log = logging.getLogger("sgupdater")
     log.handlers.clear()
@@ -203,7 +204,7 @@ def _home(regions: tuple[str, ...]) -> str | None:
 
 
 def _merge(given: dict[str, Any]) -> Common:
-    _logging(given["verbose"])
+    set_logging(given["verbose"])
     path = given["config_file"]
     settings = config.load(path) if path is not None else None
     # A flag turns a switch on; the file's `scope` turns it on for every run using it.
@@ -281,7 +282,8 @@ JournalPath = Annotated[
     ),
 ]
 OpenWorld = Annotated[
-    bool, typer.Option("--allow-open-world", help="Allow 0.0.0.0/0 or ::/0 as the new CIDR.")
+    bool,
+    typer.Option("--allow-open-world", help="Allow 0.0.0.0/0 or ::/0 as a CIDR to allow."),
 ]
 OutputOpt = Annotated[
     OutputFormat | None,

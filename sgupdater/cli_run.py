@@ -7,6 +7,7 @@ import signal
 import sys
 from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
+from dataclasses import dataclass
 from pathlib import Path
 
 import typer
@@ -42,11 +43,9 @@ def confirmed(command: str, results: Sequence[TargetResult], count: int) -> bool
 
 
 @contextmanager
-def progress(
-    common: Common, total: int, what: str
-) -> Iterator[Callable[[TargetResult], None] | None]:
+def progress(quiet: bool, total: int, what: str) -> Iterator[Callable[[TargetResult], None] | None]:
     """A bar on stderr while targets finish, when stderr is a terminal and not --quiet."""
-    if common.quiet or not sys.stderr.isatty() or total == 0:
+    if quiet or not sys.stderr.isatty() or total == 0:
         yield None
         return
     columns = (TextColumn(what), BarColumn(), MofNCompleteColumn(), TextColumn("{task.fields[n]}"))
@@ -92,7 +91,7 @@ def scan(common: Common, request: runner.Planning) -> list[TargetResult]:
     resolved = targets.resolve(common.targets, options.sessions, concurrency=common.concurrency)
     found = resolved.targets
     log.info("visiting %d target(s): %s", len(found), ", ".join(t.label for t in found))
-    with progress(common, len(found), "scanning") as advance:
+    with progress(common.quiet, len(found), "scanning") as advance:
         results = runner.scan_and_plan(found, request, options, advance)
     return [*resolved.failures, *resolved.skipped, *results]
 
@@ -122,6 +121,10 @@ def change(
 ) -> int:
     if plan_out is not None and not dry_run:
         raise InputError("--plan-out goes with --dry-run (then: sgupdater apply PLAN)")
+    if plan_out is not None and (plan_out.exists() or plan_out.is_symlink()):
+        raise InputError(f"--plan-out {plan_out} exists; a plan is written to a new file")
+    if journal_path is not None and (journal_path.exists() or journal_path.is_symlink()):
+        raise InputError(f"--journal {journal_path} exists; a journal is written to a new file")
     results = scan(common, request)
     console, fmt = stdout(common.output)
     has_changes = any(r.plan.changes for r in results)
@@ -129,9 +132,10 @@ def change(
         fmt.changes_renderer(command, dry_run=True)(console, results)
         status = finish(results, common, command=command, applied=False)
         if plan_out is not None:
-            count = planfile.write(plan_out, command, results)
+            count, digest = planfile.write(plan_out, command, results)
             typer.echo(
-                f"plan: {plan_out} ({count} changes); apply it with: sgupdater apply {plan_out}",
+                f"plan: {plan_out} ({count} changes, sha256 {digest}); after review: "
+                f"sgupdater apply {plan_out} --sha256 {digest}",
                 err=True,
             )
         return status
@@ -140,7 +144,7 @@ def change(
         return 1
     journal = Journal(journal_path or default_path(), command)
     options = common.options
-    with journalled(journal, options), progress(common, len(results), "applying") as advance:
+    with journalled(journal, options), progress(common.quiet, len(results), "applying") as advance:
         if asked:
             # Time passed while the plan was on screen: re-read the rules and skip what
             # someone else changed meanwhile rather than overwrite it.
@@ -155,29 +159,38 @@ def change(
     return closing(results, journal, common.options, status)
 
 
-def apply_expected(
-    command: str,
-    expected: dict[Target, list[verify.Expect]],
-    *,
-    dry_run: bool,
-    yes: bool,
-    output: OutputFormat | None,
-    journal_path: Path | None,
-) -> int:
+@dataclass(frozen=True, slots=True)
+class FileRun:
+    """How apply and rollback run: the common options, the journal, asking or not."""
+
+    output: OutputFormat | None
+    quiet: bool
+    concurrency: int
+    journal: Path | None
+    yes: bool = False
+    dry_run: bool = False
+
+
+def apply_expected(command: str, expected: dict[Target, list[verify.Expect]], run: FileRun) -> int:
     """Check changes against the rules as they are now, ask, apply the valid ones."""
-    # Assumed roles are asked for where the first of the file's targets is.
-    options = runner.Options(home_region=next((t.region for t in expected), None))
-    console, fmt = stdout(output)
-    results = runner.apply_checked(expected, options, dry_run=True)
+    # Assumed roles are asked for where the first of the file's targets is; the file names
+    # the accounts, which the credentials must reach before anything is sent.
+    home = next((t.region for t in expected), None)
+    options = runner.Options(concurrency=run.concurrency, home_region=home, check_accounts=True)
+    console, fmt = stdout(run.output)
+    with progress(run.quiet, len(expected), "checking") as advance:
+        results = runner.apply_checked(expected, options, dry_run=True, progress=advance)
     pending = sum(o is None for r in results for o in r.outcomes or ())
-    if dry_run or not pending:
+    if run.dry_run or not pending:
         fmt.changes_renderer(command, dry_run=True)(console, results)
         return end(results, command=command, applied=False)
-    if sys.stdin.isatty() and not yes and not confirmed(command, results, pending):
+    if sys.stdin.isatty() and not run.yes and not confirmed(command, results, pending):
         return 1
-    journal = Journal(journal_path or default_path(), command)
-    with journalled(journal, options):
-        results = runner.apply_checked(expected, options, dry_run=False, journal=journal)
+    journal = Journal(run.journal or default_path(), command)
+    with journalled(journal, options), progress(run.quiet, len(expected), "applying") as advance:
+        results = runner.apply_checked(
+            expected, options, dry_run=False, journal=journal, progress=advance
+        )
     fmt.changes_renderer(command, dry_run=False)(console, results)
     status = end(results, command=command, applied=True)
     return closing(results, journal, options, status)

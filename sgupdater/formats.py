@@ -7,22 +7,17 @@ without traffic, as its kind says.
 
 from __future__ import annotations
 
-import ipaddress
 import time
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable
 from typing import Any, Literal, TypedDict
 
-from sgupdater import __version__, kinds
-from sgupdater._types import AccountId, Direction, GroupId, Region, RuleId
-from sgupdater.errors import ConfigError, InputError
-from sgupdater.migrate import repoint
+from sgupdater import __version__
 from sgupdater.models import (
     Applied,
     Change,
     Credentials,
     Failed,
     Outcome,
-    Plan,
     PrefixListRef,
     Rule,
     Target,
@@ -130,42 +125,11 @@ def rule_record(rule: Rule) -> RuleRecord:
     return record
 
 
-def rule_from_record(record: RuleRecord, account: str | None, region: str, cidr: str) -> Rule:
-    """An entry as a journal or plan file recorded it, allowing `cidr`."""
-    kind = kinds.get(record.get("kind", "rule"))
-    traffic = None
-    if kind.traits.has_traffic:
-        direction: Direction = "egress" if record["direction"] == "egress" else "ingress"
-        ports = (int(record["from_port"]), int(record["to_port"]))
-        traffic = Traffic(direction, record["protocol"], *ports, record.get("rule_action") or "")
-    return Rule(
-        kind=kind.name,
-        account=AccountId(account or ""),
-        region=Region(region),
-        group_id=GroupId(record["group_id"]),
-        group_name=record["group_name"],
-        cidr=ipaddress.ip_network(cidr),
-        rule_id=RuleId(record["rule_id"]),
-        traffic=traffic,
-        description=record["description"],
-        vpc_id=record["vpc_id"],
-        managed=record.get("managed") or "",
-        tags=tuple((str(key), str(value)) for key, value in record.get("tags") or ()),
-    )
-
-
 def list_record(ref: PrefixListRef | None) -> ListRecord | None:
     """The stored copy of a change's prefix list."""
     if ref is None:
         return None
     return ListRecord(name=ref.name, id=ref.id, max_entries=ref.max_entries)
-
-
-def list_ref(record: ListRecord | None) -> PrefixListRef | None:
-    """A change's prefix list back from its record."""
-    if not record:
-        return None
-    return PrefixListRef(record["name"], record["id"], int(record["max_entries"]))
 
 
 def credentials_record(creds: Credentials) -> CredentialsRecord:
@@ -175,27 +139,6 @@ def credentials_record(creds: Credentials) -> CredentialsRecord:
         role_arn=creds.role_arn,
         external_id=creds.external_id,
         session_name=creds.session_name,
-    )
-
-
-def credentials_from(record: Mapping[str, Any]) -> Credentials:
-    """A target's credentials back from a journal line or a plan file's target."""
-    return Credentials(
-        profile=record.get("profile"),
-        role_arn=record.get("role_arn"),
-        external_id=record.get("external_id"),
-        session_name=record.get("session_name") or "sgupdater",
-    )
-
-
-def target_from(record: Mapping[str, Any]) -> Target:
-    """The target a journal line or a plan file's target names."""
-    account = record.get("account")
-    return Target(
-        Region(record["region"]),
-        credentials_from(record),
-        AccountId(account) if account else None,
-        record.get("alias"),
     )
 
 
@@ -239,25 +182,6 @@ def change_record(change: Change) -> ChangeRecord:
     )
 
 
-def change_from(where: str, raw: Any, account: str | None, region: str) -> Change:
-    """A plan file's change back; anything off is a ConfigError naming where."""
-    try:
-        record: RuleRecord = raw["rule"]
-        action = raw["action"]
-        if action not in ("modify", "authorize", "revoke", "create"):
-            raise ValueError(f"unknown action {action!r}")
-        new = raw.get("new_cidr")
-        return Change(
-            action,
-            rule_from_record(record, account, region, record["cidr"]),
-            ipaddress.ip_network(new) if new else None,
-            str(raw.get("reason", "")),
-            list_ref(raw.get("prefix_list")),
-        )
-    except (KeyError, TypeError, ValueError, InputError) as exc:
-        raise ConfigError(f"{where}: not a valid change ({exc})") from None
-
-
 def plan_document(command: str, results: Iterable[TargetResult]) -> tuple[dict[str, Any], int]:
     """The plan file of these results, and the number of changes it holds."""
     targets = []
@@ -285,36 +209,3 @@ def plan_document(command: str, results: Iterable[TargetResult]) -> tuple[dict[s
         "targets": targets,
     }
     return document, count
-
-
-def _steps(change: Change) -> tuple[Change, ...]:
-    """A change as this version makes it; a version-1 migrate pointed a rule at a list in place."""
-    ref = change.prefix_list
-    if change.action == "modify" and ref is not None and change.new_cidr is None:
-        return repoint(change.rule, ref)
-    return (change,)
-
-
-def plans_from(name: str, document: Any) -> tuple[str, dict[Target, Plan]]:
-    """The command and per-target plans of a plan file's document."""
-    if not isinstance(document, dict) or document.get("kind") != PLAN_KIND:
-        raise ConfigError(f"{name}: not a sgupdater plan file")
-    if document.get("format_version") != PLAN_VERSION:
-        raise ConfigError(
-            f"{name}: plan format version {document.get('format_version')!r}; "
-            f"this sgupdater reads version {PLAN_VERSION}"
-        )
-    plans: dict[Target, Plan] = {}
-    try:
-        for i, raw in enumerate(document["targets"]):
-            target = target_from(raw)
-            where = f"{name}: targets[{i}].changes"
-            changes = tuple(
-                step
-                for j, c in enumerate(raw["changes"])
-                for step in _steps(change_from(f"{where}[{j}]", c, target.account, target.region))
-            )
-            plans[target] = Plan(changes, tuple(c.rule for c in changes))
-        return str(document.get("command", "apply")), plans
-    except (KeyError, TypeError, AttributeError) as exc:
-        raise ConfigError(f"{name}: not a valid plan file (missing {exc})") from None

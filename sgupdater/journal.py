@@ -7,11 +7,11 @@ import os
 import threading
 import time
 import uuid
-from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
 from sgupdater.errors import ConfigError
+from sgupdater.files import create_new
 from sgupdater.formats import JOURNAL_VERSION, JournalRecord, journal_change, journal_outcome
 from sgupdater.models import Change, Outcome, Target
 
@@ -22,7 +22,9 @@ def default_path() -> Path:
     """A new file under the user's state directory (XDG_STATE_HOME or ~/.local/state)."""
     base = os.environ.get("XDG_STATE_HOME") or str(Path.home() / ".local" / "state")
     stamp = time.strftime("%Y%m%dT%H%M%S")
-    return Path(base) / "sgupdater" / f"journal-{stamp}-{os.getpid()}.jsonl"
+    # Unique even for runs of one process within a second: a journal is always a new file.
+    unique = f"{os.getpid()}-{uuid.uuid4().hex[:8]}"
+    return Path(base) / "sgupdater" / f"journal-{stamp}-{unique}.jsonl"
 
 
 class Journal:
@@ -33,13 +35,8 @@ class Journal:
         self.command = command
         self.run_id = uuid.uuid4().hex
         self._lock = threading.Lock()
-        try:
-            path.parent.mkdir(parents=True, exist_ok=True)
-            # No credentials are ever written, but the file maps a firewall: owner-only.
-            fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_APPEND, 0o600)
-        except OSError as exc:
-            raise ConfigError(f"cannot write the journal {path}: {exc.strerror or exc}") from None
-        self._file = os.fdopen(fd, "a", encoding="utf-8")
+        # No credentials are ever written, but the file maps a firewall: new and owner-only.
+        self._file = os.fdopen(create_new(path, "journal"), "a", encoding="utf-8")
 
     def _write(self, record: JournalRecord) -> None:
         record["format_version"] = JOURNAL_VERSION
@@ -85,8 +82,8 @@ class TargetJournal:
         self.journal.after(self.target, change, outcome)
 
 
-def read(path: Path) -> Iterator[JournalRecord]:
-    """The records of a journal file; a bad file is a ConfigError naming the line."""
+def read(path: Path) -> list[tuple[int, Any]]:
+    """A journal file's lines as JSON, numbered; a bad file is a ConfigError naming the line."""
     try:
         size = path.stat().st_size
         if size > MAX_BYTES:
@@ -96,6 +93,7 @@ def read(path: Path) -> Iterator[JournalRecord]:
         raise ConfigError(f"{path}: cannot read: {exc.strerror or exc}") from None
     except UnicodeDecodeError:
         raise ConfigError(f"{path}: not a journal (not UTF-8 text)") from None
+    found: list[tuple[int, Any]] = []
     for number, line in enumerate(lines, 1):
         if not line.strip():
             continue
@@ -104,10 +102,13 @@ def read(path: Path) -> Iterator[JournalRecord]:
         except json.JSONDecodeError:
             if number == len(lines):
                 # A run killed mid-write leaves a torn last line; what came before stands.
-                return
+                break
             raise ConfigError(f"{path}:{number}: not a journal line (invalid JSON)") from None
+        except RecursionError:
+            raise ConfigError(f"{path}:{number}: nested too deeply to be a journal line") from None
         if not isinstance(record, dict) or record.get("format_version") != JOURNAL_VERSION:
             raise ConfigError(
                 f"{path}:{number}: not a sgupdater journal of format version {JOURNAL_VERSION}"
             )
-        yield record  # type: ignore[misc]  # checked above: a dict of our format
+        found.append((number, record))
+    return found

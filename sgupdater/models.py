@@ -154,6 +154,8 @@ class Failed:
 
 
 Outcome = Applied | Skipped | Failed
+# How the reason of an undo begins when the journal never heard the original's answer.
+IN_DOUBT = "in doubt"
 Status = Literal["planned", "applied", "skipped", "failed"]
 
 

@@ -36,6 +36,8 @@ class Options:
     concurrency: int = DEFAULT_CONCURRENCY
     # Where assumed roles are asked for when a profile names no region: the first --region.
     home_region: str | None = None
+    # A plan or journal names each target's account: check the credentials reach it first.
+    check_accounts: bool = False
     sessions: aws.Sessions = field(init=False, compare=False, repr=False)
     # Set on SIGINT/SIGTERM: calls not yet sent are skipped, in-flight ones finish.
     stop: threading.Event = field(default_factory=threading.Event, compare=False, repr=False)
@@ -153,6 +155,19 @@ def current(clients: Clients, changes: Sequence[Change], scope: Scope) -> list[C
     return found
 
 
+def reaches(clients: Clients, target: Target) -> None:
+    """Refuse a target whose credentials reach another account than the one a file names."""
+    if target.account is None:
+        return
+    found = str(clients("sts").get_caller_identity()["Account"])
+    if found != target.account:
+        raise TargetError(
+            f"these credentials reach account {found}, not {target.account} as the file says; "
+            "nothing was sent there",
+            code="AccountMismatch",
+        )
+
+
 def _send(
     clients: Clients, plan: Plan, target: Target, options: Options, journal: Journal | None
 ) -> tuple[Outcome, ...]:
@@ -199,6 +214,8 @@ def apply_checked(
             return item
         wanted = expected[item.target]
         clients = options.sessions.clients(item.target.credentials, item.target.region)
+        if options.check_accounts:
+            reaches(clients, item.target)
         now = current(clients, [u.change for u in wanted], options.scope)
         plan, skipped = verify.verify(wanted, now)
         outcomes: list[Outcome | None] = [skipped.get(i) for i in range(len(plan.changes))]

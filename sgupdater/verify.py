@@ -8,7 +8,7 @@ from dataclasses import dataclass
 
 from sgupdater import kinds
 from sgupdater._types import RuleId
-from sgupdater.models import Change, Current, Plan, PortKey, Skipped
+from sgupdater.models import IN_DOUBT, Change, Current, Plan, PortKey, Skipped
 
 
 @dataclass(frozen=True, slots=True)
@@ -22,6 +22,8 @@ class Expect:
     absent: bool = False
     # For a revoke: this CIDR must be allowed alike, so revoking never cuts access.
     covered_by: str | None = None
+    # Undoing a change whose answer was never journalled: it may not have been made at all.
+    in_doubt: bool = False
 
 
 def new_value(change: Change) -> str:
@@ -61,6 +63,24 @@ def _still(
     return None, change
 
 
+def _doubt(
+    item: Expect, key: PortKey, allowed: dict[tuple[PortKey, str], Current], why: str
+) -> str:
+    """Why an in-doubt undo is not made: the original never happened, or the entry moved on."""
+    change = item.change
+    if change.action in ("modify", "authorize"):
+        # Undoing a modify or a revoke: the state before it is still there.
+        never = (key, str(change.new_cidr)) in allowed
+    elif change.action == "revoke":
+        # Undoing an authorize: what it would have allowed never appeared.
+        never = (key, item.still or "") not in allowed
+    else:
+        never = False
+    if never:
+        return f"{IN_DOUBT}: the change was never made; nothing to undo"
+    return f"{IN_DOUBT}: {why}"
+
+
 def verify(
     expected: Sequence[Expect], current: Sequence[Current]
 ) -> tuple[Plan, dict[int, Skipped]]:
@@ -94,6 +114,8 @@ def verify(
             cover = (key, item.covered_by)
             if cover not in allowed and cover not in produced:
                 reason = f"{item.covered_by} is no longer allowed alike; kept the rule"
+        if reason is not None and item.in_doubt:
+            reason = _doubt(item, key, allowed, reason)
         if reason is not None:
             skipped[index] = Skipped(reason)
         changes.append(change)

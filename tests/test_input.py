@@ -117,7 +117,13 @@ def test_an_unwritable_journal_changes_nothing(aws: Aws, cli: Cli, tmp_path: Pat
     ec2 = aws.ec2()
     g = helpers.group(ec2, helpers.vpc(ec2), "web", ingress=(perm(cidrs=(A,)),))
     before = helpers.rule_ids(ec2, g)
+    # A directory where the journal should go, then a path under a file: neither can be made.
     run = cli("update", "--from-cidr", A, "--to-cidr", B, "--journal", str(tmp_path))
+    assert run.code == 2
+    assert "exists; a journal is written to a new file" in run.err
+    blocked = tmp_path / "file"
+    blocked.write_text("")
+    run = cli("update", "--from-cidr", A, "--to-cidr", B, "--journal", str(blocked / "j.jsonl"))
     assert run.code == 2
     assert "cannot write the journal" in run.err
     assert helpers.rule_ids(ec2, g) == before

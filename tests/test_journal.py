@@ -159,7 +159,7 @@ def test_rolling_back_twice_changes_nothing_the_second_time(
         ("[1, 2]\n", "format version 1"),
         (
             '{"format_version": 1, "event": "after", "outcome": "applied"}\n',
-            "malformed change record",
+            "bad.jsonl:1.region: expected a string",
         ),
     ],
 )

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import hashlib
 import json
 from pathlib import Path
 
@@ -30,7 +31,9 @@ def plan(cli: Cli, path: Path, *extra: str) -> None:
         "update", "--from-cidr", A, "--to-cidr", B, "--dry-run", "--plan-out", str(path), *extra
     )
     assert run.code == 0, run.err
-    assert f"plan: {path} (3 changes)" in run.err
+    digest = hashlib.sha256(path.read_bytes()).hexdigest()
+    assert f"plan: {path} (3 changes, sha256 {digest})" in run.err
+    assert f"sgupdater apply {path} --sha256 {digest}" in run.err
 
 
 def test_apply_makes_exactly_the_reviewed_plan(aws: Aws, cli: Cli, tmp_path: Path) -> None:
@@ -101,11 +104,11 @@ def test_plan_out_needs_dry_run(aws: Aws, cli: Cli, tmp_path: Path) -> None:
         ('{"format_version": 1, "kind": "sgupdater-plan", "targets": [', "truncated"),
         ('{"format_version": 2, "kind": "sgupdater-plan", "targets": []}', "version 2"),
         ('{"kind": "something-else"}', "not a sgupdater plan file"),
-        ('{"format_version": 1, "kind": "sgupdater-plan"}', "missing"),
+        ('{"format_version": 1, "kind": "sgupdater-plan"}', "targets: expected a list"),
         (
             '{"format_version": 1, "kind": "sgupdater-plan", "targets": '
             '[{"region": "us-east-1", "changes": [{"action": "explode", "rule": {}}]}]}',
-            "not a valid change",
+            "targets[0].changes[0].action: 'explode' is not one of",
         ),
     ],
 )

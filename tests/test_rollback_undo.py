@@ -3,14 +3,17 @@
 from __future__ import annotations
 
 import ipaddress
+from typing import Any
 
 from sgupdater import formats
+from sgupdater.journal_read import Journalled, journalled
 from sgupdater.models import Applied, Change, PrefixListRef, Target
 from sgupdater.rollback import undo, undos
 from sgupdater.verify import Expect
 from testkit.records import ACCOUNT, REGION, list_entry, sg_rule
 
 A, B = "192.0.2.0/24", "198.51.100.0/24"
+LIST = "pl-0123456789abcdef0"
 NEW = ipaddress.ip_network(B)
 TARGET = Target(REGION, account=ACCOUNT)
 
@@ -21,10 +24,19 @@ def only(undone: list[Expect]) -> Expect:
     return expect
 
 
-def applied(change: Change, new_id: str | None = None) -> formats.JournalRecord:
-    """The `after` line a run writes for a change that was made."""
-    line = formats.journal_change("update", TARGET, change, "after")
-    return formats.journal_outcome(line, Applied(new_id))
+def lines(change: Change, new_id: str | None = None) -> list[tuple[int, Any]]:
+    """The before and after lines a run writes for a change that was made."""
+    before = formats.journal_change("update", TARGET, change, "before")
+    after = formats.journal_outcome(
+        formats.journal_change("update", TARGET, change, "after"), Applied(new_id)
+    )
+    return [(1, before), (2, after)]
+
+
+def applied(change: Change, new_id: str | None = None) -> Journalled:
+    """The journalled change, read back as rollback reads it."""
+    [item] = journalled("journal", lines(change, new_id), open_world=False)
+    return item
 
 
 def test_a_modify_is_modified_back_while_it_still_allows_the_new_cidr() -> None:
@@ -53,12 +65,12 @@ def test_an_authorize_is_revoked_by_the_id_the_call_returned() -> None:
 
 
 def test_a_reference_is_dropped_once_the_literal_rule_is_back() -> None:
-    ref = PrefixListRef("offices", "pl-9", 5)
+    ref = PrefixListRef("offices", LIST, 5)
     drop = only(undo(applied(Change("authorize", sg_rule(A), None, "reference", ref), "sgr-ref")))
     assert (drop.change.action, drop.change.rule.rule_id, drop.still, drop.covered_by) == (
         "revoke",
         "sgr-ref",
-        "pl-9",
+        LIST,
         A,
     )
     # A version-1 journal pointed the rule itself at the list: allowed again, then dropped.
@@ -68,14 +80,20 @@ def test_a_reference_is_dropped_once_the_literal_rule_is_back() -> None:
 
 
 def test_a_created_list_is_deleted_while_it_holds_only_what_it_was_made_with() -> None:
-    ref = PrefixListRef("offices", "pl-9", 5)
-    made = only(undo(applied(Change("create", list_entry(A, list_id=""), None, "c", ref), "pl-9")))
-    assert (made.change.action, made.change.rule.group_id, made.still) == ("delete", "pl-9", A)
+    ref = PrefixListRef("offices", LIST, 5)
+    entry = list_entry(A, list_id="")
+    made = only(undo(applied(Change("create", entry, entry.cidr, "c", ref), LIST)))
+    assert (made.change.action, made.change.rule.group_id, made.still) == ("delete", LIST, A)
 
 
 def test_undos_come_newest_first_and_skip_what_was_not_applied() -> None:
-    first = applied(Change("modify", sg_rule(A, rule_id="sgr-1"), NEW))
-    second = applied(Change("modify", sg_rule(A, rule_id="sgr-2"), NEW))
-    failed = dict(applied(Change("modify", sg_rule(A, rule_id="sgr-3"), NEW)), outcome="failed")
-    found = undos([first, second, failed])  # type: ignore[list-item]
+    first = lines(Change("modify", sg_rule(A, rule_id="sgr-1"), NEW))
+    second = [
+        (n + 2, line) for n, line in lines(Change("modify", sg_rule(A, rule_id="sgr-2"), NEW))
+    ]
+    failed = [
+        (n + 4, line) for n, line in lines(Change("modify", sg_rule(A, rule_id="sgr-3"), NEW))
+    ]
+    failed[1][1]["outcome"] = "failed"
+    found = undos(journalled("journal", first + second + failed, open_world=False))
     assert [e.change.rule.rule_id for e in found[TARGET]] == ["sgr-2", "sgr-1"]

@@ -154,7 +154,10 @@ class _ListRun(Sender):
         assert change.new_cidr is not None
         existing = [raw for raw in described(self.client, name=ref.name) if changeable(raw)]
         if existing:
-            # A re-run after an interruption: the list is there already.
+            # A re-run after an interruption: the list is there already. Journalled like a
+            # call, so the journal never holds an applied change without its before line.
+            if self.record is not None:
+                self.record.before(change)
             self.settle([(index, change)], Applied(new_id=existing[0]["PrefixListId"]))
             return
         family = "IPv4" if change.new_cidr.version == 4 else "IPv6"

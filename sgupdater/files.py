@@ -1,0 +1,40 @@
+"""Files sgupdater writes and reads: created new and owner-only, checked for tampering risks."""
+
+from __future__ import annotations
+
+import os
+import stat
+from pathlib import Path
+
+from sgupdater.errors import ConfigError
+
+# New, never through a symlink, owner-only: a plan maps a firewall and is what gets applied.
+_CREATE = os.O_WRONLY | os.O_CREAT | os.O_EXCL | getattr(os, "O_NOFOLLOW", 0)
+
+
+def create_new(path: Path, what: str) -> int:
+    """A file descriptor for a file that did not exist, created 0600; never follows a link."""
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+    except OSError as exc:
+        raise ConfigError(f"cannot write the {what} {path}: {exc.strerror or exc}") from None
+    try:
+        return os.open(path, _CREATE, 0o600)
+    except FileExistsError:
+        raise ConfigError(f"{path} exists; the {what} is written to a new file") from None
+    except OSError as exc:
+        raise ConfigError(f"cannot write the {what} {path}: {exc.strerror or exc}") from None
+
+
+def risks(path: Path) -> list[str]:
+    """What makes a plan or journal file untrustworthy: a symlink, or writable by others."""
+    found = []
+    try:
+        if path.is_symlink():
+            found.append(f"{path} is a symbolic link: what it points at can change under you")
+        mode = path.stat().st_mode
+    except OSError:
+        return found  # the read reports it
+    if mode & (stat.S_IWGRP | stat.S_IWOTH):
+        found.append(f"{path} is writable by group or others: anyone of them can change it")
+    return found
