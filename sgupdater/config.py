@@ -11,6 +11,7 @@ import yaml
 from sgupdater import kinds
 from sgupdater.cidrs import Mapping, parse_cidr
 from sgupdater.errors import ConfigError, InputError
+from sgupdater.fields import depth_ok
 from sgupdater.scope import TagCondition
 
 MAX_BYTES = 1024 * 1024
@@ -114,11 +115,14 @@ def _document(path: Path) -> Any:
         raise ConfigError(f"{path}: not UTF-8 text") from None
     try:
         document = yaml.safe_load(text)
+    except RecursionError:
+        raise ConfigError(f"{path}: nested too deeply to be a configuration file") from None
     except yaml.YAMLError as exc:
         mark = getattr(exc, "problem_mark", None)
         at = f" at line {mark.line + 1}" if mark is not None else ""
         problem = getattr(exc, "problem", None) or "syntax error"
         raise ConfigError(f"{path}: not valid YAML{at}: {problem}") from None
+    depth_ok(str(path), document)
     return document
 
 

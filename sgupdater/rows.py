@@ -7,6 +7,7 @@ from dataclasses import dataclass
 from typing import TypedDict
 
 from sgupdater.models import (
+    IN_DOUBT,
     Applied,
     Change,
     Failed,
@@ -91,6 +92,8 @@ class Summary:
     blocked: int
     # Organization accounts left out for their state (SUSPENDED, CLOSED, ...).
     accounts_skipped: int = 0
+    # Rollback: journalled changes whose answer was never written, settled by reading now.
+    in_doubt: int = 0
 
 
 def place(rule: Rule) -> Place:
@@ -204,6 +207,7 @@ def summarise(results: Sequence[TargetResult]) -> Summary:
         managed=sum(1 for r in results for m in r.plan.matched if m.managed),
         blocked=statuses.count("blocked"),
         accounts_skipped=skipped,
+        in_doubt=sum(1 for r in results for c in r.plan.changes if IN_DOUBT in c.reason),
     )
 
 
@@ -221,6 +225,8 @@ def summary_line(summary: Summary, *, command: str, applied: bool) -> str:
         return f"{found}, {summary.failed} failed"
     done = f"{summary.changed} changed" if applied else f"{summary.changes} to change (dry run)"
     blocked = f", {summary.blocked} blocked" if summary.blocked else ""
+    if summary.in_doubt:
+        blocked += f", {summary.in_doubt} in doubt"
     return f"{found}, {done}, {summary.unchanged} unchanged{blocked}, {summary.failed} failed"
 
 

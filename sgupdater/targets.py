@@ -162,11 +162,9 @@ def _sources(spec: TargetSpec) -> tuple[list[_Source], list[TargetResult]]:
     return wanted, [r for r in left if r.account not in spec.exclude_accounts]
 
 
-def _default_region(profile: str | None, region: str | None) -> str:
-    if not region:
-        who = f"profile {profile!r}" if profile else "the default credentials"
-        raise ConfigError(f"no region for {who}: pass --region or set AWS_REGION")
-    return region
+def _no_region(profile: str | None) -> str:
+    who = f"profile {profile!r}" if profile else "the default credentials"
+    return f"no region for {who}: pass --region or set AWS_REGION"
 
 
 def _enabled_regions(sessions: aws.Sessions, source: _Source, home: str) -> list[str]:
@@ -181,6 +179,11 @@ def _expand(
     sessions: aws.Sessions, source: _Source, regions: Sequence[str], home: str | None
 ) -> list[Target] | TargetResult:
     wanted = list(regions)
+    if not wanted:
+        # This profile names no region: its targets fail, the other profiles' run.
+        placeholder = Target(Region("-"), source.credentials, source.account, source.alias)
+        error = TargetError(_no_region(source.credentials.profile), code="NoRegion")
+        return TargetResult(target=placeholder, account=source.account, error=error)
     if wanted == [ALL_REGIONS]:
         placeholder = Target(Region(ALL_REGIONS), source.credentials, source.account, source.alias)
         try:
@@ -200,9 +203,11 @@ def resolve(spec: TargetSpec, sessions: aws.Sessions, *, concurrency: int = 8) -
     homes = {p: aws.region_of(aws.session(p)) for p in profiles}
     # Without --region each profile brings its own; assumed roles take their base profile's.
     per_source = [
-        list(spec.regions) or [_default_region(s.credentials.profile, homes[s.credentials.profile])]
-        for s in sources
+        list(spec.regions) or [r for r in (homes[s.credentials.profile],) if r] for s in sources
     ]
+    if not any(per_source):
+        # No region anywhere: bad input, nothing to visit at all.
+        raise ConfigError(_no_region(sources[0].credentials.profile if sources else None))
     home_of = [homes[s.credentials.profile] for s in sources]
     with ThreadPoolExecutor(max_workers=max(1, concurrency)) as pool:
         expand = functools.partial(_expand, sessions)

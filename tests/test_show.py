@@ -116,6 +116,7 @@ def test_json_document_has_the_documented_fields(aws: Aws, cli: Cli) -> None:
         "managed": 0,
         "blocked": 0,
         "accounts_skipped": 0,
+        "in_doubt": 0,
     }
 
 
