@@ -277,3 +277,22 @@ def test_a_profile_without_a_region_fails_alone(aws: Aws, cli: Cli) -> None:
     assert run.code == 1
     assert "no region for profile 'broken'" in run.err
     assert ("ingress", "tcp", 22, 22, B, "ssh") in helpers.rules(aws.ec2(), group)
+
+
+@pytest.mark.parametrize(
+    "body",
+    [
+        "region = us-east-1\ncredential_process = false",
+        "region = us-east-1\nrole_arn = arn:aws:iam::123456789012:role/Ops\nsource_profile = nosuch",
+    ],
+    ids=["failing credential_process", "missing source_profile"],
+)
+def test_a_profile_whose_credentials_fail_fails_alone(aws: Aws, cli: Cli, body: str) -> None:
+    group = seed(aws)
+    aws.add_profile("broken", body)
+    keys = "aws_access_key_id = testing\naws_secret_access_key = testing"
+    aws.add_profile("healthy", f"region = us-east-1\n{keys}")
+    run = cli("update", "--from-cidr", A, "--to-cidr", B, "-p", "broken", "-p", "healthy")
+    assert run.code == 1
+    assert "sgupdater: broken / us-east-1:" in run.err
+    assert ("ingress", "tcp", 22, 22, B, "ssh") in helpers.rules(aws.ec2(), group)
