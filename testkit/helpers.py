@@ -53,6 +53,11 @@ def group(
     return group_id
 
 
+def web(ec2: EC2Client, *ingress: Any) -> str:
+    """A group named web, in a new VPC, with these ingress permissions; its id."""
+    return group(ec2, vpc(ec2), "web", ingress=ingress)
+
+
 def raw_rules(ec2: EC2Client, group_id: str) -> list[Any]:
     """The group's rules as DescribeSecurityGroupRules returns them."""
     pages = ec2.get_paginator("describe_security_group_rules").paginate(

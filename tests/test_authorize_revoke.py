@@ -16,13 +16,8 @@ A, B = "192.0.2.0/24", "198.51.100.0/24"
 
 
 def web(aws: Aws) -> str:
-    ec2 = aws.ec2()
-    return helpers.group(
-        ec2,
-        helpers.vpc(ec2),
-        "web",
-        ingress=(perm("tcp", 22, cidrs=(A,), description="ssh"), perm("tcp", 443, cidrs=(A,))),
-    )
+    ssh, https = perm("tcp", 22, cidrs=(A,), description="ssh"), perm("tcp", 443, cidrs=(A,))
+    return helpers.web(aws.ec2(), ssh, https)
 
 
 def applied(journal: Path) -> list[dict[str, object]]:

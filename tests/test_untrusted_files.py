@@ -21,13 +21,8 @@ A, B = "192.0.2.0/24", "198.51.100.0/24"
 
 
 def seed(aws: Aws) -> str:
-    ec2 = aws.ec2()
-    return helpers.group(
-        ec2,
-        helpers.vpc(ec2),
-        "web",
-        ingress=(perm("tcp", 22, cidrs=(A,), description="ssh"), perm("tcp", 443, cidrs=(A,))),
-    )
+    ssh, https = perm("tcp", 22, cidrs=(A,), description="ssh"), perm("tcp", 443, cidrs=(A,))
+    return helpers.web(aws.ec2(), ssh, https)
 
 
 def planned(cli: Cli, path: Path, *extra: str) -> dict[str, Any]:
@@ -283,7 +278,8 @@ def test_a_profile_without_a_region_fails_alone(aws: Aws, cli: Cli) -> None:
     "body",
     [
         "region = us-east-1\ncredential_process = false",
-        "region = us-east-1\nrole_arn = arn:aws:iam::123456789012:role/Ops\nsource_profile = nosuch",
+        "region = us-east-1\nrole_arn = arn:aws:iam::123456789012:role/Ops\n"
+        "source_profile = nosuch",
     ],
     ids=["failing credential_process", "missing source_profile"],
 )
