@@ -14,7 +14,7 @@ import botocore.loaders
 import botocore.session
 from botocore.config import Config
 
-from sgupdater import __version__
+from sgupdater import __version__, client_classes
 from sgupdater.errors import ConfigError, TargetError
 from sgupdater.models import Credentials
 
@@ -47,6 +47,7 @@ def session(profile: str | None) -> Session:
     """A new SDK session for a profile (None: the default credential chain)."""
     core = botocore.session.Session(profile=profile)
     core.register_component("data_loader", _loader())
+    client_classes.share(core)
     try:
         core.get_scoped_config()
     except botocore.exceptions.ProfileNotFound:

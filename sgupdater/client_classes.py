@@ -1,0 +1,46 @@
+"""One botocore client class per service for every session sgupdater makes.
+
+NOTE: botocore builds a client's class anew for every client: ~800 methods for EC2, two thirds
+of a client's ~11 ms of CPU and most of its memory (boto/boto3#1670, boto/botocore#3078). A run
+over an Organization makes a client per account and region, so the classes alone would cost
+minutes and gigabytes. botocore has no hook to reuse a class, so ClientCreator's
+_create_client_class is wrapped: sessions that opt in (ours, through `share`) get the class
+built for the first of them; every other session is left exactly as botocore made it. Sound
+because every opted-in session registers the same handlers (botocore's defaults), the only
+input to the class besides the service model. Tested against the installed botocore
+(tests/test_client_classes.py), whose range pyproject.toml bounds.
+"""
+
+from __future__ import annotations
+
+import threading
+from typing import Any
+
+import botocore.client
+import botocore.session
+
+_ATTRIBUTE = "_sgupdater_client_classes"
+_lock = threading.Lock()
+_classes: dict[tuple[str, str], type] = {}
+# The botocore stubs do not declare the private method: reached through the class's namespace.
+_METHOD = "_create_client_class"
+_original = vars(botocore.client.ClientCreator)[_METHOD]
+
+
+def _create_client_class(self: Any, service_name: str, service_model: Any) -> Any:
+    if getattr(self._event_emitter, _ATTRIBUTE, None) is not _classes:
+        return _original(self, service_name, service_model)
+    key = (service_name, str(service_model.api_version))
+    with _lock:
+        found = _classes.get(key)
+        if found is None:
+            found = _classes[key] = _original(self, service_name, service_model)
+    return found
+
+
+def share(session: botocore.session.Session) -> None:
+    """Let this session's clients use the process's one class per service."""
+    setattr(session.get_component("event_emitter"), _ATTRIBUTE, _classes)
+
+
+setattr(botocore.client.ClientCreator, _METHOD, _create_client_class)
