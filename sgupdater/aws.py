@@ -30,6 +30,7 @@ DEFAULT_MAX_ATTEMPTS = 8
 Session = botocore.session.Session
 
 _loader_lock = threading.Lock()
+_base_lock = threading.Lock()
 _shared_loader: botocore.loaders.Loader | None = None
 
 
@@ -82,6 +83,7 @@ class Sessions:
         # Where STS is asked for assumed roles when a profile names no region (--region's).
         self._home_region = home_region
         self._sessions: dict[Credentials, Session] = {}
+        self._bases: dict[str | None, Session] = {}
         self._clients: dict[tuple[Credentials, str, str], Any] = {}
 
     def _session(self, creds: Credentials) -> Session:
@@ -91,8 +93,11 @@ class Sessions:
             found = session(creds.profile)
             if creds.role_arn is not None:
                 # A role is assumed once per run; the credentials refresh themselves (under
-                # their own lock) when they near expiry in a long run.
-                base = session(creds.profile)
+                # their own lock) when they near expiry in a long run. Every role assumed from
+                # one profile shares its base session: one per profile, not per account.
+                base = self._bases.get(creds.profile)
+                if base is None:
+                    base = self._bases[creds.profile] = session(creds.profile)
                 extra: dict[str, str] = {"RoleSessionName": creds.session_name}
                 if creds.external_id:
                     extra["ExternalId"] = creds.external_id
@@ -126,6 +131,12 @@ class Sessions:
                 self._clients[(creds, region, service)] = client
             return client
 
+    def release(self, creds: Credentials, region: str) -> None:
+        """Forget one target's clients: a run keeps only those of targets still to change."""
+        with self._lock:
+            for key in [k for k in self._clients if k[:2] == (creds, region)]:
+                del self._clients[key]
+
     def ec2(self, creds: Credentials, region: str) -> EC2Client:
         """The run's EC2 client for these credentials in this region."""
         return cast("EC2Client", self.client(creds, region, "ec2"))
@@ -145,7 +156,9 @@ def sts_creator(base: Session, home: str | None) -> Callable[..., Any]:
 
     def create(service_name: str, **kwargs: Any) -> Any:
         kwargs.setdefault("config", _config(base))
-        return base.create_client(service_name, region_name=home, **kwargs)
+        # Fetchers of many accounts share the base session, which is not thread-safe.
+        with _base_lock:
+            return base.create_client(service_name, region_name=home, **kwargs)
 
     return create
 

@@ -135,8 +135,20 @@ def scan_and_plan(
     """Scan every target and plan its changes; nothing is modified."""
 
     def work(item: TargetResult) -> TargetResult:
-        clients = options.sessions.clients(item.target.credentials, item.target.region)
-        return scan_target(item.target, request, options, clients)
+        target = item.target
+        found: TargetResult | None = None
+        try:
+            found = scan_target(
+                target,
+                request,
+                options,
+                options.sessions.clients(target.credentials, target.region),
+            )
+            return found
+        finally:
+            if found is None or not found.plan.changes:
+                # Nothing to change here: its clients are not kept for the rest of the run.
+                options.sessions.release(target.credentials, target.region)
 
     seeds = [TargetResult(target=t, account=t.account) for t in targets]
     return _each(seeds, options, work, progress)
@@ -188,8 +200,12 @@ def apply_all(
     def work(item: TargetResult) -> TargetResult:
         if item.error is not None or not item.plan.changes:
             return item
-        clients = options.sessions.clients(item.target.credentials, item.target.region)
-        outcomes = _send(clients, item.plan, item.target, options, journal)
+        target = item.target
+        try:
+            clients = options.sessions.clients(target.credentials, target.region)
+            outcomes = _send(clients, item.plan, target, options, journal)
+        finally:
+            options.sessions.release(target.credentials, target.region)
         return dataclasses.replace(item, outcomes=outcomes)
 
     return _each(results, options, work, progress)
