@@ -1,4 +1,5 @@
-"""Every file format sgupdater writes and reads: plan files and journal lines, both directions.
+"""Every file format sgupdater writes: plan files and journal lines (formats_read.py and
+journal_read.py read them back, checked).
 
 Version 1 of both is written and read. An entry with no traffic of its own (a prefix list's)
 is written with the placeholders version 1 always used ("ingress", "-1", -1, -1) and read back
