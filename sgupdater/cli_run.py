@@ -12,7 +12,13 @@ from pathlib import Path
 
 import typer
 from rich.console import Console
-from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn
+from rich.progress import (
+    BarColumn,
+    MofNCompleteColumn,
+    Progress,
+    TextColumn,
+    TimeRemainingColumn,
+)
 
 from sgupdater import planfile, runner, targets, verify
 from sgupdater.cli_options import Common
@@ -48,7 +54,14 @@ def progress(quiet: bool, total: int, what: str) -> Iterator[Callable[[TargetRes
     if quiet or not sys.stderr.isatty() or total == 0:
         yield None
         return
-    columns = (TextColumn(what), BarColumn(), MofNCompleteColumn(), TextColumn("{task.fields[n]}"))
+    # Targets done of all, matches and changes so far, and the time left at this pace.
+    columns = (
+        TextColumn(what),
+        BarColumn(),
+        MofNCompleteColumn(),
+        TextColumn("{task.fields[n]}"),
+        TimeRemainingColumn(),
+    )
     with Progress(*columns, console=Console(file=sys.stderr), transient=True) as bar:
         task = bar.add_task(what, total=total, n="")
         counts = {"matched": 0, "applied": 0}

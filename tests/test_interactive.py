@@ -5,6 +5,7 @@ from __future__ import annotations
 import fcntl
 import os
 import pty
+import re
 import select
 import struct
 import subprocess
@@ -122,6 +123,9 @@ def test_a_progress_bar_on_a_terminal_and_not_with_quiet(aws: Aws) -> None:
     code, screen = on_terminal(args, answer=None)
     assert code == 0
     assert "scanning" in screen
+    # Targets done of all, matches so far, and the time left.
+    plain = re.sub(r"\x1b\[[0-9;?]*[A-Za-z]", "", screen)
+    assert re.search(r"2/2 2 rules matched, 0 changes applied \d:\d\d:\d\d", plain), plain
     assert "Per target" in screen
     code, quiet = on_terminal([*args, "--quiet"], answer=None)
     assert code == 0
