@@ -7,7 +7,10 @@ STAMP  := $(VENV)/.installed
 
 AWSCLI := .venv-awscli/bin/aws
 
-.PHONY: demo test lint setup bench bench-smoke clean
+.PHONY: demo test lint setup bench bench-smoke bench-org clean
+
+# The Organization benchmark: ACCOUNTS accounts x 17 regions through bench.sim.
+ACCOUNTS ?= 100
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -38,6 +41,9 @@ bench: $(STAMP) $(AWSCLI)
 
 bench-smoke: $(STAMP) $(AWSCLI)
 	$(BIN)/python -m bench.run --smoke --aws $(AWSCLI)
+
+bench-org: $(STAMP)
+	$(BIN)/python -m bench.org --accounts $(ACCOUNTS)
 
 clean:
 	rm -rf $(VENV) .venv-awscli .pytest_cache .mypy_cache .ruff_cache .hypothesis

@@ -1,0 +1,109 @@
+"""The Organization benchmark: sgupdater over a simulated Organization, every region.
+
+`python -m bench.org --accounts 100` visits 100 accounts x 17 regions = 1,700 targets through
+bench.sim (100 ms per call by default) and records, per command: wall time, sgupdater's CPU
+(user + system of its process), CPU per target, peak RSS and calls per target.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import resource
+import subprocess
+import sys
+import tempfile
+import time
+import urllib.request
+from pathlib import Path
+
+from bench import sim
+
+ROOT = Path(__file__).resolve().parent.parent
+COMMANDS = {
+    "show": ["show"],
+    "update --dry-run": ["update", "--to-cidr", "198.51.100.0/24", "--dry-run"],
+    "update --yes": ["update", "--to-cidr", "198.51.100.0/24", "--yes"],
+}
+
+
+def _cpu() -> float:
+    usage = resource.getrusage(resource.RUSAGE_CHILDREN)
+    return usage.ru_utime + usage.ru_stime
+
+
+def run(url: str, home: Path, words: list[str], concurrency: int) -> dict[str, float]:
+    """One sgupdater command against the simulator; its figures."""
+    out = home / "measure.json"
+    env = {k: v for k, v in os.environ.items() if not k.startswith("AWS_")}
+    env.update(
+        AWS_CONFIG_FILE=str(home / "config"), AWS_SHARED_CREDENTIALS_FILE=str(home / "creds"),
+        AWS_ENDPOINT_URL=url, XDG_STATE_HOME=str(home / "state"),
+    )  # fmt: skip
+    args = [*words[:1], "--from-cidr", sim.OLD, *words[1:], "--org-role", "bench", "-r", "all"]
+    args += ["-o", "json", "-q", "--concurrency", str(concurrency)]
+    command = [sys.executable, str(ROOT / "bench" / "measure.py"), str(out), "--", *args]
+    before, start = _cpu(), time.perf_counter()
+    done = subprocess.run(command, env=env, capture_output=True, text=True, check=False)
+    wall, cpu = time.perf_counter() - start, _cpu() - before
+    if done.returncode != 0:
+        raise SystemExit(f"bench.org: sgupdater exited {done.returncode}: {done.stderr[-500:]}")
+    summary = json.loads(done.stdout)["summary"]
+    with urllib.request.urlopen(url + sim.COUNTS_PATH) as answer:
+        calls = sum(json.loads(answer.read()).values())
+    targets = int(summary["targets"])
+    return {
+        "targets": targets, "wall": wall, "cpu": cpu, "cpu_ms_per_target": cpu / targets * 1000,
+        "peak_rss_mib": json.loads(out.read_text())["peak_rss_mib"],
+        "calls_per_target": calls / targets, "matched": int(summary["rules_matched"]),
+    }  # fmt: skip
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__)
+    parser.add_argument("--accounts", type=int, default=100)
+    parser.add_argument("--latency", type=float, default=0.1)
+    parser.add_argument("--concurrency", type=int, default=8)
+    parser.add_argument("--commands", default="show,update --dry-run,update --yes")
+    parser.add_argument("--out", default=str(ROOT / "bench" / "results" / "org.md"))
+    args = parser.parse_args()
+    server = subprocess.Popen(
+        [sys.executable, "-m", "bench.sim", str(args.accounts), str(args.latency)],
+        stdout=subprocess.PIPE, text=True, cwd=ROOT,
+    )  # fmt: skip
+    assert server.stdout is not None
+    url = f"http://127.0.0.1:{int(server.stdout.readline())}"
+    lines = [
+        f"## Organization benchmark ({time.strftime('%Y-%m-%d')}, {os.cpu_count()} cores, "
+        f"{args.accounts} accounts x {len(sim.REGIONS)} regions, {args.latency * 1000:.0f} ms "
+        f"per call, --concurrency {args.concurrency})",
+        "",
+        "| command | targets | wall s | sgupdater CPU s | CPU ms / target | peak RSS MiB "
+        "| calls / target | matched |",
+        "| --- | --- | --- | --- | --- | --- | --- | --- |",
+    ]
+    try:
+        with tempfile.TemporaryDirectory() as tmp:
+            home = Path(tmp)
+            (home / "config").write_text("[default]\nregion = us-east-1\n")
+            keys = f"aws_access_key_id = {sim.MANAGEMENT_KEY}\naws_secret_access_key = sim"
+            (home / "creds").write_text(f"[default]\n{keys}\n")
+            for name in args.commands.split(","):
+                f = run(url, home, COMMANDS[name], args.concurrency)
+                lines.append(
+                    f"| `{name}` | {f['targets']:.0f} | {f['wall']:.1f} | {f['cpu']:.1f} | "
+                    f"{f['cpu_ms_per_target']:.1f} | {f['peak_rss_mib']:.0f} | "
+                    f"{f['calls_per_target']:.2f} | {f['matched']:.0f} |"
+                )
+                print(lines[-1], flush=True)
+    finally:
+        server.terminate()
+        server.wait(timeout=10)
+    Path(args.out).write_text("\n".join(lines) + "\n")
+    print(f"bench.org: written to {args.out}")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
