@@ -84,7 +84,8 @@ class Sessions:
         self._home_region = home_region
         self._sessions: dict[Credentials, Session] = {}
         self._bases: dict[str | None, Session] = {}
-        self._clients: dict[tuple[Credentials, str, str], Any] = {}
+        # Per target, its clients by service.
+        self._clients: dict[tuple[Credentials, str], dict[str, Any]] = {}
 
     def _session(self, creds: Credentials) -> Session:
         # Callers hold the lock.
@@ -122,20 +123,20 @@ class Sessions:
     def client(self, creds: Credentials, region: str, service: str) -> Any:
         """The run's client of this service for these credentials in this region."""
         with self._lock:
-            client = self._clients.get((creds, region, service))
+            held = self._clients.setdefault((creds, region), {})
+            client = held.get(service)
             if client is None:
                 sess = self._session(creds)
                 client = sess.create_client(
                     service, region_name=region, config=_config(sess, self._pool)
                 )
-                self._clients[(creds, region, service)] = client
+                held[service] = client
             return client
 
     def release(self, creds: Credentials, region: str) -> None:
         """Forget one target's clients: a run keeps only those of targets still to change."""
         with self._lock:
-            for key in [k for k in self._clients if k[:2] == (creds, region)]:
-                del self._clients[key]
+            self._clients.pop((creds, region), None)
 
     def ec2(self, creds: Credentials, region: str) -> EC2Client:
         """The run's EC2 client for these credentials in this region."""

@@ -1,4 +1,4 @@
-"""One botocore client class per service for every session sgupdater makes.
+"""One botocore client class and one service model per service for every session sgupdater makes.
 
 NOTE: botocore builds a client's class anew for every client: ~800 methods for EC2, two thirds
 of a client's ~11 ms of CPU and most of its memory (boto/boto3#1670, boto/botocore#3078). A run
@@ -7,8 +7,10 @@ minutes and gigabytes. botocore has no hook to reuse a class, so ClientCreator's
 _create_client_class is wrapped: sessions that opt in (ours, through `share`) get the class
 built for the first of them; every other session is left exactly as botocore made it. Sound
 because every opted-in session registers the same handlers (botocore's defaults), the only
-input to the class besides the service model. Tested against the installed botocore
-(tests/test_client_classes.py), whose range pyproject.toml bounds.
+input to the class besides the service model. The service model is shared the same way:
+botocore rebuilds it per client too, and with it the per-operation models it caches, which
+endpoint discovery walks for all ~800 operations of every new EC2 client. Tested against the
+installed botocore (tests/test_client_classes.py), whose range pyproject.toml bounds.
 """
 
 from __future__ import annotations
@@ -24,7 +26,10 @@ _lock = threading.Lock()
 _classes: dict[tuple[str, str], type] = {}
 # The botocore stubs do not declare the private method: reached through the class's namespace.
 _METHOD = "_create_client_class"
+_MODEL = "_load_service_model"
 _original = vars(botocore.client.ClientCreator)[_METHOD]
+_original_model = vars(botocore.client.ClientCreator)[_MODEL]
+_models: dict[tuple[str, str | None], Any] = {}
 
 
 def _create_client_class(self: Any, service_name: str, service_model: Any) -> Any:
@@ -38,9 +43,21 @@ def _create_client_class(self: Any, service_name: str, service_model: Any) -> An
     return found
 
 
+def _load_service_model(self: Any, service_name: str, api_version: str | None = None) -> Any:
+    if getattr(self._event_emitter, _ATTRIBUTE, None) is not _classes:
+        return _original_model(self, service_name, api_version)
+    key = (service_name, api_version)
+    with _lock:
+        found = _models.get(key)
+        if found is None:
+            found = _models[key] = _original_model(self, service_name, api_version)
+    return found
+
+
 def share(session: botocore.session.Session) -> None:
     """Let this session's clients use the process's one class per service."""
     setattr(session.get_component("event_emitter"), _ATTRIBUTE, _classes)
 
 
 setattr(botocore.client.ClientCreator, _METHOD, _create_client_class)
+setattr(botocore.client.ClientCreator, _MODEL, _load_service_model)

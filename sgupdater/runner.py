@@ -7,7 +7,7 @@ import logging
 import threading
 from collections import defaultdict
 from collections.abc import Callable, Sequence
-from concurrent.futures import ThreadPoolExecutor, as_completed
+from concurrent.futures import Executor, ThreadPoolExecutor, as_completed
 from dataclasses import dataclass, field
 from typing import Any, Protocol
 
@@ -103,7 +103,11 @@ class Planning(Protocol):
 
 
 def scan_target(
-    target: Target, request: Planning, options: Options, clients: Clients
+    target: Target,
+    request: Planning,
+    options: Options,
+    clients: Clients,
+    side: Executor | None = None,
 ) -> TargetResult:
     """Scan one target with every kind in scope, then plan its changes."""
     scope = request.narrow(options.scope)
@@ -113,7 +117,7 @@ def scan_target(
     groups = 0
     account = target.account
     for kind in kinds.enabled(scope):
-        reading = Reading(target, scope, request.relevant, account, options.concurrency > 1)
+        reading = Reading(target, scope, request.relevant, account, side)
         found = kind.scan(clients(kind.service), reading)
         entries.extend(found.entries)
         room.update(found.room)
@@ -138,12 +142,8 @@ def scan_and_plan(
         target = item.target
         found: TargetResult | None = None
         try:
-            found = scan_target(
-                target,
-                request,
-                options,
-                options.sessions.clients(target.credentials, target.region),
-            )
+            clients = options.sessions.clients(target.credentials, target.region)
+            found = scan_target(target, request, options, clients, side)
             return found
         finally:
             if found is None or not found.plan.changes:
@@ -151,7 +151,14 @@ def scan_and_plan(
                 options.sessions.release(target.credentials, target.region)
 
     seeds = [TargetResult(target=t, account=t.account) for t in targets]
-    return _each(seeds, options, work, progress)
+    # One pool for the calls a target overlaps with its own, shared by every target of the
+    # run: no target starts a thread of its own. --concurrency 1: strictly one call at a time.
+    side = ThreadPoolExecutor(options.concurrency) if options.concurrency > 1 else None
+    try:
+        return _each(seeds, options, work, progress)
+    finally:
+        if side is not None:
+            side.shutdown()
 
 
 def current(clients: Clients, changes: Sequence[Change], scope: Scope) -> list[Current]:

@@ -15,6 +15,7 @@ def test_our_sessions_share_one_class_and_each_client_keeps_its_own_settings(aws
     first = sdk_client("us-east-1")
     second = sdk_client("eu-west-1")
     assert type(first) is type(second)
+    assert first.meta.service_model is second.meta.service_model
     assert (first.meta.region_name, second.meta.region_name) == ("us-east-1", "eu-west-1")
     # Every operation of the service model is there, and calls go through the local EC2.
     model = botocore.session.get_session().get_service_model("ec2")
@@ -27,7 +28,9 @@ def test_our_sessions_share_one_class_and_each_client_keeps_its_own_settings(aws
 
 def test_other_sessions_keep_the_class_botocore_makes(aws: Aws) -> None:
     plain = botocore.session.Session().create_client("ec2", region_name="us-east-1")
-    assert type(plain) is not type(sdk_client("us-east-1"))
+    ours = sdk_client("us-east-1")
+    assert type(plain) is not type(ours)
+    assert plain.meta.service_model is not ours.meta.service_model
 
 
 def sdk_client(region: str) -> Any:

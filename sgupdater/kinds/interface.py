@@ -7,6 +7,7 @@ none of them names a kind. Adding one is a module under kinds/ and a line in the
 from __future__ import annotations
 
 from collections.abc import Callable, Iterable, Sequence
+from concurrent.futures import Executor
 from dataclasses import dataclass, field
 from typing import Any, Protocol
 
@@ -60,8 +61,9 @@ class Reading:
     relevant: Callable[[Cidr], bool]
     # The account the target turned out to be, once an earlier kind saw it.
     account: AccountId | None = None
-    # Whether the scan may overlap its own calls (--concurrency above 1).
-    overlap: bool = True
+    # Where a scan may run a call beside its own (None: one call at a time, --concurrency 1);
+    # shared by every target, so no target starts a thread of its own.
+    side: Executor | None = None
 
 
 @dataclass(frozen=True, slots=True)

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 from collections.abc import Iterator, Sequence
-from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
@@ -101,13 +100,12 @@ class SecurityGroups:
 
     def scan(self, client: EC2Client, reading: Reading) -> KindScan:
         """Every rule of the target's groups in scope whose CIDR is relevant."""
-        if reading.overlap:
+        if reading.side is not None:
             # The two listings do not depend on each other: overlapping them takes one round
             # trip off every target's chain of calls.
-            with ThreadPoolExecutor(max_workers=1) as pool:
-                pending = pool.submit(_relevant_rules, client, reading)
-                groups = _list_groups(client, reading.scope)
-                raw_rules = pending.result()
+            pending = reading.side.submit(_relevant_rules, client, reading)
+            groups = _list_groups(client, reading.scope)
+            raw_rules = pending.result()
         else:
             groups = _list_groups(client, reading.scope)
             raw_rules = _relevant_rules(client, reading)
