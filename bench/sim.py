@@ -12,7 +12,6 @@ DescribeRegions, DescribeSecurityGroups, DescribeSecurityGroupRules, and the rul
 from __future__ import annotations
 
 import hashlib
-import http.server
 import json
 import re
 import sys
@@ -23,6 +22,7 @@ from typing import Any
 from urllib.parse import parse_qs
 
 from bench import sim_shapes
+from testkit.proxy import LoopbackServer, QuietHandler
 
 MANAGEMENT = "200000000000"
 MANAGEMENT_KEY = "AKIASIMMANAGEMENT"
@@ -87,8 +87,7 @@ def rules(account: str, region: str) -> list[dict[str, Any]]:
     return found
 
 
-class _Handler(http.server.BaseHTTPRequestHandler):
-    protocol_version = "HTTP/1.1"
+class _Handler(QuietHandler):
     accounts: list[str]
     delay: float
     counts: Counter[str]
@@ -170,14 +169,6 @@ class _Handler(http.server.BaseHTTPRequestHandler):
         self.end_headers()
         self.wfile.write(payload)
 
-    def log_message(self, format: str, *args: object) -> None:
-        """Quiet."""
-
-
-class _Server(http.server.ThreadingHTTPServer):
-    daemon_threads = True
-    request_queue_size = 512
-
 
 def serve(count: int, delay: float) -> None:
     """Serve an Organization of `count` member accounts; print the port, then run forever."""
@@ -185,7 +176,7 @@ def serve(count: int, delay: float) -> None:
         "accounts": account_ids(count), "delay": delay, "counts": Counter(),
         "lock": threading.Lock(),
     }  # fmt: skip
-    server = _Server(("127.0.0.1", 0), type("Handler", (_Handler,), attributes))
+    server = LoopbackServer(("127.0.0.1", 0), type("Handler", (_Handler,), attributes))
     print(server.server_address[1], flush=True)
     server.serve_forever()
 

@@ -86,8 +86,23 @@ class _State:
         return fault
 
 
-class _Handler(http.server.BaseHTTPRequestHandler):
+class QuietHandler(http.server.BaseHTTPRequestHandler):
+    """An HTTP/1.1 handler that keeps connections alive and logs nothing."""
+
     protocol_version = "HTTP/1.1"
+
+    def log_message(self, format: str, *args: object) -> None:
+        """Quiet."""
+
+
+class LoopbackServer(http.server.ThreadingHTTPServer):
+    """A threaded server whose threads end with the process; a deep queue for bursts."""
+
+    daemon_threads = True
+    request_queue_size = 512
+
+
+class _Handler(QuietHandler):
     state: _State
     upstream: http.client.HTTPConnection | None = None
 
@@ -144,21 +159,13 @@ class _Handler(http.server.BaseHTTPRequestHandler):
         self.end_headers()
         self.wfile.write(payload)
 
-    def log_message(self, format: str, *args: object) -> None:
-        """Quiet."""
-
-
-class _Server(http.server.ThreadingHTTPServer):
-    daemon_threads = True
-    request_queue_size = 256
-
 
 def _serve(
     upstream: str, delay: float, share: float = 0.0, seed: int = 0, script: str = ""
 ) -> None:
     state = _State(upstream, delay, share, seed, script)
     handler = type("Handler", (_Handler,), {"state": state})
-    server = _Server(("127.0.0.1", 0), handler)
+    server = LoopbackServer(("127.0.0.1", 0), handler)
     print(server.server_address[1], flush=True)
     server.serve_forever()
 
