@@ -19,6 +19,7 @@ import urllib.request
 from pathlib import Path
 
 from bench import sim
+from sgupdater.runner import DEFAULT_CONCURRENCY
 
 ROOT = Path(__file__).resolve().parent.parent
 COMMANDS = {
@@ -64,7 +65,7 @@ def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--accounts", type=int, default=100)
     parser.add_argument("--latency", type=float, default=0.1)
-    parser.add_argument("--concurrency", type=int, default=8)
+    parser.add_argument("--concurrency", type=int, default=DEFAULT_CONCURRENCY)
     parser.add_argument("--commands", default="show,update --dry-run,update --yes")
     parser.add_argument("--out", default=str(ROOT / "bench" / "results" / "org.md"))
     args = parser.parse_args()

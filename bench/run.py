@@ -25,7 +25,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from bench import fleet
-from sgupdater.runner import MAX_CALLS_PER_TARGET
+from sgupdater.runner import DEFAULT_CONCURRENCY, MAX_CALLS_PER_TARGET
 from testkit.local_ec2 import LocalServer
 from testkit.proxy import LatencyProxy
 
@@ -38,7 +38,6 @@ MUTATING = (
     "RevokeSecurityGroupEgress",
 )
 DESCRIBES = ("DescribeSecurityGroups", "DescribeSecurityGroupRules")
-DEFAULT_CONCURRENCY = 8
 # AssumeRole, then the two describes (overlapped), then one mutating call per group.
 SGUPDATER_CHAIN = 3
 

@@ -194,7 +194,7 @@ def _expand(
     return [Target(Region(r), source.credentials, source.account, source.alias) for r in wanted]
 
 
-def resolve(spec: TargetSpec, sessions: aws.Sessions, *, concurrency: int = 8) -> Resolved:
+def resolve(spec: TargetSpec, sessions: aws.Sessions, *, concurrency: int = 16) -> Resolved:
     """Every target the spec names; `--region all` is listed per account, concurrently."""
     validate(spec)
     sources, left = _sources(spec)
