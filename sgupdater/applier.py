@@ -12,7 +12,7 @@ from typing import Any
 
 from sgupdater import kinds
 from sgupdater.models import Applied, Change, Outcome, Plan, Skipped
-from sgupdater.sending import Batch, Indexed, Recorder
+from sgupdater.sending import Batch, Indexed, Recorder, settle
 
 log = logging.getLogger("sgupdater")
 
@@ -69,19 +69,9 @@ def _resolved(
             ref = dataclasses.replace(ref, id=made[ref.name])
             kept.append((index, dataclasses.replace(change, prefix_list=ref)))
         else:
-            outcomes[index] = Skipped(f"the prefix list {ref.name} was not created")
-            if record is not None:
-                record.after(change, outcomes[index])
+            missing = Skipped(f"the prefix list {ref.name} was not created")
+            settle([(index, change)], missing, outcomes, record)
     return kept
-
-
-def _settle(
-    batch: Indexed, outcome: Outcome, outcomes: dict[int, Outcome], record: Recorder | None
-) -> None:
-    for index, change in batch:
-        outcomes[index] = outcome
-        if record is not None:
-            record.after(change, outcome)
 
 
 def apply(
@@ -112,7 +102,7 @@ def apply(
         # Something before did not happen (a rule still relying on the list, perhaps):
         # keep every entry rather than cut access.
         kept = Skipped("an earlier change did not apply; kept the prefix-list entry")
-        _settle(narrowing, kept, outcomes, record)
+        settle(narrowing, kept, outcomes, record)
         narrowing = []
     outcomes.update(_run(clients, _grouped(narrowing), workers, record, stop))
     return tuple(outcomes[i] for i in range(len(plan.changes)))

@@ -37,6 +37,16 @@ class Batch:
     stop: threading.Event | None = None
 
 
+def settle(
+    batch: Indexed, outcome: Outcome, outcomes: dict[int, Outcome], record: Recorder | None
+) -> None:
+    """Give every change of the batch this outcome, and journal it when there is a journal."""
+    for index, change in batch:
+        outcomes[index] = outcome
+        if record is not None:
+            record.after(change, outcome)
+
+
 class Sender:
     """Sends calls for one container and keeps the outcome of each change."""
 
@@ -54,10 +64,7 @@ class Sender:
 
     def settle(self, batch: Indexed, outcome: Outcome) -> None:
         """Give every change of the batch this outcome and journal it."""
-        for index, change in batch:
-            self.outcomes[index] = outcome
-            if self.record is not None:
-                self.record.after(change, outcome)
+        settle(batch, outcome, self.outcomes, self.record)
 
     def stopped(self, batch: Indexed) -> bool:
         """True (and the batch settled as not sent) once the run was interrupted."""
