@@ -20,7 +20,7 @@ from rich.progress import (
     TimeRemainingColumn,
 )
 
-from sgupdater import planfile, runner, targets, verify
+from sgupdater import files, planfile, runner, targets, verify
 from sgupdater.cli_options import Common
 from sgupdater.errors import InputError
 from sgupdater.journal import Journal, default_path
@@ -134,10 +134,11 @@ def change(
 ) -> int:
     if plan_out is not None and not dry_run:
         raise InputError("--plan-out goes with --dry-run (then: sgupdater apply PLAN)")
-    if plan_out is not None and (plan_out.exists() or plan_out.is_symlink()):
-        raise InputError(f"--plan-out {plan_out} exists; a plan is written to a new file")
-    if journal_path is not None and (journal_path.exists() or journal_path.is_symlink()):
-        raise InputError(f"--journal {journal_path} exists; a journal is written to a new file")
+    # Refused before anything is scanned; creating the file refuses it again, atomically.
+    if plan_out is not None:
+        files.must_be_new(plan_out, "plan")
+    if journal_path is not None:
+        files.must_be_new(journal_path, "journal")
     results = scan(common, request)
     console, fmt = stdout(common.output)
     has_changes = any(r.plan.changes for r in results)

@@ -12,6 +12,16 @@ from sgupdater.errors import ConfigError
 _CREATE = os.O_WRONLY | os.O_CREAT | os.O_EXCL | getattr(os, "O_NOFOLLOW", 0)
 
 
+def must_be_new(path: Path, what: str) -> None:
+    """Refuse a path that exists (a symbolic link too), before any work is done for it."""
+    if path.exists() or path.is_symlink():
+        raise ConfigError(_exists(path, what))
+
+
+def _exists(path: Path, what: str) -> str:
+    return f"{path} exists; a {what} is written to a new file"
+
+
 def create_new(path: Path, what: str) -> int:
     """A file descriptor for a file that did not exist, created 0600; never follows a link."""
     try:
@@ -21,7 +31,7 @@ def create_new(path: Path, what: str) -> int:
     try:
         return os.open(path, _CREATE, 0o600)
     except FileExistsError:
-        raise ConfigError(f"{path} exists; the {what} is written to a new file") from None
+        raise ConfigError(_exists(path, what)) from None
     except OSError as exc:
         raise ConfigError(f"cannot write the {what} {path}: {exc.strerror or exc}") from None
 
