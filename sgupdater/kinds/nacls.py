@@ -9,7 +9,7 @@ from typing import TYPE_CHECKING, Any
 from sgupdater._types import AccountId, Cidr, Direction, GroupId, KindName, Region, RuleId
 from sgupdater.cidrs import normalise
 from sgupdater.kinds.common import named, normalise_protocol
-from sgupdater.kinds.interface import KindScan, Reading, Switch, Traits
+from sgupdater.kinds.interface import KindError, KindScan, Reading, Switch, Traits
 from sgupdater.models import Change, Current, Outcome, Rule, Skipped, Traffic
 from sgupdater.scope import Scope, tags_of
 from sgupdater.sending import Batch, Sender
@@ -71,7 +71,7 @@ def _acls(client: EC2Client, scope: Scope, ids: Iterable[str] = ()) -> Iterator[
 def _entry(change: Change, cidr: Cidr) -> dict[str, Any]:
     rule, traffic = change.rule, change.rule.traffic
     if traffic is None:
-        raise ValueError(f"ACL entry {rule.rule_id} has no traffic")
+        raise KindError(f"ACL entry {rule.rule_id} has no traffic", code="MalformedChange")
     entry: dict[str, Any] = {
         "NetworkAclId": rule.group_id,
         "RuleNumber": int(rule.rule_id),

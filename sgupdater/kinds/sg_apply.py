@@ -9,6 +9,7 @@ import botocore.exceptions
 
 from sgupdater._types import Direction
 from sgupdater.cidrs import normalise
+from sgupdater.kinds.interface import KindError
 from sgupdater.kinds.sg_read import rule_key, rules_of_groups
 from sgupdater.models import Change, Outcome, PortKey, Skipped, Traffic
 from sgupdater.sending import Batch, Indexed, Sender
@@ -25,7 +26,10 @@ def traffic_of(change: Change) -> Traffic:
     """A rule's traffic; every security-group rule has one."""
     traffic = change.rule.traffic
     if traffic is None:
-        raise ValueError(f"rule {change.rule.rule_id} has no direction, protocol or ports")
+        raise KindError(
+            f"rule {change.rule.rule_id} has no direction, protocol or ports",
+            code="MalformedChange",
+        )
     return traffic
 
 
@@ -50,7 +54,9 @@ def allows(change: Change) -> str:
     if change.new_cidr is not None:
         return str(change.new_cidr)
     if change.prefix_list is None or not change.prefix_list.id:
-        raise ValueError("an authorize names the CIDR or the prefix list it allows")
+        raise KindError(
+            "an authorize names the CIDR or the prefix list it allows", code="MalformedChange"
+        )
     return change.prefix_list.id
 
 
