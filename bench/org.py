@@ -54,9 +54,11 @@ def run(url: str, home: Path, words: list[str], concurrency: int) -> dict[str, f
     with urllib.request.urlopen(url + sim.COUNTS_PATH) as answer:
         calls = sum(json.loads(answer.read()).values())
     targets = int(summary["targets"])
+    measured = json.loads(out.read_text())
     return {
         "targets": targets, "wall": wall, "cpu": cpu, "cpu_ms_per_target": cpu / targets * 1000,
-        "peak_rss_mib": json.loads(out.read_text())["peak_rss_mib"],
+        "peak_rss_mib": measured["peak_rss_mib"], "processes": measured["processes"],
+        "parent_mib": measured["parent_peak_rss_mib"],
         "calls_per_target": calls / targets, "matched": int(summary["rules_matched"]),
     }  # fmt: skip
 
@@ -81,8 +83,8 @@ def main() -> int:
         f"per call, --concurrency {args.concurrency})",
         "",
         "| command | targets | wall s | sgupdater CPU s | CPU ms / target | peak RSS MiB "
-        "| calls / target | matched |",
-        "| --- | --- | --- | --- | --- | --- | --- | --- |",
+        "| of it the parent | processes | calls / target | matched |",
+        "| --- | --- | --- | --- | --- | --- | --- | --- | --- | --- |",
     ]
     try:
         with tempfile.TemporaryDirectory() as tmp:
@@ -95,6 +97,7 @@ def main() -> int:
                 lines.append(
                     f"| `{name}` | {f['targets']:.0f} | {f['wall']:.1f} | {f['cpu']:.1f} | "
                     f"{f['cpu_ms_per_target']:.1f} | {f['peak_rss_mib']:.0f} | "
+                    f"{f['parent_mib']:.0f} | {f['processes']:.0f} | "
                     f"{f['calls_per_target']:.2f} | {f['matched']:.0f} |"
                 )
                 print(lines[-1], flush=True)

@@ -138,6 +138,14 @@ class Sessions:
         with self._lock:
             self._clients.pop((creds, region), None)
 
+    def forget(self, creds: Credentials) -> None:
+        """Drop an assumed role's session and every client of it (~250 KiB an account)."""
+        with self._lock:
+            if creds.role_arn is not None:
+                self._sessions.pop(creds, None)
+            for key in [k for k in self._clients if k[0] == creds]:
+                del self._clients[key]
+
     def ec2(self, creds: Credentials, region: str) -> EC2Client:
         """The run's EC2 client for these credentials in this region."""
         return cast("EC2Client", self.client(creds, region, "ec2"))

@@ -74,6 +74,8 @@ _COMMON = [
             help="table, tsv or json. Default: table on a terminal, else tsv."),
     _option("concurrency", runner.DEFAULT_CONCURRENCY, int, "--concurrency", metavar="N",
             min=1, max=64, help="Targets processed at once."),
+    _option("processes", None, int | None, "--processes", metavar="N", min=1, max=64,
+            help="Worker processes that scan (default: one per core for 800+ targets)."),
     _option("page_size", MAX_PAGE_SIZE, int, "--page-size", metavar="N", min=5,
             max=MAX_PAGE_SIZE, help="Items per describe call."),
     _option("skip_managed", False, bool, "--skip-managed",
@@ -82,6 +84,8 @@ _COMMON = [
             help="Tag that marks IaC-managed resources (repeatable; default managed-by, ManagedBy,"
             " managed_by; CloudFormation's aws:cloudformation:* always)."),
     _option("quiet", False, bool, "--quiet", "-q", help="No progress bar or per-target table."),
+    _option("detailed_exitcode", False, bool, "--detailed-exitcode",
+            help="With show or --dry-run: exit 3 when something is found or pending, 0 when not."),
     _option("verbose", False, bool, "--verbose", "-v", help="Log each step to stderr."),
 ]  # fmt: skip
 
@@ -131,6 +135,8 @@ class Common:
     match: MatchChoice = MatchChoice.exact
     renumber: bool = False
     skip_managed: bool = False
+    # show and dry runs: exit 3 when something is pending (1 and 2 keep their meaning).
+    detailed_exitcode: bool = False
 
     def directions(self) -> frozenset[Direction]:
         """The directions the user asked for."""
@@ -227,10 +233,13 @@ def _merge(given: dict[str, Any]) -> Common:
         given["concurrency"],
         given["quiet"],
         settings,
-        runner.Options(scope, given["concurrency"], _home(spec.regions)),
+        runner.Options(
+            scope, given["concurrency"], _home(spec.regions), processes=given["processes"]
+        ),
         match,
         "renumber" in switches,
         "skip_managed" in switches,
+        given["detailed_exitcode"],
     )
 
 

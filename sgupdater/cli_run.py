@@ -5,7 +5,7 @@ from __future__ import annotations
 import logging
 import signal
 import sys
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
@@ -16,11 +16,12 @@ from rich.progress import (
     BarColumn,
     MofNCompleteColumn,
     Progress,
+    TaskID,
     TextColumn,
     TimeRemainingColumn,
 )
 
-from sgupdater import files, planfile, runner, targets, verify
+from sgupdater import files, planfile, runner, targets, verify, workers
 from sgupdater.cli_options import Common
 from sgupdater.errors import InputError
 from sgupdater.journal import Journal, default_path
@@ -48,8 +49,27 @@ def confirmed(command: str, results: Sequence[TargetResult], count: int) -> bool
     return False
 
 
+class _Bar:
+    """Advances a progress bar by one finished target; grows it when targets turn out more."""
+
+    def __init__(self, bar: Progress, task: TaskID) -> None:
+        self._bar, self._task = bar, task
+        self._matched = self._applied = 0
+
+    def __call__(self, result: TargetResult) -> None:
+        self._matched += len(result.plan.matched)
+        self._applied += sum(status_of(o) == "applied" for o in result.outcomes or ())
+        n = f"{self._matched} rules matched, {self._applied} changes applied"
+        self._bar.update(self._task, advance=1, n=n)
+
+    def grow(self, more: int) -> None:
+        """Targets counted before an account's regions were listed: correct the total."""
+        total = self._bar.tasks[self._task].total or 0
+        self._bar.update(self._task, total=total + more)
+
+
 @contextmanager
-def progress(quiet: bool, total: int, what: str) -> Iterator[Callable[[TargetResult], None] | None]:
+def progress(quiet: bool, total: int, what: str) -> Iterator[_Bar | None]:
     """A bar on stderr while targets finish, when stderr is a terminal and not --quiet."""
     if quiet or not sys.stderr.isatty() or total == 0:
         yield None
@@ -63,16 +83,7 @@ def progress(quiet: bool, total: int, what: str) -> Iterator[Callable[[TargetRes
         TimeRemainingColumn(),
     )
     with Progress(*columns, console=Console(file=sys.stderr), transient=True) as bar:
-        task = bar.add_task(what, total=total, n="")
-        counts = {"matched": 0, "applied": 0}
-
-        def advance(result: TargetResult) -> None:
-            counts["matched"] += len(result.plan.matched)
-            counts["applied"] += sum(status_of(o) == "applied" for o in result.outcomes or ())
-            n = f"{counts['matched']} rules matched, {counts['applied']} changes applied"
-            bar.update(task, advance=1, n=n)
-
-        yield advance
+        yield _Bar(bar, bar.add_task(what, total=total, n=""))
 
 
 def report_failures(results: Sequence[TargetResult]) -> int:
@@ -101,11 +112,17 @@ def report_failures(results: Sequence[TargetResult]) -> int:
 
 def scan(common: Common, request: runner.Planning) -> list[TargetResult]:
     options = common.options
-    resolved = targets.resolve(common.targets, options.sessions, concurrency=common.concurrency)
+    resolved = targets.resolve(
+        common.targets,
+        options.sessions,
+        concurrency=common.concurrency,
+        defer=workers.defers(options),
+    )
     found = resolved.targets
     log.info("visiting %d target(s): %s", len(found), ", ".join(t.label for t in found))
-    with progress(common.quiet, len(found), "scanning") as advance:
-        results = runner.scan_and_plan(found, request, options, advance)
+    with progress(common.quiet, workers.weight(found), "scanning") as advance:
+        grow = advance.grow if advance is not None else None
+        results = workers.scan_and_plan(found, request, options, advance, grow)
     return [*resolved.failures, *resolved.skipped, *results]
 
 
@@ -113,6 +130,15 @@ def finish(results: Sequence[TargetResult], common: Common, *, command: str, app
     if len(results) > 1 and not common.quiet:
         targets_table(Console(file=sys.stderr, highlight=False), results, applied=applied)
     return end(results, command=command, applied=applied)
+
+
+# --detailed-exitcode: the run succeeded and found something still to do.
+PENDING = 3
+
+
+def detailed(status: int, common: Common, pending: bool) -> int:
+    """The exit status, 3 instead of 0 when --detailed-exitcode and something is pending."""
+    return PENDING if common.detailed_exitcode and status == 0 and pending else status
 
 
 def end(results: Sequence[TargetResult], *, command: str, applied: bool) -> int:
@@ -134,6 +160,8 @@ def change(
 ) -> int:
     if plan_out is not None and not dry_run:
         raise InputError("--plan-out goes with --dry-run (then: sgupdater apply PLAN)")
+    if common.detailed_exitcode and not dry_run:
+        raise InputError("--detailed-exitcode goes with show or --dry-run")
     # Refused before anything is scanned; creating the file refuses it again, atomically.
     if plan_out is not None:
         files.must_be_new(plan_out, "plan")
@@ -152,7 +180,7 @@ def change(
                 f"sgupdater apply {plan_out} --sha256 {digest}",
                 err=True,
             )
-        return status
+        return detailed(status, common, has_changes)
     asked = sys.stdin.isatty() and not yes
     if asked and not confirmed(command, results, sum(len(r.plan.changes) for r in results)):
         return 1

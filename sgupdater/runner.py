@@ -5,7 +5,7 @@ from __future__ import annotations
 import dataclasses
 import logging
 import threading
-from collections import defaultdict
+from collections import Counter, defaultdict
 from collections.abc import Callable, Sequence
 from concurrent.futures import Executor, ThreadPoolExecutor, as_completed
 from dataclasses import dataclass, field
@@ -18,16 +18,28 @@ from sgupdater._types import Cidr
 from sgupdater.errors import TargetError
 from sgupdater.journal import Journal, TargetJournal
 from sgupdater.kinds.interface import Reading
-from sgupdater.models import Change, Current, Outcome, Plan, Rule, Scan, Target, TargetResult
+from sgupdater.models import (
+    Change,
+    Credentials,
+    Current,
+    Outcome,
+    Plan,
+    Rule,
+    Scan,
+    Target,
+    TargetResult,
+)
 from sgupdater.scope import Scope
 
 log = logging.getLogger("sgupdater")
 
-# Measured over 1,700 simulated targets at 100 ms a call (make bench-org, update --dry-run):
-# 8 at once took 32.2 s of wall and 15.9 s of CPU, 16 took 22.1 s and 19.1 s, 32 took 20.2 s
-# and 19.4 s; past 16 the run is bound by one core's CPU. Each target is its own account and
-# region, whose API rate EC2 limits, and keeps at most MAX_CALLS_PER_TARGET calls in flight.
-DEFAULT_CONCURRENCY = 16
+# Measured over simulated Organizations at 100 ms a call (make bench-org, update --dry-run):
+# one process over 1,700 targets took 32.2 s at 8 targets at once, 22.1 s at 16 and 20.2 s at
+# 32 (bound by its one core past 16); worker processes (sgupdater.workers) took 21.3 s at 16
+# each, 10.6 s at 32 each, and 17,000 targets 100.8 s at 32 each. Each target is its own
+# account and region, whose API rate EC2 limits, and keeps at most MAX_CALLS_PER_TARGET calls
+# in flight: more targets at once add accounts and regions, not pressure on any one.
+DEFAULT_CONCURRENCY = 32
 # Calls that overlap inside one target; kept low because EC2 throttles per account and region.
 MAX_CALLS_PER_TARGET = 4
 
@@ -42,6 +54,8 @@ class Options:
     home_region: str | None = None
     # A plan or journal names each target's account: check the credentials reach it first.
     check_accounts: bool = False
+    # Worker processes that scan (None: one per core once the run is large enough).
+    processes: int | None = None
     sessions: aws.Sessions = field(init=False, compare=False, repr=False)
     # Set on SIGINT/SIGTERM: calls not yet sent are skipped, in-flight ones finish.
     stop: threading.Event = field(default_factory=threading.Event, compare=False, repr=False)
@@ -66,7 +80,8 @@ def _guarded(item: TargetResult, work: Callable[[TargetResult], TargetResult]) -
         return dataclasses.replace(item, error=exc)
 
 
-def _order(result: TargetResult) -> tuple[str, str, str]:
+def order(result: TargetResult) -> tuple[str, str, str]:
+    """The fixed order results are reported in: account, region, credentials."""
     target = result.target
     return (result.account or target.account or "", target.region, target.credentials.label)
 
@@ -90,7 +105,7 @@ def _each(
             if progress is not None:
                 progress(done[-1])
     # Whatever the scheduling, results come out in (account, region, credentials) order.
-    return sorted(done, key=_order)
+    return sorted(done, key=order)
 
 
 class Planning(Protocol):
@@ -139,8 +154,14 @@ def scan_and_plan(
     request: Planning,
     options: Options,
     progress: Progress | None = None,
+    *,
+    keep: bool = True,
 ) -> list[TargetResult]:
-    """Scan every target and plan its changes; nothing is modified."""
+    """Scan every target and plan its changes; nothing is modified.
+
+    keep: hold the clients of targets with changes, for applying them in this process.
+    """
+    left = _Left(targets, options.sessions)
 
     def work(item: TargetResult) -> TargetResult:
         target = item.target
@@ -150,9 +171,7 @@ def scan_and_plan(
             found = scan_target(target, request, options, clients, side)
             return found
         finally:
-            if found is None or not found.plan.changes:
-                # Nothing to change here: its clients are not kept for the rest of the run.
-                options.sessions.release(target.credentials, target.region)
+            left.done(target, keep=keep and found is not None and bool(found.plan.changes))
 
     seeds = [TargetResult(target=t, account=t.account) for t in targets]
     # One pool for the calls a target overlaps with its own, shared by every target of the
@@ -163,6 +182,30 @@ def scan_and_plan(
     finally:
         if side is not None:
             side.shutdown()
+
+
+class _Left:
+    """Targets still to scan per account: an account done with nothing to change is forgotten."""
+
+    def __init__(self, targets: Sequence[Target], sessions: aws.Sessions) -> None:
+        self._lock = threading.Lock()
+        self._sessions = sessions
+        self._left = Counter(t.credentials for t in targets)
+        self._kept: set[Credentials] = set()
+
+    def done(self, target: Target, *, keep: bool) -> None:
+        """One target scanned; keep its clients only if it has changes to apply."""
+        creds = target.credentials
+        if not keep:
+            self._sessions.release(creds, target.region)
+        with self._lock:
+            self._left[creds] -= 1
+            if keep:
+                self._kept.add(creds)
+            last = self._left[creds] == 0 and creds not in self._kept
+        if last:
+            # Sessions and clients are ~250 KiB an account; an Organization has a thousand.
+            self._sessions.forget(creds)
 
 
 def current(clients: Clients, changes: Sequence[Change], scope: Scope) -> list[Current]:
@@ -207,6 +250,8 @@ def apply_all(
     journal: Journal | None = None,
 ) -> list[TargetResult]:
     """Apply the plan of every target that scanned cleanly and has changes."""
+    todo = [r.target for r in results if r.error is None and r.plan.changes]
+    left = _Left(todo, options.sessions)
 
     def work(item: TargetResult) -> TargetResult:
         if item.error is not None or not item.plan.changes:
@@ -216,7 +261,7 @@ def apply_all(
             clients = options.sessions.clients(target.credentials, target.region)
             outcomes = _send(clients, item.plan, target, options, journal)
         finally:
-            options.sessions.release(target.credentials, target.region)
+            left.done(target, keep=False)
         return dataclasses.replace(item, outcomes=outcomes)
 
     return _each(results, options, work, progress)

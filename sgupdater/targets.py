@@ -5,7 +5,7 @@ from __future__ import annotations
 import functools
 import logging
 import re
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from typing import Any
@@ -168,8 +168,12 @@ def _no_region(profile: str | None) -> str:
 
 
 def _enabled_regions(sessions: aws.Sessions, source: _Source, home: str) -> list[str]:
-    client = sessions.ec2(source.credentials, home)
-    answer = client.describe_regions(AllRegions=False)
+    try:
+        answer = sessions.ec2(source.credentials, home).describe_regions(AllRegions=False)
+    finally:
+        # An Organization's every account is asked here: keeping each one's session until
+        # its targets are scanned (maybe in another process) held ~250 KiB per account.
+        sessions.forget(source.credentials)
     return sorted(
         r["RegionName"] for r in answer["Regions"] if r.get("OptInStatus") != "not-opted-in"
     )
@@ -194,10 +198,32 @@ def _expand(
     return [Target(Region(r), source.credentials, source.account, source.alias) for r in wanted]
 
 
-def resolve(spec: TargetSpec, sessions: aws.Sessions, *, concurrency: int = 16) -> Resolved:
-    """Every target the spec names; `--region all` is listed per account, concurrently."""
+def expand(sessions: aws.Sessions, placeholder: Target) -> list[Target] | TargetResult:
+    """A deferred `--region all` target: one target per region its account has enabled."""
+    source = _Source(placeholder.credentials, placeholder.account, placeholder.alias)
+    return _expand(sessions, source, [ALL_REGIONS], _profile_region(source.credentials.profile))
+
+
+@functools.cache
+def _profile_region(profile: str | None) -> str | None:
+    return aws.region_of(aws.session(profile))
+
+
+def resolve(
+    spec: TargetSpec,
+    sessions: aws.Sessions,
+    *,
+    concurrency: int = 16,
+    defer: Callable[[int], bool] | None = None,
+) -> Resolved:
+    """Every target the spec names; `--region all` is listed per account, concurrently.
+
+    defer: given the number of accounts, True to leave `--region all` unexpanded (see expand).
+    """
     validate(spec)
     sources, left = _sources(spec)
+    failures_left = tuple(r for r in left if r.error is not None)
+    skipped_left = tuple(r for r in left if r.error is None)
     # Each profile's region, read once: an Organization's accounts all share the base profile.
     profiles = {s.credentials.profile for s in sources}
     homes = {p: aws.region_of(aws.session(p)) for p in profiles}
@@ -208,6 +234,10 @@ def resolve(spec: TargetSpec, sessions: aws.Sessions, *, concurrency: int = 16) 
     if not any(per_source):
         # No region anywhere: bad input, nothing to visit at all.
         raise ConfigError(_no_region(sources[0].credentials.profile if sources else None))
+    if spec.regions == (ALL_REGIONS,) and defer is not None and defer(len(sources)):
+        # Worker processes list each account's regions: the parent assumes no role at all.
+        held = [Target(Region(ALL_REGIONS), s.credentials, s.account, s.alias) for s in sources]
+        return Resolved(tuple(held), failures_left, skipped_left)
     home_of = [homes[s.credentials.profile] for s in sources]
     with ThreadPoolExecutor(max_workers=max(1, concurrency)) as pool:
         expand = functools.partial(_expand, sessions)
@@ -219,6 +249,4 @@ def resolve(spec: TargetSpec, sessions: aws.Sessions, *, concurrency: int = 16) 
             failures.append(item)
         else:
             targets.extend(item)
-    failures += [r for r in left if r.error is not None]
-    skipped = tuple(r for r in left if r.error is None)
-    return Resolved(tuple(dict.fromkeys(targets)), tuple(failures), skipped)
+    return Resolved(tuple(dict.fromkeys(targets)), (*failures, *failures_left), skipped_left)
