@@ -25,7 +25,7 @@ from sgupdater.cli_options import (
     cidr_option,
     with_common,
 )
-from sgupdater.cli_run import change, finish, scan, stdout
+from sgupdater.cli_run import change, detailed, finish, scan, stdout
 from sgupdater.errors import InputError, SgupdaterError
 from sgupdater.planner import Operation, Request, Strategy
 
@@ -108,7 +108,8 @@ def show(
     results = scan(common, _request(common, "show", mappings))
     console, fmt = stdout(common.output)
     fmt.rules_renderer()(console, results)
-    return finish(results, common, command="show", applied=False)
+    status = finish(results, common, command="show", applied=False)
+    return detailed(status, common, any(r.plan.matched for r in results))
 
 
 def _replacements(

@@ -1,6 +1,6 @@
 """The local EC2: moto 5.2, made to refuse what real EC2 refuses where sgupdater depends on it.
 
-Each shim lives in the module of its resource (ec2_groups, ec2_lists, ec2_acls), quotes the
+Each shim lives in the module of its resource (ec2_groups, ec2_lists, ec2_acls, waf), quotes the
 documentation sentence or service-model constraint it enforces, and has a test showing the
 refusal (tests/test_local_ec2.py). A shim never accepts what EC2 refuses. Shims are installed
 in-process before ThreadedMotoServer starts; the server then serves them over HTTP.
@@ -13,7 +13,7 @@ import urllib.request
 
 from moto.server import ThreadedMotoServer
 
-from testkit import ec2_acls, ec2_groups, ec2_lists
+from testkit import ec2_acls, ec2_groups, ec2_lists, waf
 
 _installed = False
 
@@ -23,7 +23,12 @@ def install() -> None:
     global _installed
     if _installed:
         return
-    for owner, name, replacement in (*ec2_groups.PATCHES, *ec2_lists.PATCHES, *ec2_acls.PATCHES):
+    for owner, name, replacement in (
+        *ec2_groups.PATCHES,
+        *ec2_lists.PATCHES,
+        *ec2_acls.PATCHES,
+        *waf.PATCHES,
+    ):
         setattr(owner, name, replacement)
     _installed = True
 

@@ -8,6 +8,7 @@ import sys
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 import boto3
 import pytest
@@ -47,6 +48,11 @@ class Aws:
             found = session.client("ec2", region_name=region)
             self._clients[(region, profile)] = found
         return found
+
+    def client(self, service: str, region: str = REGION) -> Any:
+        """A client of any service that talks to the local server, as the tool would."""
+        session = boto3.Session(botocore_session=sdk.session(None))
+        return session.client(service, region_name=region)  # type: ignore[call-overload]
 
     def ec2_in(self, account: str, region: str = REGION) -> EC2Client:
         """A client acting in another (moto) account, through an assumed role."""

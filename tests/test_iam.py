@@ -45,7 +45,8 @@ def without(action: str) -> object:
     statements = [
         {**s, "Action": [a for a in s["Action"] if a != action]} for s in POLICY["Statement"]
     ]
-    return {**POLICY, "Statement": statements}
+    # A statement left with no action is no statement (IAM refuses it).
+    return {**POLICY, "Statement": [s for s in statements if s["Action"]]}
 
 
 def test_the_shipped_policy_is_enough_for_show_update_and_rollback(
@@ -86,6 +87,8 @@ def test_the_shipped_policy_is_enough_for_show_update_and_rollback(
         ),
         ("ec2:ReplaceNetworkAclEntry", ["update", "--from-cidr", A, "--to-cidr", B, "--nacls"]),
         ("ec2:CreateManagedPrefixList", ["migrate", "--cidr", A, "--prefix-list", "o", "--create"]),
+        ("wafv2:GetIPSet", ["show", "--from-cidr", A, "--waf"]),
+        ("wafv2:UpdateIPSet", ["update", "--from-cidr", A, "--to-cidr", B, "--waf"]),
     ],
 )
 def test_without_one_action_the_failure_names_the_missing_permission(
@@ -96,21 +99,66 @@ def test_without_one_action_the_failure_names_the_missing_permission(
     group = helpers.group(ec2, v, "web", ingress=(perm(cidrs=(A,)),))
     pl = helpers.prefix_list(ec2, "offices", ((A, "paris"),))
     acl = helpers.acl(ec2, v, (100, False, "6", "allow", A, 22, 22))
-    before = (helpers.rule_ids(ec2, group), helpers.entries(ec2, pl), helpers.acl_entries(ec2, acl))
+    ip_set = _ip_set(aws)
+
+    def state() -> tuple[object, ...]:
+        addresses = aws.client("wafv2").get_ip_set(**ip_set)["IPSet"]["Addresses"]
+        return (
+            helpers.rule_ids(ec2, group),
+            helpers.entries(ec2, pl),
+            helpers.acl_entries(ec2, acl),
+            addresses,
+        )
+
+    before = state()
     operator(aws, without(action))
     with enable_iam_authentication():
         run = cli(*command, "-p", "least")
     assert run.code == 1
-    assert action in run.err
+    assert action.split(":")[1] in run.err
     assert "Traceback" not in run.err
-    after = (helpers.rule_ids(ec2, group), helpers.entries(ec2, pl), helpers.acl_entries(ec2, acl))
+    after = state()
     # What the missing action would have changed is untouched (other kinds may go ahead).
     touched = 1 if "PrefixList" in action and "migrate" not in command else 0
     touched = 2 if "NetworkAcl" in action else touched
+    touched = 3 if action.startswith("wafv2") else touched
     assert after[touched] == before[touched]
 
 
-def test_the_shipped_policy_is_enough_for_lists_acls_migrate_and_their_rollback(
+def _ip_set(aws: Aws) -> dict[str, str]:
+    made = aws.client("wafv2").create_ip_set(
+        Name="office", Scope="REGIONAL", IPAddressVersion="IPV4", Addresses=[A]
+    )["Summary"]
+    return {"Name": made["Name"], "Id": made["Id"], "Scope": "REGIONAL"}
+
+
+def test_the_read_only_statement_is_enough_for_show_and_dry_runs_of_every_kind(
+    aws: Aws, cli: Cli
+) -> None:
+    ec2 = aws.ec2()
+    v = helpers.vpc(ec2)
+    helpers.group(ec2, v, "web", ingress=(perm(cidrs=(A,)),))
+    helpers.prefix_list(ec2, "offices", ((A, "paris"),))
+    helpers.acl(ec2, v, (100, False, "6", "allow", A, 22, 22))
+    _ip_set(aws)
+    read = [s for s in POLICY["Statement"] if s["Sid"].startswith("SgupdaterReadOnly")]
+    assert all(":Describe" in a or ":Get" in a or ":List" in a for a in read[0]["Action"])
+    operator(aws, {**POLICY, "Statement": read})
+    every = ["--prefix-lists", "--nacls", "--waf", "-p", "least", "-o", "json"]
+    with enable_iam_authentication():
+        show = cli("show", "--from-cidr", A, *every)
+        dry = cli("update", "--from-cidr", A, "--to-cidr", B, "--dry-run", *every)
+        wet = cli("update", "--from-cidr", A, "--to-cidr", B, *every)
+    assert show.code == 0, show.err
+    assert len(json.loads(show.out)["rules"]) == 4
+    assert dry.code == 0, dry.err
+    assert len(json.loads(dry.out)["changes"]) == 4
+    # The same credentials cannot change anything.
+    assert wet.code == 1
+    assert json.loads(wet.out)["summary"]["changed"] == 0
+
+
+def test_the_shipped_policy_is_enough_for_lists_acls_ip_sets_migrate_and_their_rollback(
     aws: Aws, cli: Cli, tmp_path: Path
 ) -> None:
     ec2 = aws.ec2()
@@ -118,14 +166,25 @@ def test_the_shipped_policy_is_enough_for_lists_acls_migrate_and_their_rollback(
     group = helpers.group(ec2, v, "web", ingress=(perm(cidrs=(A,), description="office"),))
     pl = helpers.prefix_list(ec2, "offices", ((A, "paris"),))
     acl = helpers.acl(ec2, v, (100, False, "6", "allow", A, 22, 22))
-    # Rules by what they allow: migrate and its rollback make new rules (a rule keeps its type).
-    before = (helpers.rules(ec2, group), helpers.entries(ec2, pl), helpers.acl_entries(ec2, acl))
+    ip_set = _ip_set(aws)
+
+    def state() -> tuple[object, ...]:
+        # Rules by what they allow: migrate and its rollback make new rules (a rule keeps its type).
+        addresses = aws.client("wafv2").get_ip_set(**ip_set)["IPSet"]["Addresses"]
+        return (
+            helpers.rules(ec2, group),
+            helpers.entries(ec2, pl),
+            helpers.acl_entries(ec2, acl),
+            addresses,
+        )
+
+    before = state()
     operator(aws, POLICY)
     moved, migrated = tmp_path / "moved.jsonl", tmp_path / "migrated.jsonl"
     with enable_iam_authentication():
         runs = [
             cli(
-                "update", "--from-cidr", A, "--to-cidr", B, "--prefix-lists", "--nacls",
+                "update", "--from-cidr", A, "--to-cidr", B, "--prefix-lists", "--nacls", "--waf",
                 "-p", "least", "--journal", str(moved),
             ),
             cli(
@@ -137,8 +196,7 @@ def test_the_shipped_policy_is_enough_for_lists_acls_migrate_and_their_rollback(
         ]  # fmt: skip
     for run in runs:
         assert run.code == 0, run.err
-    after = (helpers.rules(ec2, group), helpers.entries(ec2, pl), helpers.acl_entries(ec2, acl))
-    assert after == before
+    assert state() == before
 
 
 def test_verbose_logs_show_no_secret(aws: Aws, cli: Cli) -> None:

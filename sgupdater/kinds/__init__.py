@@ -8,7 +8,7 @@ from __future__ import annotations
 from collections.abc import Iterator
 
 from sgupdater.errors import InputError
-from sgupdater.kinds import nacls, prefix_lists, security_groups
+from sgupdater.kinds import nacls, prefix_lists, security_groups, waf
 from sgupdater.kinds.interface import Kind
 from sgupdater.scope import Scope
 
@@ -16,6 +16,7 @@ KINDS: list[Kind] = [
     security_groups.KIND,
     prefix_lists.KIND,
     nacls.KIND,
+    waf.KIND,
 ]
 
 
