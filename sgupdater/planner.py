@@ -97,10 +97,8 @@ class _Planning:
         return target is not None and (rule.key, _ck(target)) in self.allowed
 
     def remove(self, rule: Rule, target: Cidr | None) -> None:
-        traits = kinds.get(rule.kind).traits
-        action = rule.traffic.action if rule.traffic is not None else ""
-        if traits.keeps_denies and action != "allow":
-            # Deleting a deny entry would let the range in, not shut it out.
+        if kinds.get(rule.kind).kept(rule):
+            # Deleting a deny would let the range in, not shut it out.
             self.unchanged.append(rule)
         elif target is None or self.present(rule, target):
             why = f"{target} already allowed" if target else "remove"
@@ -119,6 +117,13 @@ class _Planning:
                 # Ordered by number, not unique by CIDR: replacing is always possible.
                 why = f"replace rule {rule.rule_id}"
                 self.changes.append(Change("modify", rule, target, reason=why))
+            return
+        if traits.values_repeat:
+            # Alike means in the same condition, which only the kind can tell.
+            if operation == "add":
+                self.changes.append(Change("authorize", rule, target, f"allow {target} beside"))
+            else:
+                self.changes.append(Change("modify", rule, target, reason="replace in place"))
             return
         if self.present(rule, target):
             if operation == "add":

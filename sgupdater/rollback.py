@@ -36,7 +36,8 @@ def undo(item: Journalled) -> list[Expect]:
         gone = Change("delete", made_list, None, f"{why}: delete the list", ref)
         found.append(Expect(gone, still=str(rule.cidr), in_doubt=item.in_doubt))
     elif change.action == "modify" and new is not None:
-        now = dataclasses.replace(rule, cidr=new)
+        # An entry named by what it allows (a policy's value) has a new id once modified.
+        now = dataclasses.replace(rule, cidr=new, rule_id=RuleId(made or rule.rule_id))
         back = Change("modify", now, rule.cidr, why)
         found.append(Expect(back, still=str(new), in_doubt=item.in_doubt))
     elif change.action == "revoke":

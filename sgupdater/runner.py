@@ -127,8 +127,12 @@ def scan_target(
     options: Options,
     clients: Clients,
     side: Executor | None = None,
+    home: bool = True,
 ) -> TargetResult:
-    """Scan one target with every kind in scope, then plan its changes."""
+    """Scan one target with every kind in scope, then plan its changes.
+
+    home: the target where its account's per-account kinds (IAM, S3) are read.
+    """
     scope = request.narrow(options.scope)
     entries: list[Rule] = []
     room: dict[str, int] = {}
@@ -136,7 +140,9 @@ def scan_target(
     groups = 0
     account = target.account
     for kind in kinds.enabled(scope):
-        reading = Reading(target, scope, request.relevant, account, side)
+        if kind.traits.per_account and not home:
+            continue
+        reading = Reading(target, scope, request.relevant, account, side, home)
         found = kind.scan(clients(kind.service), reading)
         entries.extend(found.entries)
         room.update(found.room)
@@ -162,13 +168,18 @@ def scan_and_plan(
     keep: hold the clients of targets with changes, for applying them in this process.
     """
     left = _Left(targets, options.sessions)
+    # Each account's first region in the run reads what is global to the account.
+    homes: dict[Credentials, str] = {}
+    for target in sorted(targets, key=lambda t: t.region):
+        homes.setdefault(target.credentials, target.region)
 
     def work(item: TargetResult) -> TargetResult:
         target = item.target
         found: TargetResult | None = None
         try:
             clients = options.sessions.clients(target.credentials, target.region)
-            found = scan_target(target, request, options, clients, side)
+            home = homes[target.credentials] == target.region
+            found = scan_target(target, request, options, clients, side, home)
             return found
         finally:
             left.done(target, keep=keep and found is not None and bool(found.plan.changes))

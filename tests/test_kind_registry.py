@@ -75,6 +75,10 @@ class Notebook:
                 record.after(change, outcomes[index])
         return outcomes
 
+    def kept(self, rule: Rule) -> bool:
+        """Entries only allow."""
+        return False
+
     def container_cell(self, ident: str, name: str, rule_id: str, action: str) -> str:
         return f"notebook {ident} ({name})"
 

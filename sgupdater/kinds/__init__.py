@@ -8,7 +8,14 @@ from __future__ import annotations
 from collections.abc import Iterator
 
 from sgupdater.errors import InputError
-from sgupdater.kinds import nacls, prefix_lists, security_groups, waf
+from sgupdater.kinds import (
+    bucket_policies,
+    iam_policies,
+    nacls,
+    prefix_lists,
+    security_groups,
+    waf,
+)
 from sgupdater.kinds.interface import Kind
 from sgupdater.scope import Scope
 
@@ -17,6 +24,8 @@ KINDS: list[Kind] = [
     prefix_lists.KIND,
     nacls.KIND,
     waf.KIND,
+    iam_policies.KIND,
+    bucket_policies.KIND,
 ]
 
 
@@ -36,5 +45,9 @@ def enabled(scope: Scope) -> Iterator[Kind]:
 
 
 def switches() -> list[tuple[Kind, str]]:
-    """Every kind's opt-in key, in registry order."""
-    return [(kind, kind.switch.key) for kind in KINDS if kind.switch is not None]
+    """Every opt-in key once, with the first kind it turns on, in registry order."""
+    seen: dict[str, Kind] = {}
+    for kind in KINDS:
+        if kind.switch is not None:
+            seen.setdefault(kind.switch.key, kind)
+    return [(kind, key) for key, kind in seen.items()]

@@ -41,6 +41,12 @@ class Traits:
     wraps: bool = False
     # Its containers are what the summary counts as "groups scanned".
     counted: bool = False
+    # One CIDR may stand in many entries of a container (a policy's statements): update
+    # replaces each in place and add adds beside it; the kind sees to a value already there.
+    values_repeat: bool = False
+    # Global to an account (IAM, S3): read in one target per account, its first region in the
+    # run, whose region its entries then carry.
+    per_account: bool = False
 
 
 @dataclass(frozen=True, slots=True)
@@ -64,6 +70,8 @@ class Reading:
     # Where a scan may run a call beside its own (None: one call at a time, --concurrency 1);
     # shared by every target, so no target starts a thread of its own.
     side: Executor | None = None
+    # This target is where its account's per-account kinds are read.
+    home: bool = True
 
 
 @dataclass(frozen=True, slots=True)
@@ -107,6 +115,9 @@ class Kind(Protocol):
 
     def apply(self, client: Any, batch: Batch) -> dict[int, Outcome]:
         """Carry out a batch of changes to one container; an outcome per change index."""
+
+    def kept(self, rule: Rule) -> bool:
+        """True when removing this entry would let more in (a deny): remove leaves it."""
 
     def container_cell(self, ident: str, name: str, rule_id: str, action: str) -> str:
         """The container column of a table row, e.g. "sg-1 (web)"."""

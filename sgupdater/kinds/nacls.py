@@ -144,6 +144,10 @@ class NetworkAcls:
                 run.settle(one, Skipped(f"{change.action} does not apply to a network ACL entry"))
         return run.outcomes
 
+    def kept(self, rule: Rule) -> bool:
+        """A deny entry: deleting it would let the range in, not shut it out."""
+        return rule.traffic is None or rule.traffic.action != "allow"
+
     def container_cell(self, ident: str, name: str, rule_id: str, action: str) -> str:
         """An ACL with the entry's number and action."""
         return f"NACL {named(ident, name)} #{rule_id} {action}"

@@ -67,6 +67,10 @@ class PrefixLists:
         """Create, edit under CurrentVersion, or delete one list."""
         return pl_apply.apply_list(client, batch)
 
+    def kept(self, rule: Rule) -> bool:
+        """Entries only allow: removing one never lets more in."""
+        return False
+
     def container_cell(self, ident: str, name: str, rule_id: str, action: str) -> str:
         """A list as "prefix list" and its id and name."""
         return f"prefix list {named(ident, name)}"

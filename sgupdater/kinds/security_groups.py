@@ -133,6 +133,10 @@ class SecurityGroups:
         """Modify in one call, then authorize, then revoke: the order that never cuts access."""
         return sg_apply.apply_group(client, batch)
 
+    def kept(self, rule: Rule) -> bool:
+        """Entries only allow: removing one never lets more in."""
+        return False
+
     def container_cell(self, ident: str, name: str, rule_id: str, action: str) -> str:
         """A group as its id and name."""
         return named(ident, name)

@@ -148,6 +148,10 @@ class IpSets:
             run.settle(run.pending(batch), Failed(error.code, str(error)))
         return run.outcomes
 
+    def kept(self, rule: Rule) -> bool:
+        """Entries only allow: removing one never lets more in."""
+        return False
+
     def container_cell(self, ident: str, name: str, rule_id: str, action: str) -> str:
         """A set as "IP set" and its name and scope."""
         return f"IP set {name or ident}"
