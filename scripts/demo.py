@@ -1,13 +1,14 @@
 """The main job, end to end, against a local EC2 endpoint (moto on 127.0.0.1).
 
-Seeds a few security groups (one with a host rule inside the old range), a prefix list and a
-network ACL, then runs show → update --dry-run → update → show → migrate, the way an operator
-would, and checks the result. Touches no real AWS account: every SDK setting points
-at the local server and at throw-away config files.
+Seeds a few security groups (one with a host rule inside the old range), a prefix list, a
+network ACL, WAF IP sets, an IAM policy and a bucket policy, then runs show → update --dry-run →
+update → show → migrate, the way an operator would, and checks the result. Touches no real
+AWS account: every SDK setting points at the local server and at throw-away config files.
 """
 
 from __future__ import annotations
 
+import json
 import os
 import subprocess
 import sys
@@ -69,6 +70,55 @@ def seed(ec2: Any) -> None:
     )
 
 
+def _office_only(resource: str, principal: bool) -> str:
+    """A policy allowing reads only from the office range and one partner host inside it."""
+    statement: dict[str, Any] = {
+        "Sid": "OfficeOnly",
+        "Effect": "Allow",
+        "Action": "s3:GetObject",
+        "Resource": resource,
+        "Condition": {"IpAddress": {"aws:SourceIp": [OLD, "203.0.113.0/24"]}},
+    }
+    if principal:
+        statement["Principal"] = "*"
+    return json.dumps({"Version": "2012-10-17", "Statement": [statement]})
+
+
+def seed_beyond(session: boto3.Session) -> None:
+    """The same range in WAF allow-lists, an IAM policy and a bucket policy."""
+    regional = session.client("wafv2", region_name="us-east-1")
+    for name, scope in (("office-admin", "REGIONAL"), ("cdn-office", "CLOUDFRONT")):
+        regional.create_ip_set(
+            Name=name, Scope=scope, IPAddressVersion="IPV4", Description=f"{name} allow-list",
+            Addresses=[OLD, "203.0.113.7/32"],
+        )  # fmt: skip
+    iam = session.client("iam", region_name="us-east-1")
+    iam.create_policy(PolicyName="reports-from-office", PolicyDocument=_office_only("*", False))
+    s3 = session.client("s3", region_name="us-east-1")
+    s3.create_bucket(Bucket="office-reports")
+    policy = _office_only("arn:aws:s3:::office-reports/*", True)
+    s3.put_bucket_policy(Bucket="office-reports", Policy=policy)
+
+
+def left_beyond(session: boto3.Session) -> int:
+    """How many WAF addresses and policy values still trust the old range."""
+    text = ""
+    waf = session.client("wafv2", region_name="us-east-1")
+    for scope in ("REGIONAL", "CLOUDFRONT"):
+        for summary in waf.list_ip_sets(Scope=scope)["IPSets"]:
+            where = {"Name": summary["Name"], "Scope": scope, "Id": summary["Id"]}
+            text += json.dumps(waf.get_ip_set(**where)["IPSet"]["Addresses"])
+    iam = session.client("iam", region_name="us-east-1")
+    for policy in iam.list_policies(Scope="Local")["Policies"]:
+        version = iam.get_policy_version(
+            PolicyArn=policy["Arn"], VersionId=policy["DefaultVersionId"]
+        )
+        text += json.dumps(version["PolicyVersion"]["Document"])
+    s3 = session.client("s3", region_name="us-east-1")
+    text += str(s3.get_bucket_policy(Bucket="office-reports")["Policy"])
+    return text.count('"192.0.2.')
+
+
 def sgupdater(*args: str) -> None:
     """Run the installed command as a user would, echoing it first."""
     print(f"\n$ sgupdater {' '.join(args)}", flush=True)
@@ -95,12 +145,16 @@ def main() -> int:
         print(f"demo: local EC2 endpoint at {server.url} (moto); no real AWS is touched")
         ec2 = boto3.client("ec2", region_name="us-east-1")
         seed(ec2)
-        everything = ("--match", "within", "--prefix-lists", "--nacls", "-o", "table")
+        seed_beyond(boto3.Session())
+        everything = (
+            "--match", "within", "--prefix-lists", "--nacls", "--waf", "--policies", "-o", "table",
+        )  # fmt: skip
         move = ("--from-cidr", OLD, "--to-cidr", NEW, "--renumber", *everything)
         sgupdater("show", "--from-cidr", OLD, *everything)
         sgupdater("update", *move, "--dry-run")
         sgupdater("update", *move, "--yes")
-        sgupdater("show", "--from-cidr", OLD, *everything)
+        # Exit 0: the old range is trusted nowhere any more (3 while it still is).
+        sgupdater("show", "--from-cidr", OLD, *everything, "--detailed-exitcode")
         sgupdater("show", "--from-cidr", NEW, *everything)
         # Make the next move one prefix-list edit.
         sgupdater(
@@ -113,13 +167,15 @@ def main() -> int:
         )
         acls = ec2.describe_network_acls()["NetworkAcls"]
         left += sum(1 for a in acls for e in a["Entries"] if e.get("CidrBlock") == OLD)
+        left += left_beyond(boto3.Session())
     server.stop()
     if left:
         print(f"demo: FAILED, {left} rule(s) still allow {OLD}", file=sys.stderr)
         return 1
     print(
         f"\ndemo: done; nothing allows {OLD} or a host inside it any more (rules, prefix list,"
-        " network ACL), descriptions and ports kept; the new range now lives in one prefix list"
+        " network ACL, WAF IP sets, IAM and bucket policies), descriptions, ports and every other"
+        " value kept; the new range now lives in one prefix list"
     )
     return 0
 
