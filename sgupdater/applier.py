@@ -27,10 +27,11 @@ def _run(
     workers: int,
     record: Recorder | None,
     stop: threading.Event | None,
+    allow: frozenset[str] = frozenset(),
 ) -> dict[int, Outcome]:
     def work(key: str, changes: Indexed) -> dict[int, Outcome]:
         kind = kinds.get(changes[0][1].rule.kind)
-        return kind.apply(clients(kind.service), Batch(key, changes, record, stop))
+        return kind.apply(clients(kind.service), Batch(key, changes, record, stop, allow))
 
     outcomes: dict[int, Outcome] = {}
     with ThreadPoolExecutor(max_workers=max(1, workers)) as pool:
@@ -81,6 +82,7 @@ def apply(
     workers: int = 4,
     record: Recorder | None = None,
     stop: threading.Event | None = None,
+    allow: frozenset[str] = frozenset(),
 ) -> tuple[Outcome, ...]:
     """Apply every change of the plan; one outcome per change, in plan order.
 
@@ -95,14 +97,14 @@ def apply(
     widening = [(i, c) for i, c in indexed if wraps(c) and c.action in _WIDENING]
     narrowing = [(i, c) for i, c in indexed if wraps(c) and c.action not in _WIDENING]
     rest = [(i, c) for i, c in indexed if not wraps(c)]
-    outcomes = _run(clients, _grouped(widening), workers, record, stop)
+    outcomes = _run(clients, _grouped(widening), workers, record, stop, allow)
     rest = _resolved(rest, widening, outcomes, record)
-    outcomes.update(_run(clients, _grouped(rest), workers, record, stop))
+    outcomes.update(_run(clients, _grouped(rest), workers, record, stop, allow))
     if any(not isinstance(outcomes[i], Applied) for i, _ in indexed if i in outcomes):
         # Something before did not happen (a rule still relying on the list, perhaps):
         # keep every entry rather than cut access.
         kept = Skipped("an earlier change did not apply; kept the prefix-list entry")
         settle(narrowing, kept, outcomes, record)
         narrowing = []
-    outcomes.update(_run(clients, _grouped(narrowing), workers, record, stop))
+    outcomes.update(_run(clients, _grouped(narrowing), workers, record, stop, allow))
     return tuple(outcomes[i] for i in range(len(plan.changes)))

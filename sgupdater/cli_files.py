@@ -20,6 +20,7 @@ from sgupdater.cli_options import (
 from sgupdater.cli_run import FileRun, apply_expected
 from sgupdater.journal_read import journalled
 from sgupdater.runner import DEFAULT_CONCURRENCY
+from sgupdater.scope import PRUNE
 
 Sha256 = Annotated[
     str | None,
@@ -53,13 +54,21 @@ def apply_command(
     quiet: Quiet = False,
     verbose: Verbose = False,
     concurrency: Concurrency = DEFAULT_CONCURRENCY,
+    prune_policy_versions: Annotated[
+        bool,
+        typer.Option(
+            "--prune-policy-versions",
+            help="At IAM's 5 versions, delete a policy's oldest non-default one (journalled).",
+        ),
+    ] = False,
 ) -> int:
     """Apply exactly a reviewed plan; rules that drifted since it was made are skipped."""
     set_logging(verbose)
     _warn(plan_file)
     plans = planfile.read(plan_file, sha256=sha256, open_world=allow_open_world)
     expected = {target: verify.for_plan(plan) for target, plan in plans.items()}
-    run = FileRun(output, quiet, concurrency, journal, yes=yes, dry_run=False)
+    allow = frozenset({PRUNE}) if prune_policy_versions else frozenset()
+    run = FileRun(output, quiet, concurrency, journal, yes=yes, dry_run=False, allow=allow)
     return apply_expected("apply", expected, run)
 
 

@@ -17,7 +17,9 @@ from sgupdater.scope import TagCondition
 MAX_BYTES = 1024 * 1024
 _TOP = {"targets", "regions", "filters", "direction", "mappings", "match", "scope"}
 # What to search besides security groups; each key is a flag's default.
-_SCOPE = {"skip_managed", "renumber", *(key for _, key in kinds.switches())}
+_SCOPE = {
+    "skip_managed", "renumber", "prune_policy_versions", *(key for _, key in kinds.switches())
+}  # fmt: skip
 _TARGETS = {
     "profiles", "role_arns", "accounts", "role_name", "org_role", "exclude_accounts",
     "external_id", "session_name",

@@ -30,7 +30,8 @@ from sgupdater.models import (
 JOURNAL_VERSION = 1
 PLAN_VERSION = 1
 PLAN_KIND = "sgupdater-plan"
-Event = Literal["start", "before", "after", "end"]
+# "kept": a whole document a call replaced or deleted, journalled before it (never undone).
+Event = Literal["start", "before", "after", "end", "kept"]
 
 
 class _RuleFields(TypedDict):
@@ -100,6 +101,10 @@ class JournalRecord(CredentialsRecord, total=False):
     prefix_list: ListRecord | None
     outcome: str
     error: str
+    # "kept" lines: the container, what the document was, and the document itself.
+    container: str
+    what: str
+    document: Any
     new_rule_id: str | None
 
 

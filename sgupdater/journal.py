@@ -65,6 +65,14 @@ class Journal:
         """Record what AWS answered for a change."""
         self._write(journal_outcome(journal_change(self.command, target, change, "after"), outcome))
 
+    def kept(self, target: Target, container: str, what: str, document: Any) -> None:
+        """Record a whole document a call is about to replace or delete (for the record only)."""
+        record = JournalRecord(
+            event="kept", command=self.command, region=target.region, account=target.account,
+            container=container, what=what, document=document,
+        )  # fmt: skip
+        self._write(record)
+
 
 class TargetJournal:
     """The journal seen from one target: what the applier reports to."""
@@ -80,6 +88,10 @@ class TargetJournal:
     def after(self, change: Change, outcome: Outcome) -> None:
         """Record its outcome."""
         self.journal.after(self.target, change, outcome)
+
+    def kept(self, container: str, what: str, document: Any) -> None:
+        """Record a whole document about to be replaced or deleted."""
+        self.journal.kept(self.target, container, what, document)
 
 
 def read(path: Path) -> list[tuple[int, Any]]:

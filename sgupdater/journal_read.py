@@ -65,8 +65,9 @@ def journalled(name: str, lines: list[tuple[int, Any]], *, open_world: bool) -> 
         where = f"{name}:{number}"
         depth_ok(where, record)
         fields = Fields(where, record)
-        event = fields.choice("event", ("start", "before", "after", "end"))
-        if event in ("start", "end"):
+        event = fields.choice("event", ("start", "before", "after", "end", "kept"))
+        if event in ("start", "end", "kept"):
+            # A kept document is for the record: rollback restores values, not documents.
             continue
         target = target_from(fields)
         change = change_from(fields, target, actions=JOURNAL_ACTIONS, open_world=True)

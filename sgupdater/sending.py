@@ -25,6 +25,8 @@ class Recorder(Protocol):
 
     def after(self, change: Change, outcome: Outcome) -> None: ...
 
+    def kept(self, container: str, what: str, document: Any) -> None: ...
+
 
 @dataclass(frozen=True, slots=True)
 class Batch:
@@ -35,6 +37,8 @@ class Batch:
     record: Recorder | None = None
     # Set on SIGINT/SIGTERM: calls not yet sent are skipped.
     stop: threading.Event | None = None
+    # What the run allows beyond the changes themselves (e.g. "prune_policy_versions").
+    allow: frozenset[str] = frozenset()
 
 
 def settle(

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import json
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import boto3
@@ -89,6 +89,8 @@ def test_the_shipped_policy_is_enough_for_show_update_and_rollback(
         ("ec2:CreateManagedPrefixList", ["migrate", "--cidr", A, "--prefix-list", "o", "--create"]),
         ("wafv2:GetIPSet", ["show", "--from-cidr", A, "--waf"]),
         ("wafv2:UpdateIPSet", ["update", "--from-cidr", A, "--to-cidr", B, "--waf"]),
+        ("iam:CreatePolicyVersion", ["update", "--from-cidr", A, "--to-cidr", B, "--policies"]),
+        ("s3:PutBucketPolicy", ["update", "--from-cidr", A, "--to-cidr", B, "--policies"]),
     ],
 )
 def test_without_one_action_the_failure_names_the_missing_permission(
@@ -100,6 +102,7 @@ def test_without_one_action_the_failure_names_the_missing_permission(
     pl = helpers.prefix_list(ec2, "offices", ((A, "paris"),))
     acl = helpers.acl(ec2, v, (100, False, "6", "allow", A, 22, 22))
     ip_set = _ip_set(aws)
+    policies = _policies(aws)
 
     def state() -> tuple[object, ...]:
         addresses = aws.client("wafv2").get_ip_set(**ip_set)["IPSet"]["Addresses"]
@@ -108,6 +111,7 @@ def test_without_one_action_the_failure_names_the_missing_permission(
             helpers.entries(ec2, pl),
             helpers.acl_entries(ec2, acl),
             addresses,
+            *policies(),
         )
 
     before = state()
@@ -122,7 +126,37 @@ def test_without_one_action_the_failure_names_the_missing_permission(
     touched = 1 if "PrefixList" in action and "migrate" not in command else 0
     touched = 2 if "NetworkAcl" in action else touched
     touched = 3 if action.startswith("wafv2") else touched
+    touched = 4 if action.startswith("iam:") else 5 if action.startswith("s3:") else touched
     assert after[touched] == before[touched]
+
+
+def _policies(aws: Aws) -> Callable[[], tuple[object, object]]:
+    """A customer-managed policy and a bucket policy allowing A; a reader of both documents."""
+    statement: dict[str, object] = {
+        "Sid": "Office",
+        "Effect": "Allow",
+        "Principal": "*",
+        "Action": "s3:GetObject",
+        "Resource": "arn:aws:s3:::reports/*",
+        "Condition": {"IpAddress": {"aws:SourceIp": [A]}},
+    }
+    document = {"Version": "2012-10-17", "Statement": [statement]}
+    iam, s3 = aws.client("iam"), aws.client("s3")
+    own = {k: v for k, v in statement.items() if k != "Principal"}
+    managed = {"Version": "2012-10-17", "Statement": [own]}
+    arn = iam.create_policy(PolicyName="office", PolicyDocument=json.dumps(managed))["Policy"][
+        "Arn"
+    ]
+    s3.create_bucket(Bucket="reports")
+    s3.put_bucket_policy(Bucket="reports", Policy=json.dumps(document))
+
+    def read() -> tuple[object, object]:
+        default = iam.get_policy(PolicyArn=arn)["Policy"]["DefaultVersionId"]
+        version = iam.get_policy_version(PolicyArn=arn, VersionId=default)
+        bucket = json.loads(s3.get_bucket_policy(Bucket="reports")["Policy"])
+        return version["PolicyVersion"]["Document"], bucket
+
+    return read
 
 
 def _ip_set(aws: Aws) -> dict[str, str]:
@@ -141,18 +175,19 @@ def test_the_read_only_statement_is_enough_for_show_and_dry_runs_of_every_kind(
     helpers.prefix_list(ec2, "offices", ((A, "paris"),))
     helpers.acl(ec2, v, (100, False, "6", "allow", A, 22, 22))
     _ip_set(aws)
+    _policies(aws)
     read = [s for s in POLICY["Statement"] if s["Sid"].startswith("SgupdaterReadOnly")]
     assert all(":Describe" in a or ":Get" in a or ":List" in a for a in read[0]["Action"])
     operator(aws, {**POLICY, "Statement": read})
-    every = ["--prefix-lists", "--nacls", "--waf", "-p", "least", "-o", "json"]
+    every = ["--prefix-lists", "--nacls", "--waf", "--policies", "-p", "least", "-o", "json"]
     with enable_iam_authentication():
         show = cli("show", "--from-cidr", A, *every)
         dry = cli("update", "--from-cidr", A, "--to-cidr", B, "--dry-run", *every)
         wet = cli("update", "--from-cidr", A, "--to-cidr", B, *every)
     assert show.code == 0, show.err
-    assert len(json.loads(show.out)["rules"]) == 4
+    assert len(json.loads(show.out)["rules"]) == 6
     assert dry.code == 0, dry.err
-    assert len(json.loads(dry.out)["changes"]) == 4
+    assert len(json.loads(dry.out)["changes"]) == 6
     # The same credentials cannot change anything.
     assert wet.code == 1
     assert json.loads(wet.out)["summary"]["changed"] == 0
@@ -167,6 +202,7 @@ def test_the_shipped_policy_is_enough_for_lists_acls_ip_sets_migrate_and_their_r
     pl = helpers.prefix_list(ec2, "offices", ((A, "paris"),))
     acl = helpers.acl(ec2, v, (100, False, "6", "allow", A, 22, 22))
     ip_set = _ip_set(aws)
+    policies = _policies(aws)
 
     def state() -> tuple[object, ...]:
         # Rules by what they allow: migrate and its rollback make new rules (a rule keeps its type).
@@ -176,6 +212,7 @@ def test_the_shipped_policy_is_enough_for_lists_acls_ip_sets_migrate_and_their_r
             helpers.entries(ec2, pl),
             helpers.acl_entries(ec2, acl),
             addresses,
+            *policies(),
         )
 
     before = state()
@@ -185,7 +222,7 @@ def test_the_shipped_policy_is_enough_for_lists_acls_ip_sets_migrate_and_their_r
         runs = [
             cli(
                 "update", "--from-cidr", A, "--to-cidr", B, "--prefix-lists", "--nacls", "--waf",
-                "-p", "least", "--journal", str(moved),
+                "--policies", "-p", "least", "--journal", str(moved),
             ),
             cli(
                 "migrate", "--cidr", B, "--prefix-list", "office", "--create", "-p", "least",

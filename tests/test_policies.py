@@ -197,3 +197,33 @@ def test_a_managed_policy_with_five_versions_is_blocked(aws: Aws, cli: Cli) -> N
     assert run.code == 1
     assert "5 versions" in run.err
     assert len(iam.list_policy_versions(PolicyArn=arn)["Versions"]) == 5
+
+
+def test_prune_policy_versions_makes_room_and_journals_the_deleted_version(
+    aws: Aws, cli: Cli, tmp_path: Path
+) -> None:
+    arn = _fleet(aws)["arn"]
+    iam = aws.client("iam")
+    for _ in range(4):
+        iam.create_policy_version(PolicyArn=arn, PolicyDocument=json.dumps(_document()))
+    # v1 is the default: the oldest version that is not is v2.
+    oldest = iam.get_policy_version(PolicyArn=arn, VersionId="v2")["PolicyVersion"]["Document"]
+    journal = tmp_path / "j.jsonl"
+    run = cli(
+        "update", "--from-cidr", A, "--to-cidr", B, "--policies", "--prune-policy-versions",
+        "--journal", str(journal), "-o", "json",
+    )  # fmt: skip
+    assert run.code == 0, run.err
+    versions = {v["VersionId"] for v in iam.list_policy_versions(PolicyArn=arn)["Versions"]}
+    assert "v2" not in versions
+    assert len(versions) == 5
+    kept = [json.loads(line) for line in journal.read_text().splitlines()]
+    kept = [k for k in kept if k["event"] == "kept"]
+    # The pruned version, and the inline and bucket documents before they were put back.
+    assert [k["container"] for k in kept if "deleted" in k["what"]] == [arn]
+    assert [k["document"] for k in kept if "deleted" in k["what"]] == [oldest]
+    assert {k["container"] for k in kept} == {arn, "role/web/office", "s3://reports"}
+    # The journal still rolls back: the values come back, the deleted version does not.
+    undone = cli("rollback", str(journal), "--yes")
+    assert undone.code == 0, undone.err
+    assert _documents(aws, arn)["managed"] == _document()

@@ -7,7 +7,7 @@ its matching values change, and a value gone since is skipped, not written back.
 from __future__ import annotations
 
 import json
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from typing import Any
 
 import botocore.exceptions
@@ -52,6 +52,11 @@ def read(client: Any, bucket: str) -> Any | None:
             return None
         raise
     return json.loads(text)
+
+
+def _needs(action: str) -> Callable[[str], str]:
+    # S3 answers a missing permission with "Access Denied" alone: name the action.
+    return lambda code: f" (needs {action})" if code == "AccessDenied" else ""
 
 
 class BucketPolicies:
@@ -103,11 +108,16 @@ class BucketPolicies:
             after, todo = rewritten(run, batch.changes, document)
             if todo:
                 text = policy_json(after)
+                if run.record is not None:
+                    run.record.kept(
+                        batch.container_id, "the bucket policy before this run", document
+                    )
                 run.call(
                     "PutBucketPolicy",
                     todo,
                     lambda: client.put_bucket_policy(Bucket=bucket, Policy=text),
                     new_ids=lambda _: made_ids(todo),
+                    hint=_needs("s3:PutBucketPolicy"),
                 )
         except (botocore.exceptions.ClientError, botocore.exceptions.BotoCoreError) as exc:
             error = aws.target_error(exc)

@@ -22,7 +22,7 @@ from sgupdater._types import AccountId, GroupId, KindName
 from sgupdater.kinds import policy_doc
 from sgupdater.kinds.interface import KindError, KindScan, Reading, Switch, Traits
 from sgupdater.models import Change, Current, Failed, Outcome, Rule, Skipped
-from sgupdater.scope import Scope
+from sgupdater.scope import PRUNE, Scope
 from sgupdater.sending import Batch, Sender
 
 log = logging.getLogger("sgupdater")
@@ -117,7 +117,8 @@ def _versions(client: Any, arn: str) -> list[Any]:
 def _full(arn: str) -> str:
     return (
         f"the policy has {MAX_VERSIONS} versions, as many as IAM keeps: delete one "
-        f"(aws iam delete-policy-version --policy-arn {arn} --version-id …) and run again"
+        f"(aws iam delete-policy-version --policy-arn {arn} --version-id …) or pass "
+        "--prune-policy-versions, and run again"
     )
 
 
@@ -138,7 +139,8 @@ class IamPolicies:
         for container, name, document in _documents(client):
             found = _rules(container, name, document, reading, owner)
             managed = found and _MANAGED.match(container)
-            if managed and len(_versions(client, container)) >= MAX_VERSIONS:
+            pruned = PRUNE in reading.scope.switches
+            if managed and not pruned and len(_versions(client, container)) >= MAX_VERSIONS:
                 locked[container] = _full(container)
             rules.extend(found)
         return KindScan(tuple(rules), locked=locked)
@@ -220,6 +222,7 @@ class _PolicyRun(Sender):
         super().__init__(batch)
         self.client = client
         self.changes = batch.changes
+        self.allow = batch.allow
 
     def write(self) -> None:
         """Re-read the policy, rewrite the values, write it (a new default version if managed)."""
@@ -234,6 +237,8 @@ class _PolicyRun(Sender):
         principal, holder, name = _inline(container)
         put = getattr(self.client, _call(principal, "put"))
         text = policy_json(after)
+        if self.record is not None:
+            self.record.kept(container, "the inline policy before this run's change", document)
         self.call(
             f"Put{principal.capitalize()}Policy",
             todo,
@@ -244,6 +249,24 @@ class _PolicyRun(Sender):
             ),
             new_ids=lambda _: made_ids(todo),
         )
+
+    def _pruned(self, arn: str, versions: list[Any], todo: list[tuple[int, Change]]) -> bool:
+        """Delete the oldest non-default version when the run allows it; else fail the changes."""
+        spare = sorted(
+            (v for v in versions if not v.get("IsDefaultVersion")), key=lambda v: v["CreateDate"]
+        )
+        if PRUNE not in self.allow or not spare or self.stopped(todo):
+            self.settle(todo, Failed("LimitExceeded", _full(arn)))
+            return False
+        oldest = spare[0]["VersionId"]
+        document = self.client.get_policy_version(PolicyArn=arn, VersionId=oldest)
+        if self.record is not None:
+            # IAM keeps no copy of a deleted version: the journal does.
+            what = f"version {oldest}, deleted to make room (--prune-policy-versions)"
+            self.record.kept(arn, what, document["PolicyVersion"]["Document"])
+        log.info("DeletePolicyVersion %s %s: to make room", arn, oldest)
+        self.client.delete_policy_version(PolicyArn=arn, VersionId=oldest)
+        return True
 
     def _version(self, arn: str, after: Any, todo: list[tuple[int, Change]]) -> None:
         versions = _versions(self.client, arn)
@@ -260,8 +283,7 @@ class _PolicyRun(Sender):
                 )
                 self.call("SetDefaultPolicyVersion", todo, back, new_ids=lambda _: made_ids(todo))
                 return
-        if len(versions) >= MAX_VERSIONS:
-            self.settle(todo, Failed("LimitExceeded", _full(arn)))
+        if len(versions) >= MAX_VERSIONS and not self._pruned(arn, versions, todo):
             return
         self.call(
             "CreatePolicyVersion",
