@@ -19,7 +19,6 @@ import urllib.request
 from pathlib import Path
 
 from bench import sim
-from sgupdater.runner import DEFAULT_CONCURRENCY
 
 ROOT = Path(__file__).resolve().parent.parent
 COMMANDS = {
@@ -34,7 +33,7 @@ def _cpu() -> float:
     return usage.ru_utime + usage.ru_stime
 
 
-def run(url: str, home: Path, words: list[str], concurrency: int) -> dict[str, float]:
+def run(url: str, home: Path, words: list[str], concurrency: int | None) -> dict[str, float]:
     """One sgupdater command against the simulator; its figures."""
     out = home / "measure.json"
     env = {k: v for k, v in os.environ.items() if not k.startswith("AWS_")}
@@ -43,7 +42,9 @@ def run(url: str, home: Path, words: list[str], concurrency: int) -> dict[str, f
         AWS_ENDPOINT_URL=url, XDG_STATE_HOME=str(home / "state"),
     )  # fmt: skip
     args = [*words[:1], "--from-cidr", sim.OLD, *words[1:], "--org-role", "bench", "-r", "all"]
-    args += ["-o", "json", "-q", "--concurrency", str(concurrency)]
+    args += ["-o", "json", "-q"]
+    # None: the tool's own default (16 in one process, 32 in each worker process).
+    args += ["--concurrency", str(concurrency)] if concurrency is not None else []
     command = [sys.executable, str(ROOT / "bench" / "measure.py"), str(out), "--", *args]
     before, start = _cpu(), time.perf_counter()
     done = subprocess.run(command, env=env, capture_output=True, text=True, check=False)
@@ -67,7 +68,7 @@ def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--accounts", type=int, default=100)
     parser.add_argument("--latency", type=float, default=0.1)
-    parser.add_argument("--concurrency", type=int, default=DEFAULT_CONCURRENCY)
+    parser.add_argument("--concurrency", type=int, default=None)
     parser.add_argument("--commands", default="show,update --dry-run,update --yes")
     parser.add_argument("--out", default=str(ROOT / "bench" / "results" / "org.md"))
     args = parser.parse_args()
@@ -80,7 +81,7 @@ def main() -> int:
     lines = [
         f"## Organization benchmark ({time.strftime('%Y-%m-%d')}, {os.cpu_count()} cores, "
         f"{args.accounts} accounts x {len(sim.REGIONS)} regions, {args.latency * 1000:.0f} ms "
-        f"per call, --concurrency {args.concurrency})",
+        f"per call, --concurrency {args.concurrency or 'default'})",
         "",
         "| command | targets | wall s | sgupdater CPU s | CPU ms / target | peak RSS MiB "
         "| of it the parent | processes | calls / target | matched |",

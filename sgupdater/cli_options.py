@@ -19,7 +19,7 @@ from sgupdater._types import Direction
 from sgupdater.errors import InputError
 from sgupdater.planner import BOTH
 from sgupdater.report import OutputFormat
-from sgupdater.scope import DEFAULT_MANAGED_TAGS, MAX_PAGE_SIZE, Scope
+from sgupdater.scope import DEFAULT_MANAGED_TAGS, MAX_PAGE_SIZE, PRUNE, Scope
 from sgupdater.targets import ALL_REGIONS, TargetSpec
 
 
@@ -72,8 +72,9 @@ _COMMON = [
             help="Leave out groups with this tag (repeatable)."),
     _option("output", None, OutputFormat | None, "--output", "-o", metavar="FORMAT",
             help="table, tsv or json. Default: table on a terminal, else tsv."),
-    _option("concurrency", runner.DEFAULT_CONCURRENCY, int, "--concurrency", metavar="N",
-            min=1, max=64, help="Targets processed at once."),
+    _option("concurrency", None, int | None, "--concurrency", metavar="N", min=1, max=64,
+            help=f"Targets processed at once in each process (default {runner.DEFAULT_CONCURRENCY},"
+            f" {runner.WORKER_CONCURRENCY} in each worker process)."),
     _option("processes", None, int | None, "--processes", metavar="N", min=1, max=64,
             help="Worker processes that scan (default: one per core for 800+ targets)."),
     _option("page_size", MAX_PAGE_SIZE, int, "--page-size", metavar="N", min=5,
@@ -88,6 +89,10 @@ _COMMON = [
             help="With show or --dry-run: exit 3 when something is found or pending, 0 when not."),
     _option("verbose", False, bool, "--verbose", "-v", help="Log each step to stderr."),
 ]  # fmt: skip
+
+
+# Every kind's switch key, once.
+SWITCHES = tuple(key for _, key in kinds.switches())
 
 
 class MatchChoice(str, Enum):
@@ -113,6 +118,14 @@ _SEARCH = [
         bool,
         "--renumber",
         help="With --match within: move each CIDR to the same offset inside the to-cidr.",
+    ),
+    _option(
+        "prune_policy_versions",
+        False,
+        bool,
+        "--prune-policy-versions",
+        help="With --policies: at IAM's 5 versions, delete the oldest non-default one "
+        "(journalled whole first).",
     ),
     # Each kind that is opted into brings its own switch.
     *(_option(key, False, bool, kind.switch.flag, help=kind.switch.help)
@@ -198,7 +211,7 @@ def _scope(
         include_tags=frozenset(tags) or (settings.include_tags if settings else frozenset()),
         exclude_tags=frozenset(untags) or (settings.exclude_tags if settings else frozenset()),
         page_size=given["page_size"],
-        switches=frozenset(key for _, key in kinds.switches() if key in switches),
+        switches=frozenset(key for key in (*SWITCHES, PRUNE) if key in switches),
         managed_tags=managed,
     )
 
@@ -230,11 +243,15 @@ def _merge(given: dict[str, Any]) -> Common:
         scope,
         direction,
         given["output"],
-        given["concurrency"],
+        given["concurrency"] or runner.DEFAULT_CONCURRENCY,
         given["quiet"],
         settings,
         runner.Options(
-            scope, given["concurrency"], _home(spec.regions), processes=given["processes"]
+            scope,
+            given["concurrency"] or runner.DEFAULT_CONCURRENCY,
+            _home(spec.regions),
+            processes=given["processes"],
+            per_worker=given["concurrency"],
         ),
         match,
         "renumber" in switches,

@@ -28,6 +28,7 @@ from sgupdater.journal import Journal, default_path
 from sgupdater.models import Target, TargetResult, status_of
 from sgupdater.report import OutputFormat, targets_table
 from sgupdater.rows import change_rows, failure_rows, summarise, summary_line
+from sgupdater.scope import Scope
 
 log = logging.getLogger("sgupdater")
 
@@ -211,6 +212,8 @@ class FileRun:
     journal: Path | None
     yes: bool = False
     dry_run: bool = False
+    # What the run allows the kinds beyond the file's changes (e.g. pruning policy versions).
+    allow: frozenset[str] = frozenset()
 
 
 def apply_expected(command: str, expected: dict[Target, list[verify.Expect]], run: FileRun) -> int:
@@ -218,7 +221,12 @@ def apply_expected(command: str, expected: dict[Target, list[verify.Expect]], ru
     # Assumed roles are asked for where the first of the file's targets is; the file names
     # the accounts, which the credentials must reach before anything is sent.
     home = next((t.region for t in expected), None)
-    options = runner.Options(concurrency=run.concurrency, home_region=home, check_accounts=True)
+    options = runner.Options(
+        Scope(switches=run.allow),
+        concurrency=run.concurrency,
+        home_region=home,
+        check_accounts=True,
+    )
     console, fmt = stdout(run.output)
     with progress(run.quiet, len(expected), "checking") as advance:
         results = runner.apply_checked(expected, options, dry_run=True, progress=advance)

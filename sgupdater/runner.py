@@ -35,11 +35,13 @@ log = logging.getLogger("sgupdater")
 
 # Measured over simulated Organizations at 100 ms a call (make bench-org, update --dry-run):
 # one process over 1,700 targets took 32.2 s at 8 targets at once, 22.1 s at 16 and 20.2 s at
-# 32 (bound by its one core past 16); worker processes (sgupdater.workers) took 21.3 s at 16
-# each, 10.6 s at 32 each, and 17,000 targets 100.8 s at 32 each. Each target is its own
-# account and region, whose API rate EC2 limits, and keeps at most MAX_CALLS_PER_TARGET calls
-# in flight: more targets at once add accounts and regions, not pressure on any one.
-DEFAULT_CONCURRENCY = 32
+# 32: past 16 one process is bound by its core (CPU 19.1 s at 16, 19.4 s at 32). Worker
+# processes (sgupdater.workers), each on a core of its own, took 21.3 s at 16 each and 10.6 s
+# at 32 each; 17,000 targets 100.8 s at 32 each. Each target is its own account and region,
+# whose API rate EC2 limits, and keeps at most MAX_CALLS_PER_TARGET calls in flight: more
+# targets at once add accounts and regions, not pressure on any one.
+DEFAULT_CONCURRENCY = 16
+WORKER_CONCURRENCY = 32
 # Calls that overlap inside one target; kept low because EC2 throttles per account and region.
 MAX_CALLS_PER_TARGET = 4
 
@@ -56,6 +58,8 @@ class Options:
     check_accounts: bool = False
     # Worker processes that scan (None: one per core once the run is large enough).
     processes: int | None = None
+    # Targets at once in each worker process (None: WORKER_CONCURRENCY; --concurrency sets both).
+    per_worker: int | None = None
     sessions: aws.Sessions = field(init=False, compare=False, repr=False)
     # Set on SIGINT/SIGTERM: calls not yet sent are skipped, in-flight ones finish.
     stop: threading.Event = field(default_factory=threading.Event, compare=False, repr=False)
@@ -250,7 +254,12 @@ def _send(
 ) -> tuple[Outcome, ...]:
     record = TargetJournal(journal, target) if journal is not None else None
     return applier.apply(
-        clients, plan, workers=options.calls_per_target, record=record, stop=options.stop
+        clients,
+        plan,
+        workers=options.calls_per_target,
+        record=record,
+        stop=options.stop,
+        allow=options.scope.switches,
     )
 
 

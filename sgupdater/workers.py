@@ -136,8 +136,8 @@ def scan_and_plan(
     if count <= 1:
         return runner.scan_and_plan(targets, request, options, progress)
     parts = shards(targets, count, weight)
-    # --concurrency is per process: one process at 32 targets at once is bound by its core.
-    each = options.concurrency
+    # --concurrency is per process; by default a worker, with a core of its own, runs more.
+    each = options.per_worker or runner.WORKER_CONCURRENCY
     log.info("scanning in %d processes of %d targets at once each", len(parts), each)
     level = logging.getLogger("sgupdater").getEffectiveLevel()
     orders = [
