@@ -119,6 +119,14 @@ def left_beyond(session: boto3.Session) -> int:
     return text.count('"192.0.2.')
 
 
+def left_in_ec2(ec2: Any) -> int:
+    """How many rules and ACL entries still trust the old range or a host inside it."""
+    rules = ec2.describe_security_group_rules()["SecurityGroupRules"]
+    left = sum(1 for r in rules if r.get("CidrIpv4", "").startswith("192.0.2."))
+    acls = ec2.describe_network_acls()["NetworkAcls"]
+    return left + sum(1 for a in acls for e in a["Entries"] if e.get("CidrBlock") == OLD)
+
+
 def sgupdater(*args: str) -> None:
     """Run the installed command as a user would, echoing it first."""
     print(f"\n$ sgupdater {' '.join(args)}", flush=True)
@@ -142,7 +150,7 @@ def main() -> int:
             AWS_ENDPOINT_URL=server.url,
             XDG_STATE_HOME=str(Path(home, "state")),
         )
-        print(f"demo: local EC2 endpoint at {server.url} (moto); no real AWS is touched")
+        print(f"demo: local endpoint at {server.url} (moto); no real AWS is touched")
         ec2 = boto3.client("ec2", region_name="us-east-1")
         seed(ec2)
         seed_beyond(boto3.Session())
@@ -160,14 +168,7 @@ def main() -> int:
         sgupdater(
             "migrate", "--cidr", NEW, "--prefix-list", "office", "--create", "--yes", "-o", "table"
         )
-        left = sum(
-            1
-            for r in ec2.describe_security_group_rules()["SecurityGroupRules"]
-            if r.get("CidrIpv4", "").startswith("192.0.2.")
-        )
-        acls = ec2.describe_network_acls()["NetworkAcls"]
-        left += sum(1 for a in acls for e in a["Entries"] if e.get("CidrBlock") == OLD)
-        left += left_beyond(boto3.Session())
+        left = left_in_ec2(ec2) + left_beyond(boto3.Session())
     server.stop()
     if left:
         print(f"demo: FAILED, {left} rule(s) still allow {OLD}", file=sys.stderr)
