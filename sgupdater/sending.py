@@ -70,6 +70,15 @@ class Sender:
         """Give every change of the batch this outcome and journal it."""
         settle(batch, outcome, self.outcomes, self.record)
 
+    def carried_out(self, batch: Batch, work: Callable[[], object]) -> dict[int, Outcome]:
+        """Run the batch's work; an AWS error fails every change still without an outcome."""
+        try:
+            work()
+        except (botocore.exceptions.ClientError, botocore.exceptions.BotoCoreError) as exc:
+            error = aws.target_error(exc)
+            self.settle(self.pending(batch), Failed(error.code, str(error)))
+        return self.outcomes
+
     def stopped(self, batch: Indexed) -> bool:
         """True (and the batch settled as not sent) once the run was interrupted."""
         if self.stop is None or not self.stop.is_set():

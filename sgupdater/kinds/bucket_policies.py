@@ -24,7 +24,7 @@ from sgupdater.kinds.iam_policies import (
     rewritten,
 )
 from sgupdater.kinds.interface import KindError, KindScan, Reading, Traits
-from sgupdater.models import Current, Failed, Outcome, Rule, Skipped
+from sgupdater.models import Current, Outcome, Rule, Skipped
 from sgupdater.scope import Scope
 from sgupdater.sending import Batch, Sender
 
@@ -57,6 +57,27 @@ def read(client: Any, bucket: str) -> Any | None:
 def _needs(action: str) -> Callable[[str], str]:
     # S3 answers a missing permission with "Access Denied" alone: name the action.
     return lambda code: f" (needs {action})" if code == "AccessDenied" else ""
+
+
+def _put(client: Any, run: Sender, batch: Batch) -> None:
+    bucket = _bucket(batch.container_id)
+    document = read(client, bucket)
+    if document is None:
+        run.settle(batch.changes, Skipped("the bucket has no policy any more"))
+        return
+    after, todo = rewritten(run, batch.changes, document)
+    if not todo:
+        return
+    text = policy_json(after)
+    if run.record is not None:
+        run.record.kept(batch.container_id, "the bucket policy before this run", document)
+    run.call(
+        "PutBucketPolicy",
+        todo,
+        lambda: client.put_bucket_policy(Bucket=bucket, Policy=text),
+        new_ids=lambda _: made_ids(todo),
+        hint=_needs("s3:PutBucketPolicy"),
+    )
 
 
 class BucketPolicies:
@@ -99,30 +120,7 @@ class BucketPolicies:
     def apply(self, client: Any, batch: Batch) -> dict[int, Outcome]:
         """Re-read the policy, rewrite its matching values, put it back once."""
         run = Sender(batch)
-        try:
-            bucket = _bucket(batch.container_id)
-            document = read(client, bucket)
-            if document is None:
-                run.settle(batch.changes, Skipped("the bucket has no policy any more"))
-                return run.outcomes
-            after, todo = rewritten(run, batch.changes, document)
-            if todo:
-                text = policy_json(after)
-                if run.record is not None:
-                    run.record.kept(
-                        batch.container_id, "the bucket policy before this run", document
-                    )
-                run.call(
-                    "PutBucketPolicy",
-                    todo,
-                    lambda: client.put_bucket_policy(Bucket=bucket, Policy=text),
-                    new_ids=lambda _: made_ids(todo),
-                    hint=_needs("s3:PutBucketPolicy"),
-                )
-        except (botocore.exceptions.ClientError, botocore.exceptions.BotoCoreError) as exc:
-            error = aws.target_error(exc)
-            run.settle(run.pending(batch), Failed(error.code, str(error)))
-        return run.outcomes
+        return run.carried_out(batch, lambda: _put(client, run, batch))
 
     def kept(self, rule: Rule) -> bool:
         """A value a Deny names, or an Allow of everyone but it: dropping it lets more in."""

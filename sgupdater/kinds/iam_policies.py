@@ -160,12 +160,7 @@ class IamPolicies:
     def apply(self, client: Any, batch: Batch) -> dict[int, Outcome]:
         """Rewrite the policy's matching values, then write it once."""
         run = _PolicyRun(client, batch)
-        try:
-            run.write()
-        except (botocore.exceptions.ClientError, botocore.exceptions.BotoCoreError) as exc:
-            error = aws.target_error(exc)
-            run.settle(run.pending(batch), Failed(error.code, str(error)))
-        return run.outcomes
+        return run.carried_out(batch, run.write)
 
     def kept(self, rule: Rule) -> bool:
         """A value a Deny names, or an Allow of everyone but it: dropping it lets more in."""

@@ -141,12 +141,7 @@ class IpSets:
     def apply(self, client: Any, batch: Batch) -> dict[int, Outcome]:
         """Every change to one set in one UpdateIPSet, under the LockToken just read."""
         run = _SetRun(client, batch)
-        try:
-            run.edit()
-        except (botocore.exceptions.ClientError, botocore.exceptions.BotoCoreError) as exc:
-            error = aws.target_error(exc)
-            run.settle(run.pending(batch), Failed(error.code, str(error)))
-        return run.outcomes
+        return run.carried_out(batch, run.edit)
 
     def kept(self, rule: Rule) -> bool:
         """Entries only allow: removing one never lets more in."""
