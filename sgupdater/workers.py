@@ -53,6 +53,14 @@ def processes_for(count: int, asked: int | None) -> int:
     return max(1, min(cores or 1, count // TARGETS_PER_PROCESS))
 
 
+def process_count(targets: Sequence[Target], options: runner.Options) -> int:
+    """How many processes scan these targets for this run."""
+    # --concurrency 1 promises one call at a time: one process, unless --processes says more.
+    if options.per_worker == 1 and options.processes is None:
+        return 1
+    return processes_for(weight(targets), options.processes)
+
+
 def shards(
     targets: Sequence[Target], count: int, size: Callable[[Sequence[Target]], int] = len
 ) -> list[list[Target]]:
@@ -132,7 +140,7 @@ def scan_and_plan(
     Targets may be deferred `--region all` placeholders (targets.resolve's defer), counted
     as REGIONS_PER_ACCOUNT each: `grow` hears how many more (or fewer) there turned out to be.
     """
-    count = processes_for(weight(targets), options.processes)
+    count = process_count(targets, options)
     if count <= 1:
         return runner.scan_and_plan(targets, request, options, progress)
     parts = shards(targets, count, weight)

@@ -227,3 +227,16 @@ def test_prune_policy_versions_makes_room_and_journals_the_deleted_version(
     undone = cli("rollback", str(journal), "--yes")
     assert undone.code == 0, undone.err
     assert _documents(aws, arn)["managed"] == _document()
+
+
+def test_the_config_file_turns_policies_and_ip_sets_on(aws: Aws, cli: Cli, tmp_path: Path) -> None:
+    _fleet(aws)
+    aws.client("wafv2").create_ip_set(
+        Name="office", Scope="REGIONAL", IPAddressVersion="IPV4", Addresses=[A]
+    )
+    config = tmp_path / "sgupdater.yaml"
+    config.write_text("scope:\n  policies: true\n  waf: true\n")
+    run = cli("show", "--from-cidr", A, "--config", str(config), "-o", "json")
+    assert run.code == 0, run.err
+    kinds = sorted(r["kind"] for r in json.loads(run.out)["rules"])
+    assert kinds == ["bucket-policy", *["iam-policy"] * 4, "ip-set"]

@@ -8,7 +8,7 @@ from dataclasses import dataclass
 
 import boto3
 
-from sgupdater import workers
+from sgupdater import runner, workers
 from sgupdater._types import AccountId, Region
 from sgupdater.models import Credentials, Target, TargetResult
 from testkit import helpers
@@ -118,3 +118,14 @@ def test_an_organization_in_every_region_is_listed_and_scanned_by_the_workers(
         (made[1], "sa-east-1"),
         (made[2], REGION),
     }
+
+
+def test_concurrency_1_scans_in_one_process() -> None:
+    fleet = [_target(f"{n:012d}", r) for n in range(500) for r in REGIONS]
+    default = runner.Options()
+    serial = runner.Options(concurrency=1, per_worker=1)
+    assert workers.process_count(fleet, default) == workers.processes_for(len(fleet), None)
+    assert workers.process_count(fleet, serial) == 1
+    assert (
+        workers.process_count(fleet, runner.Options(concurrency=1, per_worker=1, processes=2)) == 2
+    )
