@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 from collections.abc import Callable, Iterator
 from pathlib import Path
+from typing import Any
 
 import boto3
 import pytest
@@ -96,24 +97,7 @@ def test_the_shipped_policy_is_enough_for_show_update_and_rollback(
 def test_without_one_action_the_failure_names_the_missing_permission(
     aws: Aws, cli: Cli, action: str, command: list[str]
 ) -> None:
-    ec2 = aws.ec2()
-    v = helpers.vpc(ec2)
-    group = helpers.group(ec2, v, "web", ingress=(perm(cidrs=(A,)),))
-    pl = helpers.prefix_list(ec2, "offices", ((A, "paris"),))
-    acl = helpers.acl(ec2, v, (100, False, "6", "allow", A, 22, 22))
-    ip_set = _ip_set(aws)
-    policies = _policies(aws)
-
-    def state() -> tuple[object, ...]:
-        addresses = aws.client("wafv2").get_ip_set(**ip_set)["IPSet"]["Addresses"]
-        return (
-            helpers.rule_ids(ec2, group),
-            helpers.entries(ec2, pl),
-            helpers.acl_entries(ec2, acl),
-            addresses,
-            *policies(),
-        )
-
+    state = _everything(aws, helpers.rule_ids)
     before = state()
     operator(aws, without(action))
     with enable_iam_authentication():
@@ -128,6 +112,31 @@ def test_without_one_action_the_failure_names_the_missing_permission(
     touched = 3 if action.startswith("wafv2") else touched
     touched = 4 if action.startswith("iam:") else 5 if action.startswith("s3:") else touched
     assert after[touched] == before[touched]
+
+
+def _everything(
+    aws: Aws, rules_of: Callable[[Any, str], object]
+) -> Callable[[], tuple[object, ...]]:
+    """A group, a prefix list, an ACL, an IP set and policies allowing A; their state now."""
+    ec2 = aws.ec2()
+    v = helpers.vpc(ec2)
+    group = helpers.group(ec2, v, "web", ingress=(perm(cidrs=(A,), description="office"),))
+    pl = helpers.prefix_list(ec2, "offices", ((A, "paris"),))
+    acl = helpers.acl(ec2, v, (100, False, "6", "allow", A, 22, 22))
+    ip_set = _ip_set(aws)
+    policies = _policies(aws)
+
+    def state() -> tuple[object, ...]:
+        addresses = aws.client("wafv2").get_ip_set(**ip_set)["IPSet"]["Addresses"]
+        return (
+            rules_of(ec2, group),
+            helpers.entries(ec2, pl),
+            helpers.acl_entries(ec2, acl),
+            addresses,
+            *policies(),
+        )
+
+    return state
 
 
 def _policies(aws: Aws) -> Callable[[], tuple[object, object]]:
@@ -196,25 +205,8 @@ def test_the_read_only_statement_is_enough_for_show_and_dry_runs_of_every_kind(
 def test_the_shipped_policy_is_enough_for_lists_acls_ip_sets_migrate_and_their_rollback(
     aws: Aws, cli: Cli, tmp_path: Path
 ) -> None:
-    ec2 = aws.ec2()
-    v = helpers.vpc(ec2)
-    group = helpers.group(ec2, v, "web", ingress=(perm(cidrs=(A,), description="office"),))
-    pl = helpers.prefix_list(ec2, "offices", ((A, "paris"),))
-    acl = helpers.acl(ec2, v, (100, False, "6", "allow", A, 22, 22))
-    ip_set = _ip_set(aws)
-    policies = _policies(aws)
-
-    def state() -> tuple[object, ...]:
-        # Rules by what they allow: migrate and its rollback make new rules (a rule keeps its type).
-        addresses = aws.client("wafv2").get_ip_set(**ip_set)["IPSet"]["Addresses"]
-        return (
-            helpers.rules(ec2, group),
-            helpers.entries(ec2, pl),
-            helpers.acl_entries(ec2, acl),
-            addresses,
-            *policies(),
-        )
-
+    # Rules by what they allow: migrate and its rollback make new rules (a rule keeps its type).
+    state = _everything(aws, helpers.rules)
     before = state()
     operator(aws, POLICY)
     moved, migrated = tmp_path / "moved.jsonl", tmp_path / "migrated.jsonl"

@@ -21,6 +21,7 @@ from sgupdater.kinds.iam_policies import (
     policy_cell,
     policy_json,
     policy_kept,
+    policy_rules,
     rewritten,
 )
 from sgupdater.kinds.interface import KindError, KindScan, Reading, Traits
@@ -95,20 +96,7 @@ class BucketPolicies:
         for bucket in client.list_buckets().get("Buckets", []):
             name = bucket["Name"]
             document = read(client, name)
-            rules.extend(
-                Rule(
-                    kind=NAME,
-                    account=owner,
-                    region=reading.target.region,
-                    group_id=GroupId(_PREFIX + name),
-                    group_name=name,
-                    cidr=hit.cidr,
-                    rule_id=hit.entry,
-                    description=hit.meaning,
-                )
-                for hit in policy_doc.hits(document)
-                if reading.relevant(hit.cidr)
-            )
+            rules.extend(policy_rules(NAME, (_PREFIX + name, name), document, reading, owner))
         return KindScan(tuple(rules))
 
     def current(self, client: Any, container_ids: Sequence[str], scope: Scope) -> Iterator[Current]:

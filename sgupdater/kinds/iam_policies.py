@@ -75,12 +75,14 @@ def _documents(client: Any) -> Iterator[tuple[str, str, Any]]:
                     yield where, label, inline.get("PolicyDocument")
 
 
-def _rules(
-    container: str, name: str, document: Any, reading: Reading, owner: AccountId
+def policy_rules(
+    kind: KindName, where: tuple[str, str], document: Any, reading: Reading, owner: AccountId
 ) -> list[Rule]:
+    """One entry per relevant aws:SourceIp value of a policy (container id, name)."""
+    container, name = where
     return [
         Rule(
-            kind=NAME,
+            kind=kind,
             account=owner,
             region=reading.target.region,
             group_id=GroupId(container),
@@ -137,7 +139,7 @@ class IamPolicies:
         locked: dict[str, str] = {}
         owner = reading.account or AccountId("")
         for container, name, document in _documents(client):
-            found = _rules(container, name, document, reading, owner)
+            found = policy_rules(NAME, (container, name), document, reading, owner)
             managed = found and _MANAGED.match(container)
             pruned = PRUNE in reading.scope.switches
             if managed and not pruned and len(_versions(client, container)) >= MAX_VERSIONS:
