@@ -18,6 +18,7 @@ from sgupdater.cli_options import (
     set_logging,
 )
 from sgupdater.cli_run import FileRun, apply_expected
+from sgupdater.errors import InputError
 from sgupdater.journal_read import journalled
 from sgupdater.runner import DEFAULT_CONCURRENCY
 from sgupdater.scope import PRUNE
@@ -82,11 +83,27 @@ def rollback_command(
     quiet: Quiet = False,
     verbose: Verbose = False,
     concurrency: Concurrency = DEFAULT_CONCURRENCY,
+    detailed_exitcode: Annotated[
+        bool,
+        typer.Option(
+            "--detailed-exitcode", help="With --dry-run: exit 3 when something would be undone."
+        ),
+    ] = False,
 ) -> int:
     """Restore exactly the rules a journalled run changed; rules changed since are skipped."""
     set_logging(verbose)
+    if detailed_exitcode and not dry_run:
+        raise InputError("--detailed-exitcode goes with --dry-run")
     _warn(journal_path)
     lines = journal_file.read(journal_path)
     items = journalled(str(journal_path), lines, open_world=allow_open_world)
-    run = FileRun(output, quiet, concurrency, journal, yes=yes, dry_run=dry_run)
+    run = FileRun(
+        output,
+        quiet,
+        concurrency,
+        journal,
+        yes=yes,
+        dry_run=dry_run,
+        detailed_exitcode=detailed_exitcode,
+    )
     return apply_expected("rollback", rollback.undos(items), run)

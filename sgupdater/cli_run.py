@@ -214,6 +214,8 @@ class FileRun:
     dry_run: bool = False
     # What the run allows the kinds beyond the file's changes (e.g. pruning policy versions).
     allow: frozenset[str] = frozenset()
+    # With dry_run: exit 3 when something is pending.
+    detailed_exitcode: bool = False
 
 
 def apply_expected(command: str, expected: dict[Target, list[verify.Expect]], run: FileRun) -> int:
@@ -233,7 +235,8 @@ def apply_expected(command: str, expected: dict[Target, list[verify.Expect]], ru
     pending = sum(o is None for r in results for o in r.outcomes or ())
     if run.dry_run or not pending:
         fmt.changes_renderer(command, dry_run=True)(console, results)
-        return end(results, command=command, applied=False)
+        status = end(results, command=command, applied=False)
+        return PENDING if run.detailed_exitcode and status == 0 and pending else status
     if sys.stdin.isatty() and not run.yes and not confirmed(command, results, pending):
         return 1
     journal = Journal(run.journal or default_path(), command)

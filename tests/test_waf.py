@@ -61,9 +61,12 @@ def test_update_rewrites_exactly_the_old_range_and_rollback_restores_it(
     # Everything else about each set is as it was.
     for name in sets:
         assert {**after[name], "Addresses": []} == {**before[name], "Addresses": []}
+    assert cli("rollback", str(journal), "--dry-run", "--detailed-exitcode").code == 3
     undone = cli("rollback", str(journal), "--yes")
     assert undone.code == 0, undone.err
     assert {name: _read(aws, w, r) for name, (w, r) in sets.items()} == before
+    # Nothing is left to undo: a dry run of the same rollback says so with 0.
+    assert cli("rollback", str(journal), "--dry-run", "--detailed-exitcode").code == 0
 
 
 def test_ip_sets_are_searched_only_when_asked(aws: Aws, cli: Cli) -> None:
