@@ -62,6 +62,7 @@ def test_update_rewrites_exactly_the_old_range_and_rollback_restores_it(
     for name in sets:
         assert {**after[name], "Addresses": []} == {**before[name], "Addresses": []}
     assert cli("rollback", str(journal), "--dry-run", "--detailed-exitcode").code == 3
+    assert cli("rollback", str(journal), "--yes", "--detailed-exitcode").code == 2
     undone = cli("rollback", str(journal), "--yes")
     assert undone.code == 0, undone.err
     assert {name: _read(aws, w, r) for name, (w, r) in sets.items()} == before
