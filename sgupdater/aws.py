@@ -121,14 +121,19 @@ class Sessions:
         return region_of(base) or self._home_region
 
     def client(self, creds: Credentials, region: str, service: str) -> Any:
-        """The run's client of this service for these credentials in this region."""
+        """The run's client of this service for these credentials in this region.
+
+        A service named "NAME@REGION" (e.g. "wafv2@us-east-1") is served from that region
+        whatever the target's: a kind whose resources live in one region only.
+        """
+        name, _, pinned = service.partition("@")
         with self._lock:
             held = self._clients.setdefault((creds, region), {})
             client = held.get(service)
             if client is None:
                 sess = self._session(creds)
                 client = sess.create_client(
-                    service, region_name=region, config=_config(sess, self._pool)
+                    name, region_name=pinned or region, config=_config(sess, self._pool)
                 )
                 held[service] = client
             return client

@@ -44,6 +44,8 @@ DEFAULT_CONCURRENCY = 16
 WORKER_CONCURRENCY = 32
 # Calls that overlap inside one target; kept low because EC2 throttles per account and region.
 MAX_CALLS_PER_TARGET = 4
+# The region global resources answer from, chosen to read them when a run visits it.
+GLOBAL_HOME = "us-east-1"
 
 
 @dataclass(frozen=True, slots=True)
@@ -135,7 +137,7 @@ def scan_target(
 ) -> TargetResult:
     """Scan one target with every kind in scope, then plan its changes.
 
-    home: the target where its account's per-account kinds (IAM, S3) are read.
+    home: the target where its account's per-account kinds (IAM, S3, CloudFront's WAF) are read.
     """
     scope = request.narrow(options.scope)
     entries: list[Rule] = []
@@ -172,10 +174,7 @@ def scan_and_plan(
     keep: hold the clients of targets with changes, for applying them in this process.
     """
     left = _Left(targets, options.sessions)
-    # Each account's first region in the run reads what is global to the account.
-    homes: dict[Credentials, str] = {}
-    for target in sorted(targets, key=lambda t: t.region):
-        homes.setdefault(target.credentials, target.region)
+    homes = _homes(targets)
 
     def work(item: TargetResult) -> TargetResult:
         target = item.target
@@ -197,6 +196,15 @@ def scan_and_plan(
     finally:
         if side is not None:
             side.shutdown()
+
+
+def _homes(targets: Sequence[Target]) -> dict[Credentials, str]:
+    """Where each account's global resources are read: us-east-1 if visited, else its first."""
+    homes: dict[Credentials, str] = {}
+    # us-east-1 sorts first: global services (IAM, CloudFront's WAF) answer from there.
+    for target in sorted(targets, key=lambda t: (t.region != GLOBAL_HOME, t.region)):
+        homes.setdefault(target.credentials, target.region)
+    return homes
 
 
 class _Left:

@@ -31,7 +31,7 @@ def test_modules_and_functions_stay_small(path: Path) -> None:
 def test_only_kinds_name_a_kind() -> None:
     # A kind's name or id prefix outside kinds/ means the pipeline branches on a kind.
     pattern = re.compile(
-        r'"(prefix-list|nacl|ip-set|iam-policy|bucket-policy)"|startswith\("(sg|pl|acl)-'
+        r'"(prefix-list|nacl|ip-set|cloudfront-ip-set|iam-policy|bucket-policy)"|startswith\("(sg|pl|acl)-'
     )
     found = [
         f"{path.relative_to(ROOT)}:{number}"

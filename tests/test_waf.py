@@ -132,3 +132,20 @@ def test_detailed_exitcode_says_3_while_the_old_range_is_trusted_anywhere_then_0
     assert _read(aws, where)["Addresses"] == [B]
     assert cli("show", "--from-cidr", A, *every).code == 0
     assert cli("update", "--from-cidr", A, "--to-cidr", B, "--dry-run", *every).code == 0
+
+
+def test_cloudfront_sets_are_reached_through_us_east_1_from_any_region(
+    aws: Aws, cli: Cli, tmp_path: Path
+) -> None:
+    where = _ip_set(aws, "cdn-admin", [A, "203.0.113.7/32"], scope="CLOUDFRONT")
+    before = _read(aws, where)
+    journal = tmp_path / "j.jsonl"
+    ask = ["--from-cidr", A, "--to-cidr", B, "--waf", "-r", "eu-west-1", "-r", "ap-south-1"]
+    run = cli("update", *ask, "--journal", str(journal), "-o", "json")
+    assert run.code == 0, run.err
+    changes = json.loads(run.out)["changes"]
+    # Once for the account, though the run visits two regions and neither is us-east-1.
+    assert [(c["kind"], c["status"]) for c in changes] == [("cloudfront-ip-set", "applied")]
+    assert _read(aws, where)["Addresses"] == [B, "203.0.113.7/32"]
+    assert cli("rollback", str(journal), "--yes").code == 0
+    assert _read(aws, where) == before

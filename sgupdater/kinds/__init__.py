@@ -24,6 +24,7 @@ KINDS: list[Kind] = [
     prefix_lists.KIND,
     nacls.KIND,
     waf.KIND,
+    waf.CLOUDFRONT_KIND,
     iam_policies.KIND,
     bucket_policies.KIND,
 ]

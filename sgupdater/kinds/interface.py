@@ -44,8 +44,8 @@ class Traits:
     # One CIDR may stand in many entries of a container (a policy's statements): update
     # replaces each in place and add adds beside it; the kind sees to a value already there.
     values_repeat: bool = False
-    # Global to an account (IAM, S3): read in one target per account, its first region in the
-    # run, whose region its entries then carry.
+    # Global to an account (IAM, S3, CloudFront's WAF): read in one target per account (its
+    # us-east-1 target if the run visits it, else its first), whose region its entries carry.
     per_account: bool = False
 
 

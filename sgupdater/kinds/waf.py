@@ -22,9 +22,16 @@ from sgupdater.sending import Batch, Sender
 log = logging.getLogger("sgupdater")
 
 NAME = KindName("ip-set")
+CLOUDFRONT_NAME = KindName("cloudfront-ip-set")
 # GetIPSet/UpdateIPSet, Scope: "To work with CloudFront, you must also specify the Region US
-# East (N. Virginia)": CLOUDFRONT sets are read and changed through us-east-1 only.
+# East (N. Virginia)": CLOUDFRONT sets are read and changed through us-east-1 only, once per
+# account, whichever regions the run visits.
 CLOUDFRONT_REGION = "us-east-1"
+SWITCH = Switch(
+    "waf",
+    "--waf",
+    "Also the addresses of WAFv2 IP sets (REGIONAL per region; CLOUDFRONT once per account).",
+)
 # ListIPSets and ListTagsForResource: Limit "min": 1, "max": 100.
 _LIMIT = 100
 # WAF quotas, "Maximum number of IP addresses in an IP set": 10,000 (UNVERIFIED here: from
@@ -79,50 +86,49 @@ def _addresses(raw: Any) -> list[tuple[str, Cidr | None]]:
     return found
 
 
-def _scopes(region: str) -> tuple[str, ...]:
-    return ("REGIONAL", "CLOUDFRONT") if region == CLOUDFRONT_REGION else ("REGIONAL",)
-
-
 class IpSets:
-    """Addresses of WAFv2 IP sets (`--waf`): REGIONAL in each region, CLOUDFRONT in us-east-1."""
+    """Addresses of WAFv2 IP sets (`--waf`) of one scope: REGIONAL per region, or CLOUDFRONT."""
 
-    name = NAME
-    service = "wafv2"
-    switch = Switch(
-        "waf",
-        "--waf",
-        "Also the addresses of WAFv2 IP sets (REGIONAL per region; CLOUDFRONT in us-east-1).",
-    )
-    # Web ACL rules allow or block by the set: it gains addresses first and loses them last.
-    traits = Traits(has_traffic=False, has_capacity=True, atomic=True, wraps=True)
+    switch = SWITCH
+
+    def __init__(self, scope: str) -> None:
+        self.scope = scope
+        global_ = scope == "CLOUDFRONT"
+        self.name = CLOUDFRONT_NAME if global_ else NAME
+        # CLOUDFRONT sets answer from us-east-1 only: their client is pinned there.
+        self.service = f"wafv2@{CLOUDFRONT_REGION}" if global_ else "wafv2"
+        # Web ACL rules allow or block by the set: it gains addresses first, loses them last.
+        self.traits = Traits(
+            has_traffic=False, has_capacity=True, atomic=True, wraps=True, per_account=global_
+        )
 
     def scan(self, client: Any, reading: Reading) -> KindScan:
         """The relevant addresses of every IP set, and the room left in each."""
         rules: list[Rule] = []
         room: dict[str, int] = {}
-        for scope in _scopes(reading.target.region):
-            for summary in _listed(client, scope):
-                tags = _tags(client, summary["ARN"])
-                if not reading.scope.wants(tags):
-                    continue
-                ident = container(scope, summary["Name"], summary["Id"])
-                raw = client.get_ip_set(**_parts(ident))["IPSet"]
-                held = _addresses(raw)
-                room[ident] = MAX_ADDRESSES - len(held)
-                owner = AccountId(summary["ARN"].split(":")[4])
-                rules.extend(
-                    Rule(
-                        kind=NAME,
-                        account=owner,
-                        region=reading.target.region,
-                        group_id=GroupId(ident),
-                        group_name=f"{summary['Name']} ({scope})",
-                        cidr=cidr,
-                        managed=reading.scope.managed_by(tags),
-                    )
-                    for _, cidr in held
-                    if cidr is not None and reading.relevant(cidr)
+        scope = self.scope
+        for summary in _listed(client, scope):
+            tags = _tags(client, summary["ARN"])
+            if not reading.scope.wants(tags):
+                continue
+            ident = container(scope, summary["Name"], summary["Id"])
+            raw = client.get_ip_set(**_parts(ident))["IPSet"]
+            held = _addresses(raw)
+            room[ident] = MAX_ADDRESSES - len(held)
+            owner = AccountId(summary["ARN"].split(":")[4])
+            rules.extend(
+                Rule(
+                    kind=self.name,
+                    account=owner,
+                    region=reading.target.region,
+                    group_id=GroupId(ident),
+                    group_name=f"{summary['Name']} ({scope})",
+                    cidr=cidr,
+                    managed=reading.scope.managed_by(tags),
                 )
+                for _, cidr in held
+                if cidr is not None and reading.relevant(cidr)
+            )
         return KindScan(tuple(rules), room=room)
 
     def current(self, client: Any, container_ids: Sequence[str], scope: Scope) -> Iterator[Current]:
@@ -229,4 +235,5 @@ class _SetRun(Sender):
         return todo, addresses
 
 
-KIND = IpSets()
+KIND = IpSets("REGIONAL")
+CLOUDFRONT_KIND = IpSets("CLOUDFRONT")
