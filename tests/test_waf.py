@@ -149,3 +149,23 @@ def test_cloudfront_sets_are_reached_through_us_east_1_from_any_region(
     assert _read(aws, where)["Addresses"] == [B, "203.0.113.7/32"]
     assert cli("rollback", str(journal), "--yes").code == 0
     assert _read(aws, where) == before
+
+
+def test_a_plan_naming_an_ip_set_in_another_form_is_refused_before_any_call(
+    aws: Aws, cli: Cli, tmp_path: Path
+) -> None:
+    where = _ip_set(aws, "office", [A])
+    plan = tmp_path / "plan.json"
+    made = cli(
+        "update", "--from-cidr", A, "--to-cidr", B, "--waf", "--dry-run", "--plan-out", str(plan)
+    )
+    assert made.code == 0, made.err
+    document = json.loads(plan.read_text())
+    document["targets"][0]["changes"][0]["rule"]["group_id"] = "REGIONAL/office/../../other"
+    edited = tmp_path / "edited.json"
+    edited.write_text(json.dumps(document))
+    run = cli("apply", str(edited), "--yes")
+    assert run.code == 2
+    assert "group_id" in run.err
+    assert "is not of the expected form" in run.err
+    assert _read(aws, where)["Addresses"] == [A]

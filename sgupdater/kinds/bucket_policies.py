@@ -87,7 +87,15 @@ class BucketPolicies:
     name = NAME
     service = "s3"
     switch = SWITCH
-    traits = Traits(has_traffic=False, atomic=True, values_repeat=True, per_account=True)
+    traits = Traits(
+        has_traffic=False,
+        atomic=True,
+        values_repeat=True,
+        per_account=True,
+        # Bucket names: 3 to 63 lowercase letters, digits, dots and hyphens.
+        container_form=r"s3://[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]",
+        entry_form=policy_doc.ENTRY_FORM,
+    )
 
     def scan(self, client: Any, reading: Reading) -> KindScan:
         """The matching values of every bucket policy the account's buckets hold."""

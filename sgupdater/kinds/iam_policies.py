@@ -131,7 +131,14 @@ class IamPolicies:
     service = "iam"
     switch = SWITCH
     # One write per policy, carrying every change to it; global to the account.
-    traits = Traits(has_traffic=False, atomic=True, values_repeat=True, per_account=True)
+    traits = Traits(
+        has_traffic=False,
+        atomic=True,
+        values_repeat=True,
+        per_account=True,
+        container_form=rf"{_MANAGED.pattern.strip('^')}[\w+=,.@/-]{{1,512}}|{_INLINE.pattern.strip('^$')}",
+        entry_form=policy_doc.ENTRY_FORM,
+    )
 
     def scan(self, client: Any, reading: Reading) -> KindScan:
         """The matching values of every policy, and the managed ones with no version to spare."""

@@ -47,6 +47,10 @@ class Traits:
     # Global to an account (IAM, S3, CloudFront's WAF): read in one target per account (its
     # us-east-1 target if the run visits it, else its first), whose region its entries carry.
     per_account: bool = False
+    # The forms a plan file or journal may give its container ids and entry ids (regular
+    # expressions, matched whole; None: any text): files are input.
+    container_form: str | None = None
+    entry_form: str | None = None
 
 
 @dataclass(frozen=True, slots=True)

@@ -18,6 +18,10 @@ from sgupdater.kinds.interface import KindError
 # Condition keys are case-insensitive (IAM User Guide, "Condition element").
 SOURCE_IP = "aws:sourceip"
 _OPERATORS = ("IpAddress", "NotIpAddress")
+# An entry id (entry_of) as a file may give it: statement | operator | CIDR.
+ENTRY_FORM = (
+    r"[^|]{1,256}\|(ForAnyValue:|ForAllValues:)?(Not)?IpAddress(IfExists)?\|[0-9a-fA-F.:/]{3,49}"
+)
 
 
 @dataclass(frozen=True, slots=True)

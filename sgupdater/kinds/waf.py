@@ -99,7 +99,13 @@ class IpSets:
         self.service = f"wafv2@{CLOUDFRONT_REGION}" if global_ else "wafv2"
         # Web ACL rules allow or block by the set: it gains addresses first, loses them last.
         self.traits = Traits(
-            has_traffic=False, has_capacity=True, atomic=True, wraps=True, per_account=global_
+            has_traffic=False,
+            has_capacity=True,
+            atomic=True,
+            wraps=True,
+            per_account=global_,
+            container_form=_CONTAINER.pattern.strip("^$"),
+            entry_form="",
         )
 
     def scan(self, client: Any, reading: Reading) -> KindScan:
