@@ -245,3 +245,28 @@ def test_verbose_logs_show_no_secret(aws: Aws, cli: Cli) -> None:
         assert token not in text
         assert "Authorization" not in text
         assert "Signature=" not in text
+
+
+def test_the_shipped_policy_is_enough_to_prune_a_policy_version(aws: Aws, cli: Cli) -> None:
+    documents = _policies(aws)
+    iam = aws.client("iam")
+    arn = iam.list_policies(Scope="Local")["Policies"][0]["Arn"]
+    document = json.dumps(documents()[0])
+    for _ in range(4):
+        iam.create_policy_version(PolicyArn=arn, PolicyDocument=document)
+    operator(aws, POLICY)
+    args = (
+        "--from-cidr",
+        A,
+        "--to-cidr",
+        B,
+        "--policies",
+        "--prune-policy-versions",
+        "-p",
+        "least",
+    )
+    with enable_iam_authentication():
+        run = cli("update", *args)
+    assert run.code == 0, run.err
+    assert len(iam.list_policy_versions(PolicyArn=arn)["Versions"]) == 5
+    assert B in json.dumps(documents())
