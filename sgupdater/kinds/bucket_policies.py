@@ -22,9 +22,10 @@ from sgupdater.kinds.iam_policies import (
     policy_json,
     policy_kept,
     policy_rules,
+    policy_traits,
     rewritten,
 )
-from sgupdater.kinds.interface import KindError, KindScan, Reading, Traits
+from sgupdater.kinds.interface import KindError, KindScan, Reading
 from sgupdater.models import Current, Outcome, Rule, Skipped
 from sgupdater.scope import Scope
 from sgupdater.sending import Batch, Sender
@@ -87,15 +88,8 @@ class BucketPolicies:
     name = NAME
     service = "s3"
     switch = SWITCH
-    traits = Traits(
-        has_traffic=False,
-        atomic=True,
-        values_repeat=True,
-        per_account=True,
-        # Bucket names: 3 to 63 lowercase letters, digits, dots and hyphens.
-        container_form=r"s3://[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]",
-        entry_form=policy_doc.ENTRY_FORM,
-    )
+    # Bucket names: 3 to 63 lowercase letters, digits, dots and hyphens.
+    traits = policy_traits(r"s3://[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]")
 
     def scan(self, client: Any, reading: Reading) -> KindScan:
         """The matching values of every bucket policy the account's buckets hold."""

@@ -124,20 +124,27 @@ def _full(arn: str) -> str:
     )
 
 
+def policy_traits(container_form: str) -> Traits:
+    """A policy kind: one write per policy carrying every change to it, values repeating
+    across statements, global to the account."""
+    return Traits(
+        has_traffic=False,
+        atomic=True,
+        values_repeat=True,
+        per_account=True,
+        container_form=container_form,
+        entry_form=policy_doc.ENTRY_FORM,
+    )
+
+
 class IamPolicies:
     """aws:SourceIp values in customer-managed and inline IAM policies (`--policies`)."""
 
     name = NAME
     service = "iam"
     switch = SWITCH
-    # One write per policy, carrying every change to it; global to the account.
-    traits = Traits(
-        has_traffic=False,
-        atomic=True,
-        values_repeat=True,
-        per_account=True,
-        container_form=rf"{_MANAGED.pattern.strip('^')}[\w+=,.@/-]{{1,512}}|{_INLINE.pattern.strip('^$')}",
-        entry_form=policy_doc.ENTRY_FORM,
+    traits = policy_traits(
+        rf"{_MANAGED.pattern.strip('^')}[\w+=,.@/-]{{1,512}}|{_INLINE.pattern.strip('^$')}"
     )
 
     def scan(self, client: Any, reading: Reading) -> KindScan:
