@@ -240,3 +240,29 @@ def test_the_config_file_turns_policies_and_ip_sets_on(aws: Aws, cli: Cli, tmp_p
     assert run.code == 0, run.err
     kinds = sorted(r["kind"] for r in json.loads(run.out)["rules"])
     assert kinds == ["bucket-policy", *["iam-policy"] * 4, "ip-set"]
+
+
+def test_remove_only_where_takes_a_value_only_from_conditions_holding_the_other(
+    aws: Aws, cli: Cli
+) -> None:
+    def allow(sid: str, *cidrs: str) -> dict[str, Any]:
+        return {
+            "Sid": sid,
+            "Effect": "Allow",
+            "Action": "s3:GetObject",
+            "Resource": "*",
+            "Condition": {"IpAddress": {"aws:SourceIp": list(cidrs)}},
+        }
+
+    document = {
+        "Version": "2012-10-17",
+        "Statement": [allow("Both", A, OTHER), allow("Old", A, "10.9.0.0/16")],
+    }
+    iam = aws.client("iam")
+    arn = iam.create_policy(PolicyName="two", PolicyDocument=json.dumps(document))["Policy"]["Arn"]
+    run = cli("remove", "--cidr", A, "--only-where", OTHER, "--policies", "-o", "json")
+    assert run.code == 0, run.err
+    after = iam.get_policy_version(PolicyArn=arn, VersionId="v2")["PolicyVersion"]["Document"]
+    # OTHER stands beside A in "Both" only: "Old" keeps A, or its callers would lose access.
+    assert after["Statement"][0]["Condition"]["IpAddress"]["aws:SourceIp"] == [OTHER]
+    assert after["Statement"][1]["Condition"]["IpAddress"]["aws:SourceIp"] == [A, "10.9.0.0/16"]

@@ -118,7 +118,8 @@ def rewrite(document: Any, entry: str, action: str, old: Cidr, new: Cidr | None)
     """Change the document in place for one change; why not ("" when done).
 
     modify: old becomes new where it stands; authorize: new is added to the entry's
-    condition; revoke: old goes (never the last value: the condition would mean another thing).
+    condition; revoke: old goes (never the last value: the condition would mean another thing),
+    and with new (remove --only-where) only from a condition that already holds new.
     """
     ref, operator = parse_entry(entry)
     for found, statement in _statements(document):
@@ -136,6 +137,9 @@ def rewrite(document: Any, entry: str, action: str, old: Cidr, new: Cidr | None)
                 items.append(str(new))
             elif not at:
                 continue
+            elif action == "revoke" and new is not None and all(_cidr(t) != new for t in items):
+                # Alike means in this condition: elsewhere in the policy does not count.
+                return f"{new} is not in this condition; {old} kept"
             else:
                 items = _edited(items, at[0], action, new)
             block[key] = items[0] if isinstance(value, str) and len(items) == 1 else items
