@@ -5,7 +5,7 @@ from __future__ import annotations
 import functools
 import logging
 import re
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from typing import Any
@@ -198,15 +198,20 @@ def _expand(
     return [Target(Region(r), source.credentials, source.account, source.alias) for r in wanted]
 
 
-def expand(sessions: aws.Sessions, placeholder: Target) -> list[Target] | TargetResult:
-    """A deferred `--region all` target: one target per region its account has enabled."""
+def expand(
+    sessions: aws.Sessions, placeholder: Target, home: str | None
+) -> list[Target] | TargetResult:
+    """A deferred `--region all` target: one target per region its account has enabled.
+
+    home: its base profile's region (profile_regions), where the regions are listed.
+    """
     source = _Source(placeholder.credentials, placeholder.account, placeholder.alias)
-    return _expand(sessions, source, [ALL_REGIONS], _profile_region(source.credentials.profile))
+    return _expand(sessions, source, [ALL_REGIONS], home)
 
 
-@functools.cache
-def _profile_region(profile: str | None) -> str | None:
-    return aws.region_of(aws.session(profile))
+def profile_regions(profiles: Iterable[str | None]) -> dict[str | None, str | None]:
+    """Each profile's own region (None where it names none), read once per profile."""
+    return {p: aws.region_of(aws.session(p)) for p in set(profiles)}
 
 
 def resolve(
@@ -225,8 +230,7 @@ def resolve(
     failures_left = tuple(r for r in left if r.error is not None)
     skipped_left = tuple(r for r in left if r.error is None)
     # Each profile's region, read once: an Organization's accounts all share the base profile.
-    profiles = {s.credentials.profile for s in sources}
-    homes = {p: aws.region_of(aws.session(p)) for p in profiles}
+    homes = profile_regions(s.credentials.profile for s in sources)
     # Without --region each profile brings its own; assumed roles take their base profile's.
     per_source = [
         list(spec.regions) or [r for r in (homes[s.credentials.profile],) if r] for s in sources

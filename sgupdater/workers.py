@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import functools
 import logging
 import multiprocessing
 import os
@@ -18,7 +17,7 @@ from sgupdater import runner
 from sgupdater.errors import TargetError
 from sgupdater.models import Target, TargetResult
 from sgupdater.scope import Scope
-from sgupdater.targets import ALL_REGIONS, expand
+from sgupdater.targets import ALL_REGIONS, expand, profile_regions
 
 log = logging.getLogger("sgupdater")
 
@@ -42,7 +41,7 @@ def weight(targets: Sequence[Target]) -> int:
 
 def defers(options: runner.Options) -> Callable[[int], bool]:
     """Whether `accounts` accounts in every region are enough for worker processes."""
-    return lambda accounts: processes_for(accounts * REGIONS_PER_ACCOUNT, options.processes) > 1
+    return lambda accounts: _processes(accounts * REGIONS_PER_ACCOUNT, options) > 1
 
 
 def processes_for(count: int, asked: int | None) -> int:
@@ -55,10 +54,14 @@ def processes_for(count: int, asked: int | None) -> int:
 
 def process_count(targets: Sequence[Target], options: runner.Options) -> int:
     """How many processes scan these targets for this run."""
+    return _processes(weight(targets), options)
+
+
+def _processes(count: int, options: runner.Options) -> int:
     # --concurrency 1 promises one call at a time: one process, unless --processes says more.
     if options.per_worker == 1 and options.processes is None:
         return 1
-    return processes_for(weight(targets), options.processes)
+    return processes_for(count, options.processes)
 
 
 def shards(
@@ -72,9 +75,12 @@ def shards(
     for target in targets:
         by_account[target.account or target.credentials.label].append(target)
     dealt: list[list[Target]] = [[] for _ in range(count)]
+    loads = [0] * count
     # Largest accounts first, each to the lightest shard: shards end up within one account.
     for _, group in sorted(by_account.items(), key=lambda kv: (-size(kv[1]), kv[0])):
-        min(dealt, key=size).extend(group)
+        lightest = loads.index(min(loads))
+        dealt[lightest].extend(group)
+        loads[lightest] += size(group)
     return [shard for shard in dealt if shard]
 
 
@@ -99,7 +105,7 @@ def _work(order: _Order, results: Any) -> None:
 
         set_logging(True)
     options = runner.Options(order.scope, order.concurrency, order.home_region)
-    found = _listed(order, options, lambda message: results.put((order.index, message)))
+    found = _listed(order.targets, options, lambda message: results.put((order.index, message)))
     # The parent applies: nothing of a target is kept here once it is scanned.
     runner.scan_and_plan(
         found, order.request, options, lambda done: results.put((order.index, done)), keep=False
@@ -108,23 +114,27 @@ def _work(order: _Order, results: Any) -> None:
 
 
 def _listed(
-    order: _Order, options: runner.Options, send: Callable[[TargetResult | int], None]
+    targets: Sequence[Target], options: runner.Options, send: Callable[[TargetResult | int], None]
 ) -> list[Target]:
-    """The worker's targets with each account's `--region all` listed; failures sent."""
-    found = [t for t in order.targets if t.region != ALL_REGIONS]
-    held = [t for t in order.targets if t.region == ALL_REGIONS]
+    """The targets with each account's `--region all` listed; failures sent."""
+    found = [t for t in targets if t.region != ALL_REGIONS]
+    held = [t for t in targets if t.region == ALL_REGIONS]
     if not held:
         return found
+    homes = profile_regions(t.credentials.profile for t in held)
     failed = 0
     with ThreadPoolExecutor(max(1, options.concurrency)) as pool:
-        for item in pool.map(functools.partial(expand, options.sessions), held):
+        listing = pool.map(
+            lambda t: expand(options.sessions, t, homes[t.credentials.profile]), held
+        )
+        for item in listing:
             if isinstance(item, TargetResult):
                 send(item)
                 failed += 1
             else:
                 found.extend(item)
-    # The parent counted each account as REGIONS_PER_ACCOUNT targets: correct its total.
-    send(len(found) + failed - weight(order.targets))
+    # The caller counted each account as REGIONS_PER_ACCOUNT targets: correct its total.
+    send(len(found) + failed - weight(targets))
     return found
 
 
@@ -142,7 +152,7 @@ def scan_and_plan(
     """
     count = process_count(targets, options)
     if count <= 1:
-        return runner.scan_and_plan(targets, request, options, progress)
+        return _in_process(targets, request, options, progress, grow)
     parts = shards(targets, count, weight)
     # --concurrency is per process; by default a worker, with a core of its own, runs more.
     each = options.per_worker or runner.WORKER_CONCURRENCY
@@ -153,6 +163,29 @@ def scan_and_plan(
         for i, part in enumerate(parts)
     ]
     return _gather(orders, progress, grow)
+
+
+def _in_process(
+    targets: Sequence[Target],
+    request: runner.Planning,
+    options: runner.Options,
+    progress: runner.Progress | None,
+    grow: Callable[[int], None] | None,
+) -> list[TargetResult]:
+    """Scan here, listing any deferred `--region all` first (--processes 1, --concurrency 1)."""
+    failed: list[TargetResult] = []
+
+    def send(message: TargetResult | int) -> None:
+        if isinstance(message, TargetResult):
+            failed.append(message)
+            if progress is not None:
+                progress(message)
+        elif grow is not None:
+            grow(message)
+
+    found = _listed(targets, options, send)
+    results = runner.scan_and_plan(found, request, options, progress)
+    return sorted([*failed, *results], key=runner.order)
 
 
 def _gather(
