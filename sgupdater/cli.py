@@ -109,7 +109,7 @@ def show(
     console, fmt = stdout(common.output)
     fmt.rules_renderer()(console, results)
     status = finish(results, common, command="show", applied=False)
-    return detailed(status, common, any(r.plan.matched for r in results))
+    return detailed(status, common.detailed_exitcode, any(r.plan.matched for r in results))
 
 
 def _replacements(

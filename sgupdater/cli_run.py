@@ -137,9 +137,9 @@ def finish(results: Sequence[TargetResult], common: Common, *, command: str, app
 PENDING = 3
 
 
-def detailed(status: int, common: Common, pending: bool) -> int:
-    """The exit status, 3 instead of 0 when --detailed-exitcode and something is pending."""
-    return PENDING if common.detailed_exitcode and status == 0 and pending else status
+def detailed(status: int, asked: bool, pending: bool) -> int:
+    """The exit status, 3 instead of 0 when --detailed-exitcode is asked and something pends."""
+    return PENDING if asked and status == 0 and pending else status
 
 
 def end(results: Sequence[TargetResult], *, command: str, applied: bool) -> int:
@@ -181,7 +181,7 @@ def change(
                 f"sgupdater apply {plan_out} --sha256 {digest}",
                 err=True,
             )
-        return detailed(status, common, has_changes)
+        return detailed(status, common.detailed_exitcode, has_changes)
     asked = sys.stdin.isatty() and not yes
     if asked and not confirmed(command, results, sum(len(r.plan.changes) for r in results)):
         return 1
@@ -236,7 +236,7 @@ def apply_expected(command: str, expected: dict[Target, list[verify.Expect]], ru
     if run.dry_run or not pending:
         fmt.changes_renderer(command, dry_run=True)(console, results)
         status = end(results, command=command, applied=False)
-        return PENDING if run.detailed_exitcode and status == 0 and pending else status
+        return detailed(status, run.detailed_exitcode, pending > 0)
     if sys.stdin.isatty() and not run.yes and not confirmed(command, results, pending):
         return 1
     journal = Journal(run.journal or default_path(), command)

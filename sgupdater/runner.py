@@ -148,7 +148,7 @@ def scan_target(
     for kind in kinds.enabled(scope):
         if kind.traits.per_account and not home:
             continue
-        reading = Reading(target, scope, request.relevant, account, side, home)
+        reading = Reading(target, scope, request.relevant, account, side)
         found = kind.scan(clients(kind.service), reading)
         entries.extend(found.entries)
         room.update(found.room)

@@ -54,8 +54,11 @@ def _call(principal: str, verb: str) -> str:
     return f"{verb}_{principal}_policy"
 
 
-def _documents(client: Any) -> Iterator[tuple[str, str, Any]]:
-    """(container, name, document) of every customer-managed policy and inline policy."""
+def _documents(client: Any) -> Iterator[tuple[str, str, Any, int]]:
+    """(container, name, document, versions) of every customer-managed and inline policy.
+
+    versions: how many versions a managed policy has (the answer lists them all); 0 inline.
+    """
     pages = client.get_paginator("get_account_authorization_details").paginate(
         Filter=["User", "Role", "Group", "LocalManagedPolicy"]
     )
@@ -65,14 +68,15 @@ def _documents(client: Any) -> Iterator[tuple[str, str, Any]]:
                 if version.get("IsDefaultVersion"):
                     # The name is the ARN's last part (moto leaves PolicyName out).
                     name = policy.get("PolicyName") or policy["Arn"].rsplit("/", 1)[-1]
-                    yield policy["Arn"], name, version.get("Document")
+                    versions = len(policy["PolicyVersionList"])
+                    yield policy["Arn"], name, version.get("Document"), versions
         for principal, listing in _DETAILS.items():
             for holder in page.get(listing, []):
                 name = holder[f"{principal.capitalize()}Name"]
                 for inline in holder.get(_INLINE_LISTS[principal], []):
                     where = f"{principal}/{name}/{inline['PolicyName']}"
                     label = f"{principal} {name}: {inline['PolicyName']}"
-                    yield where, label, inline.get("PolicyDocument")
+                    yield where, label, inline.get("PolicyDocument"), 0
 
 
 def policy_rules(
@@ -152,11 +156,10 @@ class IamPolicies:
         rules: list[Rule] = []
         locked: dict[str, str] = {}
         owner = reading.account or AccountId("")
-        for container, name, document in _documents(client):
+        pruned = PRUNE in reading.scope.switches
+        for container, name, document, versions in _documents(client):
             found = policy_rules(NAME, (container, name), document, reading, owner)
-            managed = found and _MANAGED.match(container)
-            pruned = PRUNE in reading.scope.switches
-            if managed and not pruned and len(_versions(client, container)) >= MAX_VERSIONS:
+            if found and not pruned and versions >= MAX_VERSIONS:
                 locked[container] = _full(container)
             rules.extend(found)
         return KindScan(tuple(rules), locked=locked)
@@ -308,7 +311,9 @@ class _PolicyRun(Sender):
 
 def policy_json(document: Any) -> str:
     """A document as IAM and S3 take it: JSON, keys in the order they were read."""
-    return json.dumps(document, separators=(",", ":"))
+    # PutRolePolicy/CreatePolicyVersion PolicyDocument "pattern": "[\u0009\u000A\u000D\u0020-
+    # \u00FF]+": json's default ASCII escapes keep any other character of a Sid in range.
+    return json.dumps(document, separators=(",", ":"), ensure_ascii=True)
 
 
 KIND = IamPolicies()

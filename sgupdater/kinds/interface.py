@@ -74,8 +74,6 @@ class Reading:
     # Where a scan may run a call beside its own (None: one call at a time, --concurrency 1);
     # shared by every target, so no target starts a thread of its own.
     side: Executor | None = None
-    # This target is where its account's per-account kinds are read.
-    home: bool = True
 
 
 @dataclass(frozen=True, slots=True)

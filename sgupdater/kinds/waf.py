@@ -168,7 +168,7 @@ class _SetRun(Sender):
     def __init__(self, client: Any, batch: Batch) -> None:
         super().__init__(batch)
         self.client = client
-        self.changes = batch.changes
+        self.batch = batch
         self.where = _parts(batch.container_id)
 
     def edit(self) -> None:
@@ -183,7 +183,7 @@ class _SetRun(Sender):
             except botocore.exceptions.ClientError as exc:
                 if aws.target_error(exc).code != "WAFNonexistentItemException":
                     raise
-                self.settle(self.pending_of(), Skipped("the IP set is gone"))
+                self.settle(self.pending(self.batch), Skipped("the IP set is gone"))
                 return
             raw, token = answer["IPSet"], answer["LockToken"]
             todo, addresses = self._rewrite(_addresses(raw))
@@ -208,10 +208,6 @@ class _SetRun(Sender):
                 del self.outcomes[index]
             time.sleep(0.2 * attempt)
 
-    def pending_of(self) -> list[tuple[int, Change]]:
-        """The changes without an outcome yet."""
-        return [(i, c) for i, c in self.changes if i not in self.outcomes]
-
     def _rewrite(
         self, held: list[tuple[str, Cidr | None]]
     ) -> tuple[list[tuple[int, Change]], list[str]]:
@@ -219,7 +215,7 @@ class _SetRun(Sender):
         addresses = [text for text, _ in held]
         present = {cidr: text for text, cidr in held if cidr is not None}
         todo: list[tuple[int, Change]] = []
-        for index, change in self.pending_of():
+        for index, change in self.pending(self.batch):
             old, new = change.rule.cidr, change.new_cidr
             removing = change.action in ("modify", "revoke")
             if removing and old not in present:
