@@ -6,6 +6,10 @@ import json
 from pathlib import Path
 from typing import Any
 
+import botocore.exceptions
+import pytest
+
+from sgupdater.kinds.iam_policies import policy_json
 from tests.conftest import Aws, Cli
 
 A, B = "192.0.2.0/24", "198.51.100.0/24"
@@ -266,3 +270,23 @@ def test_remove_only_where_takes_a_value_only_from_conditions_holding_the_other(
     # OTHER stands beside A in "Both" only: "Old" keeps A, or its callers would lose access.
     assert after["Statement"][0]["Condition"]["IpAddress"]["aws:SourceIp"] == [OTHER]
     assert after["Statement"][1]["Condition"]["IpAddress"]["aws:SourceIp"] == [A, "10.9.0.0/16"]
+
+
+def test_local_iam_refuses_what_iam_refuses(aws: Aws) -> None:
+    arn = _fleet(aws)["arn"]
+    iam = aws.client("iam")
+    for _ in range(4):
+        iam.create_policy_version(PolicyArn=arn, PolicyDocument=json.dumps(_document()))
+    # CreatePolicyVersion: "A managed policy can have up to five versions."
+    with pytest.raises(botocore.exceptions.ClientError, match="LimitExceeded"):
+        iam.create_policy_version(PolicyArn=arn, PolicyDocument=json.dumps(_document()))
+    # DeletePolicyVersion: "You cannot delete the default version from a policy".
+    with pytest.raises(botocore.exceptions.ClientError, match="DeleteConflict"):
+        iam.delete_policy_version(PolicyArn=arn, VersionId="v1")
+
+
+def test_written_documents_stay_within_iams_character_range() -> None:
+    document = {"Statement": [{"Sid": "Büro東京", "Condition": {"IpAddress": {"aws:SourceIp": A}}}]}
+    text = policy_json(document)
+    assert all(ord(c) <= 0xFF for c in text)
+    assert json.loads(text) == document
