@@ -39,7 +39,8 @@ Concurrency = Annotated[
 ]
 
 
-def _warn(path: Path) -> None:
+def _warn(path: Path, what: str) -> None:
+    files.must_be_regular(path, what)
     # A file anyone else can rewrite is not the file that was reviewed: say so, then go on.
     for risk in files.risks(path):
         typer.echo(f"sgupdater: warning: {risk}", err=True)
@@ -65,7 +66,7 @@ def apply_command(
 ) -> int:
     """Apply exactly a reviewed plan; rules that drifted since it was made are skipped."""
     set_logging(verbose)
-    _warn(plan_file)
+    _warn(plan_file, "plan")
     plans = planfile.read(plan_file, sha256=sha256, open_world=allow_open_world)
     expected = {target: verify.for_plan(plan) for target, plan in plans.items()}
     allow = frozenset({PRUNE}) if prune_policy_versions else frozenset()
@@ -94,7 +95,7 @@ def rollback_command(
     set_logging(verbose)
     if detailed_exitcode and not dry_run:
         raise InputError("--detailed-exitcode goes with --dry-run")
-    _warn(journal_path)
+    _warn(journal_path, "journal")
     lines = journal_file.read(journal_path)
     items = journalled(str(journal_path), lines, open_world=allow_open_world)
     run = FileRun(

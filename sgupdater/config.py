@@ -8,7 +8,7 @@ from typing import Any
 
 import yaml
 
-from sgupdater import kinds
+from sgupdater import files, kinds
 from sgupdater.cidrs import Mapping, parse_cidr
 from sgupdater.errors import ConfigError, InputError
 from sgupdater.fields import depth_ok
@@ -104,8 +104,26 @@ def _mappings(where: str, value: Any) -> tuple[Mapping, ...]:
     return tuple(found)
 
 
+class _NoAliases(yaml.SafeLoader):
+    """PyYAML's safe loader without aliases: a configuration file never needs one.
+
+    A "billion laughs" document of a few hundred bytes expands, through nested aliases, into
+    more nodes than fit in memory; refusing every alias ends such a file at once.
+    """
+
+    def compose_node(self, parent: Any, index: Any) -> Any:
+        if self.check_event(yaml.AliasEvent):
+            event = self.peek_event()
+            raise ConfigError(
+                f"{self.name}: line {event.start_mark.line + 1}: YAML aliases (*{event.anchor}) "
+                "are not accepted in a configuration file; write the value out"
+            )
+        return super().compose_node(parent, index)
+
+
 def _document(path: Path) -> Any:
     """The parsed YAML of a configuration file; unreadable or invalid is a ConfigError."""
+    files.must_be_regular(path, "configuration file")
     try:
         size = path.stat().st_size
         if size > MAX_BYTES:
@@ -116,7 +134,12 @@ def _document(path: Path) -> Any:
     except UnicodeDecodeError:
         raise ConfigError(f"{path}: not UTF-8 text") from None
     try:
-        document = yaml.safe_load(text)
+        loader = _NoAliases(text)
+        loader.name = str(path)  # how its messages name the file
+        try:
+            document = loader.get_single_data()
+        finally:
+            loader.dispose()
     except RecursionError:
         raise ConfigError(f"{path}: nested too deeply to be a configuration file") from None
     except yaml.YAMLError as exc:

@@ -60,7 +60,7 @@ class Fields:
             raise self.fail(key, "expected a string")
         if len(value) > _TEXT_LIMIT:
             raise self.fail(key, f"longer than {_TEXT_LIMIT} characters")
-        if pattern is not None and value and not re.fullmatch(pattern, value):
+        if pattern is not None and value and not re.fullmatch(pattern, value, re.ASCII):
             raise self.fail(key, f"{value!r} is not of the expected form")
         return value
 

@@ -36,6 +36,17 @@ def create_new(path: Path, what: str) -> int:
         raise ConfigError(f"cannot write the {what} {path}: {exc.strerror or exc}") from None
 
 
+def must_be_regular(path: Path, what: str) -> None:
+    """Refuse a path that is not a regular file (a device, a pipe, a directory) in one line."""
+    try:
+        mode = path.stat().st_mode
+    except OSError as exc:
+        raise ConfigError(f"{path}: cannot read: {exc.strerror or exc}") from None
+    if not stat.S_ISREG(mode):
+        # /dev/zero would never end; a pipe would be read once and not be what was reviewed.
+        raise ConfigError(f"{path}: not a regular file; a {what} is a file")
+
+
 def risks(path: Path) -> list[str]:
     """What makes a plan or journal file untrustworthy: a symlink, or writable by others."""
     found = []

@@ -20,9 +20,12 @@ from sgupdater.models import Credentials, Target, TargetResult
 log = logging.getLogger("sgupdater")
 
 ALL_REGIONS = "all"
-_ROLE_ARN = re.compile(r"^arn:aws[a-z-]*:iam::(\d{12}):role/[\w+=,.@/-]{1,512}$")
-_ACCOUNT = re.compile(r"^\d{12}$")
-_SESSION_NAME = re.compile(r"^[\w+=,.@-]{2,64}$")
+# re.ASCII: IAM's patterns are ASCII ([\w+=,.@-]), and Python's \w and \d take any Unicode
+# letter or digit: "ops-é" would pass here and fail every AssumeRole. fullmatch: "$" alone
+# accepts a trailing newline.
+_ROLE_ARN = re.compile(r"arn:aws[a-z-]*:iam::(\d{12}):role/[\w+=,.@/-]{1,512}", re.ASCII)
+_ACCOUNT = re.compile(r"\d{12}", re.ASCII)
+_SESSION_NAME = re.compile(r"[\w+=,.@-]{2,64}", re.ASCII)
 
 
 @dataclass(frozen=True, slots=True)
@@ -65,14 +68,14 @@ class Resolved:
 def validate(spec: TargetSpec) -> None:
     """Refuse target options that cannot work, before any call is made."""
     for arn in spec.role_arns:
-        if not _ROLE_ARN.match(arn):
+        if not _ROLE_ARN.fullmatch(arn):
             raise InputError(f"--role-arn {arn!r} is not an IAM role ARN")
     for account in (*spec.accounts, *spec.exclude_accounts):
-        if not _ACCOUNT.match(account):
+        if not _ACCOUNT.fullmatch(account):
             raise InputError(f"{account!r} is not a 12-digit AWS account id")
     if bool(spec.accounts) != bool(spec.role_name):
         raise InputError("--accounts and --role-name go together")
-    if not _SESSION_NAME.match(spec.session_name):
+    if not _SESSION_NAME.fullmatch(spec.session_name):
         raise InputError(
             f"--session-name {spec.session_name!r}: 2 to 64 of letters, digits and +=,.@-_"
         )
@@ -93,7 +96,7 @@ def validate(spec: TargetSpec) -> None:
 
 def _role(spec: TargetSpec, base: str | None, arn: str, alias: str | None = None) -> _Source:
     creds = Credentials(base, arn, spec.external_id, spec.session_name)
-    match = _ROLE_ARN.match(arn)
+    match = _ROLE_ARN.fullmatch(arn)
     return _Source(creds, AccountId(match.group(1)) if match else None, alias)
 
 

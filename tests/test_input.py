@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import time
 from pathlib import Path
 
 import pytest
@@ -11,6 +12,7 @@ from testkit.helpers import perm
 from tests.conftest import Aws, Cli
 
 A, B = "192.0.2.0/24", "198.51.100.0/24"
+ROLE = "arn:aws:iam::123456789012:role/Ops"
 
 BAD = [
     (["update", "--from-cidr", "192.0.2.0/33", "--to-cidr", B], "is not an IPv4 or IPv6 CIDR"),
@@ -43,6 +45,11 @@ BAD = [
         "unknown region 'mars-north-1'",
     ),
     (["frobnicate"], "No such command"),
+    # IAM's patterns are ASCII: a letter outside it passes no check of AWS's.
+    (["show", "--from-cidr", A, "--role-arn", ROLE, "--session-name", "ops-é"], "--session-name"),
+    (["show", "--from-cidr", A, "--role-arn", ROLE + "é"], "is not an IAM role ARN"),
+    (["show", "--from-cidr", A, "--accounts", "١٢٣٤٥٦٧٨٩٠١٢", "--role-name", "x"], "12-digit"),
+    (["show", "--from-cidr", A, "--role-arn", ROLE + "\n"], "is not an IAM role ARN"),
 ]
 
 
@@ -102,15 +109,45 @@ def test_no_command_prints_help_and_exits_2(cli: Cli) -> None:
     ],
     ids=["config", "plan", "journal"],
 )
-def test_an_unreadable_file_is_one_line_and_exit_2(
-    aws: Aws, cli: Cli, tmp_path: Path, args: list[str]
+@pytest.mark.parametrize("where", ["tmp", "/dev/null", "/dev/zero"])
+def test_a_file_that_is_not_a_regular_file_is_one_line_and_exit_2(
+    aws: Aws, cli: Cli, tmp_path: Path, args: list[str], where: str
 ) -> None:
-    # A directory where a file is expected cannot be read, even by root.
-    run = cli(*(a.format(dir=tmp_path) for a in args))
+    # A directory or a device where a file is expected: one line, no warning before it
+    # (/dev/zero would never end if it were read).
+    run = cli(*(a.format(dir=tmp_path if where == "tmp" else where) for a in args))
     assert run.code == 2
-    assert "cannot read" in run.err
-    assert len(run.err.strip().splitlines()) == 1
+    assert "not a regular file" in run.err
+    assert len(run.err.strip().splitlines()) == 1, run.err
     assert "Traceback" not in run.err
+
+
+_LAUGHS = """\
+a: &a ["lol", "lol", "lol", "lol", "lol", "lol", "lol", "lol", "lol"]
+b: &b [*a, *a, *a, *a, *a, *a, *a, *a, *a]
+c: &c [*b, *b, *b, *b, *b, *b, *b, *b, *b]
+d: &d [*c, *c, *c, *c, *c, *c, *c, *c, *c]
+e: &e [*d, *d, *d, *d, *d, *d, *d, *d, *d]
+f: &f [*e, *e, *e, *e, *e, *e, *e, *e, *e]
+g: &g [*f, *f, *f, *f, *f, *f, *f, *f, *f]
+regions: [*g, *g, *g, *g, *g, *g, *g, *g, *g]
+"""
+
+
+def test_a_billion_laughs_config_is_refused_at_its_first_alias(
+    aws: Aws, cli: Cli, tmp_path: Path
+) -> None:
+    config = tmp_path / "laughs.yaml"
+    config.write_text(_LAUGHS)
+    started = time.monotonic()
+    run = cli("show", "--from-cidr", A, "--config", str(config))
+    # Bounded, not timed for speed: expanding the aliases would take minutes and gigabytes.
+    assert time.monotonic() - started < 1.0
+    assert run.code == 2
+    assert run.err.strip() == (
+        f"sgupdater: error: {config}: line 2: YAML aliases (*a) are not accepted in a "
+        "configuration file; write the value out"
+    )
 
 
 def test_an_unwritable_journal_changes_nothing(aws: Aws, cli: Cli, tmp_path: Path) -> None:

@@ -40,7 +40,7 @@ MAX_ADDRESSES = 10_000
 MAX_ATTEMPTS = 5
 # Name "pattern": "^[\w\-]+$" and Id "^[0-9a-f]{8}-(?:[0-9a-f]{4}-){3}[0-9a-f]{12}$".
 _CONTAINER = re.compile(
-    r"^(REGIONAL|CLOUDFRONT)/([\w\-]{1,128})/([0-9a-f]{8}-(?:[0-9a-f]{4}-){3}[0-9a-f]{12})$"
+    r"^(REGIONAL|CLOUDFRONT)/([\w\-]{1,128})/([0-9a-f]{8}-(?:[0-9a-f]{4}-){3}[0-9a-f]{12})$", re.ASCII
 )
 
 
@@ -50,7 +50,7 @@ def container(scope: str, name: str, ident: str) -> str:
 
 
 def _parts(ident: str) -> dict[str, str]:
-    found = _CONTAINER.match(ident)
+    found = _CONTAINER.fullmatch(ident)
     if found is None:
         raise KindError(f"{ident!r} does not name an IP set as SCOPE/NAME/ID", "InvalidIPSet")
     return {"Scope": found.group(1), "Name": found.group(2), "Id": found.group(3)}
