@@ -37,9 +37,7 @@ SWITCH = Switch(
 )
 # Inline policies as containers: role/NAME/POLICY, user/NAME/POLICY, group/NAME/POLICY (IAM
 # names never hold a slash).
-_INLINE = re.compile(
-    r"^(role|user|group)/([\w+=,.@-]{1,128})/([\w+=,.@-]{1,128})$", re.ASCII
-)
+_INLINE = re.compile(r"^(role|user|group)/([\w+=,.@-]{1,128})/([\w+=,.@-]{1,128})$", re.ASCII)
 _MANAGED = re.compile(r"^arn:aws[a-z-]*:iam::\d{12}:policy/")
 _DETAILS = {"role": "RoleDetailList", "user": "UserDetailList", "group": "GroupDetailList"}
 _INLINE_LISTS = {"role": "RolePolicyList", "user": "UserPolicyList", "group": "GroupPolicyList"}

@@ -40,7 +40,8 @@ MAX_ADDRESSES = 10_000
 MAX_ATTEMPTS = 5
 # Name "pattern": "^[\w\-]+$" and Id "^[0-9a-f]{8}-(?:[0-9a-f]{4}-){3}[0-9a-f]{12}$".
 _CONTAINER = re.compile(
-    r"^(REGIONAL|CLOUDFRONT)/([\w\-]{1,128})/([0-9a-f]{8}-(?:[0-9a-f]{4}-){3}[0-9a-f]{12})$", re.ASCII
+    r"^(REGIONAL|CLOUDFRONT)/([\w\-]{1,128})/([0-9a-f]{8}-(?:[0-9a-f]{4}-){3}[0-9a-f]{12})$",
+    re.ASCII,
 )
 
 
