@@ -222,6 +222,27 @@ def organizations_client(sess: Session) -> OrganizationsClient:
     return cast("OrganizationsClient", client)
 
 
+@functools.lru_cache(maxsize=64)
+def partition_of(region: str) -> str:
+    """The partition a region belongs to (aws, aws-cn, aws-us-gov, ...), from botocore's data."""
+    try:
+        return str(_resolver().get_partition_for_region(region))
+    except botocore.exceptions.UnknownRegionError:
+        # A region botocore does not know yet (DescribeRegions vouched for it): the partition
+        # its name says, else aws.
+        return next((p for pre, p in _PREFIXES if region.startswith(pre)), "aws")
+
+
+_PREFIXES = (("cn-", "aws-cn"), ("us-gov-", "aws-us-gov"), ("us-isob-", "aws-iso-b"))
+
+
+@functools.lru_cache(maxsize=1)
+def _resolver() -> Session:
+    session = botocore.session.Session()
+    session.register_component("data_loader", _loader())
+    return session
+
+
 def known_regions(sess: Session) -> frozenset[str]:
     """Every EC2 region botocore knows of, across partitions."""
     names: set[str] = set()

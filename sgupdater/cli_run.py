@@ -21,7 +21,7 @@ from rich.progress import (
     TimeRemainingColumn,
 )
 
-from sgupdater import files, planfile, runner, targets, verify, workers
+from sgupdater import apply_run, files, planfile, runner, targets, verify, workers
 from sgupdater.cli_options import Common
 from sgupdater.errors import InputError
 from sgupdater.journal import Journal, default_path
@@ -192,11 +192,11 @@ def change(
             # Time passed while the plan was on screen: re-read the rules and skip what
             # someone else changed meanwhile rather than overwrite it.
             expected = {r.target: verify.for_plan(r.plan) for r in results if r.plan.changes}
-            results = runner.apply_checked(
+            results = apply_run.apply_checked(
                 expected, options, dry_run=False, journal=journal, seeds=results, progress=advance
             )
         else:
-            results = runner.apply_all(results, options, advance, journal)
+            results = apply_run.apply_all(results, options, advance, journal)
     fmt.changes_renderer(command, dry_run=False)(console, results)
     status = finish(results, common, command=command, applied=True)
     return closing(results, journal, common.options, status)
@@ -231,7 +231,7 @@ def apply_expected(command: str, expected: dict[Target, list[verify.Expect]], ru
     )
     console, fmt = stdout(run.output)
     with progress(run.quiet, len(expected), "checking") as advance:
-        results = runner.apply_checked(expected, options, dry_run=True, progress=advance)
+        results = apply_run.apply_checked(expected, options, dry_run=True, progress=advance)
     pending = sum(o is None for r in results for o in r.outcomes or ())
     if run.dry_run or not pending:
         fmt.changes_renderer(command, dry_run=True)(console, results)
@@ -241,7 +241,7 @@ def apply_expected(command: str, expected: dict[Target, list[verify.Expect]], ru
         return 1
     journal = Journal(run.journal or default_path(), command)
     with journalled(journal, options), progress(run.quiet, len(expected), "applying") as advance:
-        results = runner.apply_checked(
+        results = apply_run.apply_checked(
             expected, options, dry_run=False, journal=journal, progress=advance
         )
     fmt.changes_renderer(command, dry_run=False)(console, results)

@@ -113,7 +113,7 @@ class _NoAliases(yaml.SafeLoader):
 
     def compose_node(self, parent: Any, index: Any) -> Any:
         if self.check_event(yaml.AliasEvent):
-            event = self.peek_event()
+            event: Any = self.peek_event()  # type: ignore[no-untyped-call]  # untyped in stubs
             raise ConfigError(
                 f"{self.name}: line {event.start_mark.line + 1}: YAML aliases (*{event.anchor}) "
                 "are not accepted in a configuration file; write the value out"

@@ -171,6 +171,30 @@ def status_of(outcome: Outcome | None) -> Status:
 
 
 @dataclass(frozen=True, slots=True)
+class ItemFailure:
+    """One kind, or one container of it, that could not be read in a target: the rest was."""
+
+    kind: KindName
+    # The container that failed; "" when the kind failed as a whole (a missing permission).
+    container: str
+    code: str
+    message: str
+
+
+@dataclass(frozen=True, slots=True)
+class Quota:
+    """What a write to a container must fit: used now and the limit, in a unit.
+
+    Containers sharing one quota (the inline policies of one role) share its key.
+    """
+
+    key: str
+    used: int
+    limit: int
+    unit: str
+
+
+@dataclass(frozen=True, slots=True)
 class Scan:
     """What one target holds that is relevant to the mappings."""
 
@@ -182,6 +206,12 @@ class Scan:
     room: Mapping[str, int] = field(default_factory=dict)
     # Containers whose entries cannot be changed here, and why.
     locked: Mapping[str, str] = field(default_factory=dict)
+    # The size or count quota each container's write must fit.
+    quotas: Mapping[str, Quota] = field(default_factory=dict)
+    # What could not be read; everything else of the target was.
+    failures: tuple[ItemFailure, ...] = ()
+    # What the operator should know before approving (a policy governing their own calls).
+    notes: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True, slots=True)
@@ -193,6 +223,8 @@ class Plan:
     unchanged: tuple[Rule, ...] = ()
     # Matched, but not changed, and why (no room in the list, the group's rules quota).
     blocked: tuple[tuple[Rule, str], ...] = ()
+    # Matched and left on purpose, and why (remove keeps what restricts: a deny, a block list).
+    kept: tuple[tuple[Rule, str], ...] = ()
 
 
 @dataclass(frozen=True, slots=True)
@@ -208,3 +240,7 @@ class TargetResult:
     error: TargetError | None = None
     # Why the target was left out without a call (an Organization account not ACTIVE).
     skipped: str = ""
+    # Kinds or containers that could not be read; the rest of the target was.
+    failures: tuple[ItemFailure, ...] = ()
+    # Warnings for the operator (see Scan.notes).
+    notes: tuple[str, ...] = ()

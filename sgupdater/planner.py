@@ -10,7 +10,8 @@ from typing import Any, Literal
 from sgupdater import kinds
 from sgupdater._types import Cidr, Direction
 from sgupdater.cidrs import Mapping, inside, renumbered
-from sgupdater.models import Change, Plan, PortKey, Rule, Scan
+from sgupdater.kinds.interface import INCLUDE_BLOCK_LISTS
+from sgupdater.models import Change, Plan, PortKey, Quota, Rule, Scan
 from sgupdater.scope import Scope
 
 Operation = Literal["show", "update", "add", "remove"]
@@ -57,7 +58,14 @@ class Request:
 
     def plan_target(self, found: Scan, clients: Callable[[str], Any], scope: Scope) -> Plan:
         """The plan for one target's scan; nothing more is read."""
-        return plan(found.rules, self, found.room, found.locked)
+        return plan(
+            found.rules,
+            self,
+            found.room,
+            found.locked,
+            quotas=found.quotas,
+            allow=scope.switches,
+        )
 
 
 def _sort_key(rule: Rule) -> tuple[object, ...]:
@@ -91,23 +99,54 @@ class _Planning:
     matched: list[Rule] = field(default_factory=list)
     unchanged: list[Rule] = field(default_factory=list)
     blocked: list[tuple[Rule, str]] = field(default_factory=list)
+    kept: list[tuple[Rule, str]] = field(default_factory=list)
+    # What the run allows beyond the plan's own changes (--include-block-lists).
+    allow: frozenset[str] = frozenset()
 
     def present(self, rule: Rule, target: Cidr | None) -> bool:
         """True when the target CIDR is already allowed alike."""
         return target is not None and (rule.key, _ck(target)) in self.allowed
 
     def remove(self, rule: Rule, target: Cidr | None) -> None:
-        if kinds.get(rule.kind).kept(rule):
+        restricts = kinds.get(rule.kind).safety(rule).restricts
+        if restricts:
             # Deleting a deny would let the range in, not shut it out.
-            self.unchanged.append(rule)
+            self.kept.append((rule, f"kept: {restricts}; removing it would let {rule.cidr} in"))
         elif target is None or self.present(rule, target):
             why = f"{target} already allowed" if target else "remove"
             self.changes.append(Change("revoke", rule, target, reason=why))
         else:
             self.unchanged.append(rule)
 
+    def decide(self, rule: Rule, target: Cidr | None, held: AnyMapping[str, str]) -> None:
+        """What becomes of one matched entry."""
+        self.matched.append(rule)
+        if self.request.skip_managed and rule.managed:
+            # Left to its stack: counted in the summary as managed, never changed here.
+            self.unchanged.append(rule)
+        elif rule.group_id in held:
+            self.blocked.append((rule, held[rule.group_id]))
+        elif self.request.operation == "remove":
+            self.remove(rule, target)
+        elif target is not None:  # update and add always carry a to-cidr
+            self.move(rule, target)
+
+    def consented(self, rule: Rule, target: Cidr) -> bool:
+        """False (and blocked) for a restricting entry whose kind wants consent not given."""
+        safety = kinds.get(rule.kind).safety(rule)
+        if not safety.restricts or not safety.needs_consent or INCLUDE_BLOCK_LISTS in self.allow:
+            return True
+        why = (
+            f"{safety.restricts}: changing it would restrict {target} instead; "
+            "pass --include-block-lists to change it anyway"
+        )
+        self.blocked.append((rule, why))
+        return False
+
     def move(self, rule: Rule, target: Cidr) -> None:
         """update or add: allow target where rule allows its CIDR (and drop it for update)."""
+        if not self.consented(rule, target):
+            return
         operation, traits = self.request.operation, kinds.get(rule.kind).traits
         if traits.in_place_only:
             if operation == "add":
@@ -159,17 +198,21 @@ def plan(
     request: Request,
     room: Room | None = None,
     locked: AnyMapping[str, str] | None = None,
+    *,
+    quotas: AnyMapping[str, Quota] | None = None,
+    allow: frozenset[str] = frozenset(),
 ) -> Plan:
     """Plan the changes that carry out the request on these entries.
 
     room: how many more entries fit in each container with capacity; unknown means no limit.
     locked: containers whose entries cannot be changed here, and why: matched, then blocked.
+    quotas: the size each container's write must fit; a container that would not is blocked.
     """
     held = locked or {}
     wanted = (r for r in rules if r.direction is None or r.direction in request.directions)
     ordered = sorted(wanted, key=_sort_key)
     facts = [(r, _ck(r.cidr)) for r in ordered]
-    state = _Planning(request, {(r.key, ck) for r, ck in facts}, dict(room or {}))
+    state = _Planning(request, {(r.key, ck) for r, ck in facts}, dict(room or {}), allow=allow)
     # Exact matching (the default) is one dictionary lookup per entry.
     exact = {_ck(m.source): m for m in request.mappings} if request.match == "exact" else None
     for rule, ck in facts:
@@ -186,16 +229,41 @@ def plan(
             if not state.present(rule, target):
                 state.matched.append(rule)
             continue
-        state.matched.append(rule)
-        if request.skip_managed and rule.managed:
-            # Left to its stack: counted in the summary as managed, never changed here.
-            state.unchanged.append(rule)
-        elif rule.group_id in held:
-            state.blocked.append((rule, held[rule.group_id]))
-        elif request.operation == "remove":
-            state.remove(rule, target)
-        elif target is not None:  # update and add always carry a to-cidr
-            state.move(rule, target)
+        state.decide(rule, target, held)
+    changes, over = _within_quotas(state.changes, quotas or {})
     return Plan(
-        tuple(state.changes), tuple(state.matched), tuple(state.unchanged), tuple(state.blocked)
+        tuple(changes),
+        tuple(state.matched),
+        tuple(state.unchanged),
+        tuple(state.blocked) + over,
+        tuple(state.kept),
     )
+
+
+def _within_quotas(
+    changes: list[Change], quotas: AnyMapping[str, Quota]
+) -> tuple[list[Change], tuple[tuple[Rule, str], ...]]:
+    """The changes whose containers' writes fit their quotas, and the others, blocked.
+
+    A quota's containers are written together or not at all: half a policy's changes would
+    leave the old range trusted in the other half.
+    """
+    spent: dict[str, int] = {}
+    for change in changes:
+        quota = quotas.get(change.rule.group_id)
+        if quota is not None:
+            cost = kinds.get(change.rule.kind).cost(change)
+            spent[quota.key] = spent.get(quota.key, 0) + cost
+    over = {}
+    for container, quota in quotas.items():
+        after = quota.used + spent.get(quota.key, 0)
+        if quota.key in spent and after > quota.limit:
+            over[container] = (
+                f"the write would hold {after} of {quota.limit} {quota.unit} AWS allows "
+                f"({quota.key}); left as it is"
+            )
+    if not over:
+        return changes, ()
+    fit = [c for c in changes if c.rule.group_id not in over]
+    blocked = tuple((c.rule, over[c.rule.group_id]) for c in changes if c.rule.group_id in over)
+    return fit, blocked

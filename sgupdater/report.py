@@ -127,7 +127,7 @@ def _rules_table(console: Console, results: Sequence[TargetResult]) -> None:
 
 
 def _changes_table(console: Console, results: Sequence[TargetResult]) -> None:
-    if not any(r.plan.changes for r in results):
+    if not any(r.plan.changes or r.plan.blocked or r.plan.kept for r in results):
         console.print("Nothing to change.")
         return
     table = Table(header_style="bold")
@@ -137,7 +137,7 @@ def _changes_table(console: Console, results: Sequence[TargetResult]) -> None:
     for r in change_rows(results):
         plain = r["action"] == "modify" and r["status"] not in ("failed", "blocked")
         note = "" if plain and r["detail"] == "replace in place" else r["detail"]
-        blocked = r["status"] == "blocked"
+        blocked = r["status"] in ("blocked", "kept")
         _row(
             table,
             _account(r["account"], r["account_alias"]),

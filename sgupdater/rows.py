@@ -65,7 +65,7 @@ class ChangeRow(Place):
 
 
 class FailureRow(TypedDict):
-    """One target that could not be scanned or changed."""
+    """One target, or one kind or container of it, that could not be scanned or changed."""
 
     profile: str
     role_arn: str
@@ -74,6 +74,9 @@ class FailureRow(TypedDict):
     region: str
     error_code: str
     message: str
+    # For a part of a target: its kind and container ("" for the whole kind).
+    kind: str
+    container: str
 
 
 @dataclass(frozen=True, slots=True)
@@ -174,21 +177,35 @@ def change_rows(results: Sequence[TargetResult]) -> Iterator[ChangeRow]:
             yield _change_row(change, status_of(outcome), detail, new_id, alias)
         for rule, reason in result.plan.blocked:
             yield _change_row(Change("modify", rule), "blocked", reason, "", alias)
+        for rule, reason in result.plan.kept:
+            yield _change_row(Change("revoke", rule), "kept", reason, "", alias)
+
+
+def _failure(
+    result: TargetResult, code: str, message: str, kind: str = "", container: str = ""
+) -> FailureRow:
+    return FailureRow(
+        profile=result.target.credentials.profile or "",
+        role_arn=result.target.credentials.role_arn or "",
+        account=result.account or result.target.account or "",
+        account_alias=result.target.alias or "",
+        region=result.target.region,
+        error_code=code,
+        message=message,
+        kind=kind,
+        container=container,
+    )
 
 
 def failure_rows(results: Sequence[TargetResult]) -> Iterator[FailureRow]:
-    """Every target that failed."""
+    """Every target that failed, and every kind or container that could not be read."""
     for result in results:
         if result.error is not None:
-            yield FailureRow(
-                profile=result.target.credentials.profile or "",
-                role_arn=result.target.credentials.role_arn or "",
-                account=result.account or result.target.account or "",
-                account_alias=result.target.alias or "",
-                region=result.target.region,
-                error_code=result.error.code,
-                message=str(result.error),
-            )
+            yield _failure(result, result.error.code, str(result.error))
+        for item in result.failures:
+            what = f"{item.kind} {item.container}" if item.container else item.kind
+            message = f"{what} not read: {item.message}"
+            yield _failure(result, item.code, message, item.kind, item.container)
 
 
 def summarise(results: Sequence[TargetResult]) -> Summary:
@@ -200,10 +217,14 @@ def summarise(results: Sequence[TargetResult]) -> Summary:
         targets_failed=sum(1 for r in results if r.error is not None),
         groups_scanned=sum(r.groups_scanned for r in results),
         rules_matched=sum(len(r.plan.matched) for r in results),
-        changes=len(statuses) - statuses.count("blocked"),
+        changes=len(statuses) - statuses.count("blocked") - statuses.count("kept"),
         changed=statuses.count("applied"),
-        unchanged=sum(len(r.plan.unchanged) for r in results) + statuses.count("skipped"),
-        failed=statuses.count("failed") + sum(1 for r in results if r.error is not None),
+        unchanged=sum(len(r.plan.unchanged) for r in results)
+        + statuses.count("skipped")
+        + statuses.count("kept"),
+        failed=statuses.count("failed")
+        + sum(1 for r in results if r.error is not None)
+        + sum(len(r.failures) for r in results),
         managed=sum(1 for r in results for m in r.plan.matched if m.managed),
         blocked=statuses.count("blocked"),
         accounts_skipped=skipped,
@@ -245,6 +266,11 @@ class TargetRow(TypedDict):
     error: str
 
 
+def _parts(result: TargetResult) -> str:
+    """What of a target could not be read, when the rest could."""
+    return "; ".join(f"{f.kind} {f.container}".strip() + f": {f.code}" for f in result.failures)
+
+
 def target_rows(results: Sequence[TargetResult]) -> Iterator[TargetRow]:
     """One row of counts per visited target, in report order."""
     for result in (r for r in results if not r.skipped):
@@ -258,6 +284,6 @@ def target_rows(results: Sequence[TargetResult]) -> Iterator[TargetRow]:
             rules_matched=len(result.plan.matched),
             changes=len(result.plan.changes),
             changed=statuses.count("applied"),
-            failed=statuses.count("failed") + (result.error is not None),
-            error=str(result.error) if result.error is not None else "",
+            failed=statuses.count("failed") + (result.error is not None) + len(result.failures),
+            error=str(result.error) if result.error is not None else _parts(result),
         )

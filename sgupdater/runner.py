@@ -5,7 +5,7 @@ from __future__ import annotations
 import dataclasses
 import logging
 import threading
-from collections import Counter, defaultdict
+from collections import Counter
 from collections.abc import Callable, Sequence
 from concurrent.futures import Executor, ThreadPoolExecutor, as_completed
 from dataclasses import dataclass, field
@@ -13,17 +13,15 @@ from typing import Any, Protocol
 
 import botocore.exceptions
 
-from sgupdater import applier, aws, kinds, verify
-from sgupdater._types import Cidr
+from sgupdater import aws, kinds
+from sgupdater._types import AccountId, Cidr
 from sgupdater.errors import TargetError
-from sgupdater.journal import Journal, TargetJournal
-from sgupdater.kinds.interface import Reading
+from sgupdater.kinds.interface import Kind, KindScan, Reading
 from sgupdater.models import (
-    Change,
     Credentials,
-    Current,
-    Outcome,
+    ItemFailure,
     Plan,
+    Quota,
     Rule,
     Scan,
     Target,
@@ -97,7 +95,7 @@ Progress = Callable[[TargetResult], None]
 Clients = Callable[[str], Any]
 
 
-def _each(
+def each_target(
     items: Sequence[TargetResult],
     options: Options,
     work: Callable[[TargetResult], TargetResult],
@@ -138,27 +136,86 @@ def scan_target(
     """Scan one target with every kind in scope, then plan its changes.
 
     home: the target where its account's per-account kinds (IAM, S3, CloudFront's WAF) are read.
+    A kind that cannot be read fails alone (an ItemFailure); the target fails only when every
+    kind did, with the first one's error.
     """
     scope = request.narrow(options.scope)
-    entries: list[Rule] = []
-    room: dict[str, int] = {}
-    locked: dict[str, str] = {}
-    groups = 0
-    account = target.account
+    partition = aws.partition_of(target.region)
+    found = _Found(target.account)
+    errors: list[TargetError] = []
     for kind in kinds.enabled(scope):
         if kind.traits.per_account and not home:
             continue
-        reading = Reading(target, scope, request.relevant, account, side)
-        found = kind.scan(clients(kind.service), reading)
-        entries.extend(found.entries)
-        room.update(found.room)
-        locked.update(found.locked)
-        account = found.account or account
-        groups += found.containers if kind.traits.counted else 0
-    log.info("%s: %d groups scanned, %d entries relevant", target.label, groups, len(entries))
-    scan = Scan(target, account, groups, tuple(entries), room, locked)
+        if kind.traits.partitions is not None and partition not in kind.traits.partitions:
+            log.info("%s: %s not read: it does not exist in the %s partition",
+                     target.label, kind.name, partition)  # fmt: skip
+            continue
+        reading = Reading(target, scope, request.relevant, found.account, side, clients)
+        try:
+            found.add(kind, kind.scan(clients(kind.service), reading))
+        except (botocore.exceptions.ClientError, botocore.exceptions.BotoCoreError) as exc:
+            errors.append(aws.target_error(exc))
+        except TargetError as exc:
+            errors.append(exc)
+        else:
+            continue
+        log.info("%s: %s not read: %s", target.label, kind.name, errors[-1])
+        found.failures.append(ItemFailure(kind.name, "", errors[-1].code, str(errors[-1])))
+    if errors and len(errors) == len(found.failures) and not found.read:
+        raise errors[0]
+    log.info("%s: %d groups scanned, %d entries relevant", target.label, found.groups,
+             len(found.entries))  # fmt: skip
+    scan = found.scan(target)
     plan = request.plan_target(scan, clients, scope)
-    return TargetResult(target=target, account=account, groups_scanned=groups, plan=plan)
+    return TargetResult(
+        target=target,
+        account=found.account,
+        groups_scanned=found.groups,
+        plan=plan,
+        failures=scan.failures,
+        notes=scan.notes,
+    )
+
+
+@dataclass
+class _Found:
+    """What the kinds of one target found so far."""
+
+    account: AccountId | None
+    read: int = 0
+    groups: int = 0
+    entries: list[Rule] = field(default_factory=list)
+    room: dict[str, int] = field(default_factory=dict)
+    locked: dict[str, str] = field(default_factory=dict)
+    quotas: dict[str, Quota] = field(default_factory=dict)
+    failures: list[ItemFailure] = field(default_factory=list)
+    notes: list[str] = field(default_factory=list)
+
+    def add(self, kind: Kind, found: KindScan) -> None:
+        """One kind's findings."""
+        self.read += 1
+        self.entries.extend(found.entries)
+        self.room.update(found.room)
+        self.locked.update(found.locked)
+        self.quotas.update(found.quotas)
+        self.failures.extend(found.failures)
+        self.notes.extend(found.notes)
+        self.account = found.account or self.account
+        self.groups += found.containers if kind.traits.counted else 0
+
+    def scan(self, target: Target) -> Scan:
+        """The target's scan."""
+        return Scan(
+            target,
+            self.account,
+            self.groups,
+            tuple(self.entries),
+            self.room,
+            self.locked,
+            self.quotas,
+            tuple(self.failures),
+            tuple(self.notes),
+        )
 
 
 def scan_and_plan(
@@ -173,7 +230,7 @@ def scan_and_plan(
 
     keep: hold the clients of targets with changes, for applying them in this process.
     """
-    left = _Left(targets, options.sessions)
+    left = Left(targets, options.sessions)
     homes = _homes(targets)
 
     def work(item: TargetResult) -> TargetResult:
@@ -192,7 +249,7 @@ def scan_and_plan(
     # run: no target starts a thread of its own. --concurrency 1: strictly one call at a time.
     side = ThreadPoolExecutor(options.concurrency) if options.concurrency > 1 else None
     try:
-        return _each(seeds, options, work, progress)
+        return each_target(seeds, options, work, progress)
     finally:
         if side is not None:
             side.shutdown()
@@ -207,7 +264,7 @@ def _homes(targets: Sequence[Target]) -> dict[Credentials, str]:
     return homes
 
 
-class _Left:
+class Left:
     """Targets still to scan per account: an account done with nothing to change is forgotten."""
 
     def __init__(self, targets: Sequence[Target], sessions: aws.Sessions) -> None:
@@ -229,109 +286,3 @@ class _Left:
         if last:
             # Sessions and clients are ~250 KiB an account; an Organization has a thousand.
             self._sessions.forget(creds)
-
-
-def current(clients: Clients, changes: Sequence[Change], scope: Scope) -> list[Current]:
-    """The entries of the containers these changes touch, as they are now."""
-    ids: dict[str, set[str]] = defaultdict(set)
-    for change in changes:
-        if change.rule.group_id:
-            ids[change.rule.kind].add(change.rule.group_id)
-    found: list[Current] = []
-    for name, wanted in sorted(ids.items()):
-        kind = kinds.get(name)
-        found.extend(kind.current(clients(kind.service), sorted(wanted), scope))
-    return found
-
-
-def reaches(clients: Clients, target: Target) -> None:
-    """Refuse a target whose credentials reach another account than the one a file names."""
-    if target.account is None:
-        return
-    found = str(clients("sts").get_caller_identity()["Account"])
-    if found != target.account:
-        raise TargetError(
-            f"these credentials reach account {found}, not {target.account} as the file says; "
-            "nothing was sent there",
-            code="AccountMismatch",
-        )
-
-
-def _send(
-    clients: Clients, plan: Plan, target: Target, options: Options, journal: Journal | None
-) -> tuple[Outcome, ...]:
-    record = TargetJournal(journal, target) if journal is not None else None
-    return applier.apply(
-        clients,
-        plan,
-        workers=options.calls_per_target,
-        record=record,
-        stop=options.stop,
-        allow=options.scope.switches,
-    )
-
-
-def apply_all(
-    results: Sequence[TargetResult],
-    options: Options,
-    progress: Progress | None = None,
-    journal: Journal | None = None,
-) -> list[TargetResult]:
-    """Apply the plan of every target that scanned cleanly and has changes."""
-    todo = [r.target for r in results if r.error is None and r.plan.changes]
-    left = _Left(todo, options.sessions)
-
-    def work(item: TargetResult) -> TargetResult:
-        if item.error is not None or not item.plan.changes:
-            return item
-        target = item.target
-        try:
-            clients = options.sessions.clients(target.credentials, target.region)
-            outcomes = _send(clients, item.plan, target, options, journal)
-        finally:
-            left.done(target, keep=False)
-        return dataclasses.replace(item, outcomes=outcomes)
-
-    return _each(results, options, work, progress)
-
-
-def apply_checked(
-    expected: dict[Target, list[verify.Expect]],
-    options: Options,
-    *,
-    dry_run: bool,
-    journal: Journal | None = None,
-    seeds: Sequence[TargetResult] = (),
-    progress: Progress | None = None,
-) -> list[TargetResult]:
-    """Check each change against the rules as they are now, then apply those still valid.
-
-    `seeds`: the scanned results the changes come from, whose counts the results keep.
-    """
-
-    def work(item: TargetResult) -> TargetResult:
-        if item.error is not None or item.target not in expected:
-            return item
-        wanted = expected[item.target]
-        clients = options.sessions.clients(item.target.credentials, item.target.region)
-        if options.check_accounts:
-            reaches(clients, item.target)
-        now = current(clients, [u.change for u in wanted], options.scope)
-        plan, skipped = verify.verify(wanted, now)
-        outcomes: list[Outcome | None] = [skipped.get(i) for i in range(len(plan.changes))]
-        todo = [i for i in range(len(plan.changes)) if i not in skipped]
-        if not dry_run and todo:
-            sub = Plan(tuple(plan.changes[i] for i in todo), ())
-            done = _send(clients, sub, item.target, options, journal)
-            for i, outcome in zip(todo, done, strict=True):
-                outcomes[i] = outcome
-        base = item.plan if item.plan.changes else plan
-        return dataclasses.replace(
-            item,
-            account=item.account or item.target.account,
-            plan=dataclasses.replace(base, changes=plan.changes),
-            outcomes=tuple(outcomes),
-        )
-
-    items = list(seeds) or [TargetResult(target=t, account=t.account) for t in expected]
-    return _each(items, options, work, progress)

@@ -16,8 +16,8 @@ import pytest
 
 from sgupdater import kinds
 from sgupdater._types import AccountId, GroupId, KindName
-from sgupdater.kinds.interface import KindScan, Reading, Traits
-from sgupdater.models import Applied, Current, Outcome, Rule
+from sgupdater.kinds.interface import KindScan, Reading, Safety, Traits
+from sgupdater.models import Applied, Change, Current, Outcome, Rule
 from sgupdater.scope import Scope
 from sgupdater.sending import Batch
 from tests.conftest import Cli
@@ -75,9 +75,13 @@ class Notebook:
                 record.after(change, outcomes[index])
         return outcomes
 
-    def kept(self, rule: Rule) -> bool:
-        """Entries only allow."""
-        return False
+    def safety(self, rule: Rule) -> Safety:
+        """Entries only allow and govern no caller."""
+        return Safety()
+
+    def cost(self, change: Change) -> int:
+        """No quota."""
+        return 0
 
     def container_cell(self, ident: str, name: str, rule_id: str, action: str) -> str:
         return f"notebook {ident} ({name})"

@@ -2,6 +2,11 @@
 
 from __future__ import annotations
 
+from sgupdater.kinds.interface import Safety
+
+# The answer of an entry that only allows, and governs traffic, not who may call AWS.
+ALLOWS = Safety()
+
 # AWS accepts protocol numbers and names; compare entries by one spelling.
 _PROTOCOL_NAMES = {"6": "tcp", "17": "udp", "1": "icmp", "58": "icmpv6", "all": "-1"}
 

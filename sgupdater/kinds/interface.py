@@ -2,6 +2,12 @@
 
 The planner, verifier, applier, report and rollback read a kind's traits and call its methods;
 none of them names a kind. Adding one is a module under kinds/ and a line in the registry.
+
+Every kind answers one safety contract, which the pipeline enforces (ARCHITECTURE.md):
+which entries restrict rather than allow (`safety`), what quota a write must fit
+(`KindScan.quotas` and `cost`), which containers are protected or owned elsewhere
+(`KindScan.locked`), which writes can cut the caller's own access (`Safety.governs_callers`),
+and in which partitions the kind exists (`Traits.partitions`).
 """
 
 from __future__ import annotations
@@ -13,7 +19,7 @@ from typing import Any, Protocol
 
 from sgupdater._types import AccountId, Cidr, KindName
 from sgupdater.errors import TargetError
-from sgupdater.models import Current, Outcome, Rule, Target
+from sgupdater.models import Change, Current, ItemFailure, Outcome, Quota, Rule, Target
 from sgupdater.scope import Scope
 from sgupdater.sending import Batch
 
@@ -51,6 +57,28 @@ class Traits:
     # expressions, matched whole; None: any text): files are input.
     container_form: str | None = None
     entry_form: str | None = None
+    # The partitions where the kind exists (None: all); elsewhere it is not read, and -v says
+    # so (CloudFront's WAF scope exists in the aws partition only).
+    partitions: frozenset[str] | None = None
+
+
+# The switch that lets update and add change entries whose kind asks for consent first.
+INCLUDE_BLOCK_LISTS = "include_block_lists"
+
+
+@dataclass(frozen=True, slots=True)
+class Safety:
+    """What an entry means for access: the kind's answer to the safety contract."""
+
+    # Why the entry restricts rather than allows ("" when it allows): a deny, a block list, a
+    # Deny statement's value. remove keeps it (removing it would let the range in).
+    restricts: str = ""
+    # update and add change a restricting entry only with --include-block-lists (otherwise
+    # blocked, saying why); False: it follows the range and the output shows what it is.
+    needs_consent: bool = False
+    # Changing it can narrow who may call AWS, the caller included (a policy's value): applied
+    # after every other change of the run, and only if they all applied.
+    governs_callers: bool = False
 
 
 @dataclass(frozen=True, slots=True)
@@ -74,6 +102,8 @@ class Reading:
     # Where a scan may run a call beside its own (None: one call at a time, --concurrency 1);
     # shared by every target, so no target starts a thread of its own.
     side: Executor | None = None
+    # The target's client of any service (e.g. STS, to learn who the caller is).
+    clients: Callable[[str], Any] | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -86,8 +116,15 @@ class KindScan:
     account: AccountId | None = None
     # How many more entries fit in each container (kinds with capacity).
     room: dict[str, int] = field(default_factory=dict)
-    # Containers whose entries this run cannot change, and why (e.g. kept by IPAM).
+    # Containers whose entries this run cannot change, and why: kept by IPAM, protected by AWS
+    # (a service-linked role), owned elsewhere (an Identity Center role): blocked, saying so.
     locked: dict[str, str] = field(default_factory=dict)
+    # The size or count quota each container's write must fit: checked at plan time.
+    quotas: dict[str, Quota] = field(default_factory=dict)
+    # Containers that could not be read (the others were), e.g. a bucket answering AccessDenied.
+    failures: tuple[ItemFailure, ...] = ()
+    # What the operator should read before approving.
+    notes: tuple[str, ...] = ()
 
 
 class Kind(Protocol):
@@ -118,8 +155,11 @@ class Kind(Protocol):
     def apply(self, client: Any, batch: Batch) -> dict[int, Outcome]:
         """Carry out a batch of changes to one container; an outcome per change index."""
 
-    def kept(self, rule: Rule) -> bool:
-        """True when removing this entry would let more in (a deny): remove leaves it."""
+    def safety(self, rule: Rule) -> Safety:
+        """Whether the entry restricts, needs consent to move, or governs who may call AWS."""
+
+    def cost(self, change: Change) -> int:
+        """How much the change adds to its container's quota (KindScan.quotas); 0 if none."""
 
     def container_cell(self, ident: str, name: str, rule_id: str, action: str) -> str:
         """The container column of a table row, e.g. "sg-1 (web)"."""

@@ -8,8 +8,8 @@ from typing import TYPE_CHECKING, Any
 
 from sgupdater._types import AccountId, Cidr, Direction, GroupId, KindName, Region, RuleId
 from sgupdater.cidrs import normalise
-from sgupdater.kinds.common import named, normalise_protocol
-from sgupdater.kinds.interface import KindError, KindScan, Reading, Switch, Traits
+from sgupdater.kinds.common import ALLOWS, named, normalise_protocol
+from sgupdater.kinds.interface import KindError, KindScan, Reading, Safety, Switch, Traits
 from sgupdater.models import Change, Current, Outcome, Rule, Skipped, Traffic
 from sgupdater.scope import Scope, tags_of
 from sgupdater.sending import Batch, Sender
@@ -144,9 +144,15 @@ class NetworkAcls:
                 run.settle(one, Skipped(f"{change.action} does not apply to a network ACL entry"))
         return run.outcomes
 
-    def kept(self, rule: Rule) -> bool:
-        """A deny entry: deleting it would let the range in, not shut it out."""
-        return rule.traffic is None or rule.traffic.action != "allow"
+    def safety(self, rule: Rule) -> Safety:
+        """A deny entry restricts: deleting it would let the range in. It follows the range."""
+        if rule.traffic is None or rule.traffic.action != "allow":
+            return Safety(restricts=f"a deny entry (#{rule.rule_id})")
+        return ALLOWS
+
+    def cost(self, change: Change) -> int:
+        """Replaced in place by number: no quota to spend."""
+        return 0
 
     def container_cell(self, ident: str, name: str, rule_id: str, action: str) -> str:
         """An ACL with the entry's number and action."""

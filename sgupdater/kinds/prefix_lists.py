@@ -7,10 +7,10 @@ from typing import TYPE_CHECKING
 
 from sgupdater._types import AccountId, GroupId
 from sgupdater.kinds import pl_apply
-from sgupdater.kinds.common import named
-from sgupdater.kinds.interface import KindScan, Reading, Switch, Traits
+from sgupdater.kinds.common import ALLOWS, named
+from sgupdater.kinds.interface import KindScan, Reading, Safety, Switch, Traits
 from sgupdater.kinds.pl_read import NAME, changeable, described, entries_of, info, list_rule
-from sgupdater.models import Current, Outcome, Rule
+from sgupdater.models import Change, Current, Outcome, Rule
 from sgupdater.scope import Scope, tags_of
 from sgupdater.sending import Batch
 
@@ -67,9 +67,13 @@ class PrefixLists:
         """Create, edit under CurrentVersion, or delete one list."""
         return pl_apply.apply_list(client, batch)
 
-    def kept(self, rule: Rule) -> bool:
-        """Entries only allow: removing one never lets more in."""
-        return False
+    def safety(self, rule: Rule) -> Safety:
+        """Entries only allow: removing one never lets more in; they govern traffic, not calls."""
+        return ALLOWS
+
+    def cost(self, change: Change) -> int:
+        """No size quota: the room a list or group has left is counted by entries."""
+        return 0
 
     def container_cell(self, ident: str, name: str, rule_id: str, action: str) -> str:
         """A list as "prefix list" and its id and name."""

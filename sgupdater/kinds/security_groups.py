@@ -8,10 +8,10 @@ from typing import TYPE_CHECKING, Any
 
 from sgupdater._types import AccountId, Cidr, RuleId
 from sgupdater.kinds import sg_apply
-from sgupdater.kinds.common import named
-from sgupdater.kinds.interface import KindScan, Reading, Switch, Traits
+from sgupdater.kinds.common import ALLOWS, named
+from sgupdater.kinds.interface import KindScan, Reading, Safety, Switch, Traits
 from sgupdater.kinds.sg_read import NAME, rule_cidr, rule_key, rules_of_groups
-from sgupdater.models import Current, Outcome, Rule
+from sgupdater.models import Change, Current, Outcome, Rule
 from sgupdater.scope import Scope, tags_of
 from sgupdater.sending import Batch
 
@@ -133,9 +133,13 @@ class SecurityGroups:
         """Modify in one call, then authorize, then revoke: the order that never cuts access."""
         return sg_apply.apply_group(client, batch)
 
-    def kept(self, rule: Rule) -> bool:
-        """Entries only allow: removing one never lets more in."""
-        return False
+    def safety(self, rule: Rule) -> Safety:
+        """Entries only allow: removing one never lets more in; they govern traffic, not calls."""
+        return ALLOWS
+
+    def cost(self, change: Change) -> int:
+        """No size quota: the room a list or group has left is counted by entries."""
+        return 0
 
     def container_cell(self, ident: str, name: str, rule_id: str, action: str) -> str:
         """A group as its id and name."""
