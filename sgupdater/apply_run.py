@@ -109,9 +109,10 @@ def _then_last(
 
     if not any(waiting(r) for r in results):
         return results
+    # A target that failed, or a change refused: a re-run will be needed, from where the caller
+    # calls now. (A container that could not be read is no such sign: it stays unread.)
     failed = any(
-        r.error is not None or r.failures or any(isinstance(o, Failed) for o in r.outcomes or ())
-        for r in results
+        r.error is not None or any(isinstance(o, Failed) for o in r.outcomes or ()) for r in results
     )
 
     def work(item: TargetResult) -> TargetResult:

@@ -17,6 +17,7 @@ import typer
 from sgupdater import config, kinds, runner
 from sgupdater._types import Direction
 from sgupdater.errors import InputError
+from sgupdater.kinds.interface import INCLUDE_BLOCK_LISTS
 from sgupdater.planner import BOTH
 from sgupdater.report import OutputFormat
 from sgupdater.scope import DEFAULT_MANAGED_TAGS, MAX_PAGE_SIZE, PRUNE, Scope
@@ -127,6 +128,14 @@ _SEARCH = [
         help="With --policies: at IAM's 5 versions, delete the oldest non-default one "
         "(journalled whole first).",
     ),
+    _option(
+        INCLUDE_BLOCK_LISTS,
+        False,
+        bool,
+        "--include-block-lists",
+        help="update/add also change WAF IP sets a Block rule uses (blocked otherwise): the new "
+        "range is then blocked instead. remove never unblocks.",
+    ),
     # Each kind that is opted into brings its own switch.
     *(_option(key, False, bool, kind.switch.flag, help=kind.switch.help)
       for kind, key in kinds.switches() if kind.switch is not None),
@@ -211,7 +220,9 @@ def _scope(
         include_tags=frozenset(tags) or (settings.include_tags if settings else frozenset()),
         exclude_tags=frozenset(untags) or (settings.exclude_tags if settings else frozenset()),
         page_size=given["page_size"],
-        switches=frozenset(key for key in (*SWITCHES, PRUNE) if key in switches),
+        switches=frozenset(
+            key for key in (*SWITCHES, PRUNE, INCLUDE_BLOCK_LISTS) if key in switches
+        ),
         managed_tags=managed,
     )
 

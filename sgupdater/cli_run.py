@@ -87,6 +87,16 @@ def progress(quiet: bool, total: int, what: str) -> Iterator[_Bar | None]:
         yield _Bar(bar, bar.add_task(what, total=total, n=""))
 
 
+def report_notes(results: Sequence[TargetResult]) -> None:
+    """What the operator should read before approving, once per note."""
+    seen: set[str] = set()
+    for result in results:
+        for note in result.notes:
+            if note not in seen:
+                seen.add(note)
+                typer.echo(f"sgupdater: warning: {result.account or ''}: {note}", err=True)
+
+
 def report_failures(results: Sequence[TargetResult]) -> int:
     failed = 0
     for row in failure_rows(results):
@@ -124,6 +134,7 @@ def scan(common: Common, request: runner.Planning) -> list[TargetResult]:
     with progress(common.quiet, workers.weight(found), "scanning") as advance:
         grow = advance.grow if advance is not None else None
         results = workers.scan_and_plan(found, request, options, advance, grow)
+    report_notes(results)
     return [*resolved.failures, *resolved.skipped, *results]
 
 

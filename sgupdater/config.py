@@ -12,13 +12,15 @@ from sgupdater import files, kinds
 from sgupdater.cidrs import Mapping, parse_cidr
 from sgupdater.errors import ConfigError, InputError
 from sgupdater.fields import depth_ok
+from sgupdater.kinds.interface import INCLUDE_BLOCK_LISTS
 from sgupdater.scope import TagCondition
 
 MAX_BYTES = 1024 * 1024
 _TOP = {"targets", "regions", "filters", "direction", "mappings", "match", "scope"}
 # What to search besides security groups; each key is a flag's default.
 _SCOPE = {
-    "skip_managed", "renumber", "prune_policy_versions", *(key for _, key in kinds.switches())
+    "skip_managed", "renumber", "prune_policy_versions", INCLUDE_BLOCK_LISTS,
+    *(key for _, key in kinds.switches())
 }  # fmt: skip
 _TARGETS = {
     "profiles", "role_arns", "accounts", "role_name", "org_role", "exclude_accounts",

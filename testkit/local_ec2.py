@@ -1,6 +1,7 @@
 """The local EC2: moto 5.2, made to refuse what real EC2 refuses where sgupdater depends on it.
 
-Each shim lives in the module of its resource (ec2_groups, ec2_lists, ec2_acls, waf), quotes the
+Each shim lives in the module of its resource (ec2_groups, ec2_lists, ec2_acls, waf, iam, s3),
+quotes the
 documentation sentence or service-model constraint it enforces, and has a test showing the
 refusal (tests/test_local_ec2.py). A shim never accepts what EC2 refuses. Shims are installed
 in-process before ThreadedMotoServer starts; the server then serves them over HTTP.
@@ -13,7 +14,7 @@ import urllib.request
 
 from moto.server import ThreadedMotoServer
 
-from testkit import ec2_acls, ec2_groups, ec2_lists, waf
+from testkit import ec2_acls, ec2_groups, ec2_lists, iam, s3, waf
 
 _installed = False
 
@@ -28,6 +29,8 @@ def install() -> None:
         *ec2_lists.PATCHES,
         *ec2_acls.PATCHES,
         *waf.PATCHES,
+        *iam.PATCHES,
+        *s3.PATCHES,
     ):
         setattr(owner, name, replacement)
     _installed = True
@@ -50,7 +53,9 @@ class LocalServer:
         return self
 
     def reset(self) -> None:
-        """Forget every resource: each test starts from empty accounts."""
+        """Forget every resource and scripted answer: each test starts from empty accounts."""
+        iam.reset()
+        s3.reset()
         request = urllib.request.Request(f"{self.url}/moto-api/reset", method="POST")
         with urllib.request.urlopen(request) as answer:
             if answer.status != 200:
