@@ -56,7 +56,7 @@ def _world(aws: Aws) -> dict[str, dict[str, str]]:
             {"NotStatement": {"Statement": _ref(sets["not-office"]["ARN"])}},
             "Allow",
             3,
-        ),  # fmt: skip
+        ),
         _rule("Throttle", rated, "Block", 4),
     ]
     client.create_web_acl(
