@@ -24,6 +24,9 @@ class Expect:
     covered_by: str | None = None
     # Undoing a change whose answer was never journalled: it may not have been made at all.
     in_doubt: bool = False
+    # A reviewed plan names the rule by id: only that rule, in that container, is changed; a
+    # look-alike found by content is not the rule that was reviewed.
+    bound: bool = False
 
 
 def new_value(change: Change) -> str:
@@ -44,10 +47,15 @@ def _still(
     still: str,
     by_id: dict[tuple[str, str, str], Current],
     allowed: dict[tuple[PortKey, str], Current],
+    bound: bool = False,
 ) -> tuple[str | None, Change]:
     """Why the entry no longer looks as planned (None: it does), and the change to make."""
     rule, key = change.rule, change.rule.key
     now = by_id.get(_slot(key, rule.rule_id)) if rule.rule_id else None
+    if now is None and bound and rule.rule_id:
+        alike = (key, still) in allowed
+        why = f"; a rule alike in {rule.group_id} is not the one the plan names" if alike else ""
+        return f"the rule is gone since{why}", change
     if now is None and not kinds.get(rule.kind).traits.in_place_only:
         # The same rule under another id (made anew since, as migrate and its rollback do):
         # found by its traffic and what it allows; ordered entries only by their number.
@@ -109,7 +117,7 @@ def verify(
         elif item.absent and taken:
             reason = f"rule number {rule.rule_id} is taken since"
         elif item.still is not None:
-            reason, change = _still(change, item.still, by_id, allowed)
+            reason, change = _still(change, item.still, by_id, allowed, item.bound)
         if reason is None and item.covered_by is not None:
             cover = (key, item.covered_by)
             if cover not in allowed and cover not in produced:
@@ -127,16 +135,17 @@ def for_plan(plan: Plan) -> list[Expect]:
     expected = []
     for change in plan.changes:
         cidr = str(change.rule.cidr)
+        bound = bool(change.rule.rule_id)
         if change.action == "create":
             # The applier reuses a list of that name if one appeared meanwhile.
             expected.append(Expect(change))
         elif change.action == "modify":
-            expected.append(Expect(change, still=cidr, absent=True))
+            expected.append(Expect(change, still=cidr, absent=True, bound=bound))
         elif change.action == "authorize":
             # Beside a rule or entry, that one must still be there; migrate's entry stands alone.
             still = cidr if change.prefix_list is None else None
-            expected.append(Expect(change, still=still, absent=True))
+            expected.append(Expect(change, still=still, absent=True, bound=bound))
         else:
             cover = new_value(change) if change.new_cidr or change.prefix_list else None
-            expected.append(Expect(change, still=cidr, covered_by=cover))
+            expected.append(Expect(change, still=cidr, covered_by=cover, bound=bound))
     return expected

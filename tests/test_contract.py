@@ -1,0 +1,175 @@
+"""The safety contract: every registered kind answers it, and the pipeline enforces it."""
+
+from __future__ import annotations
+
+import dataclasses
+import ipaddress
+import json
+from pathlib import Path
+
+import pytest
+from moto.core.authorization import enable_iam_authentication
+
+from sgupdater import apply_run, kinds
+from sgupdater._types import GroupId, KindName
+from sgupdater.cidrs import Mapping
+from sgupdater.kinds.interface import Kind
+from sgupdater.models import Change, Quota, Rule
+from sgupdater.planner import Request, plan
+from testkit import helpers, records
+from testkit.helpers import perm
+from tests.conftest import Aws, Cli
+from tests.test_iam import operator, without
+
+A, B = "192.0.2.0/24", "198.51.100.0/24"
+NET = ipaddress.ip_network(A)
+WAF_SET = "REGIONAL/office/0f3a9c2e-1b2d-4c5e-8f90-1a2b3c4d5e6f"
+
+
+def _entry(kind: str, container: str, description: str | None, rule_id: str = "") -> Rule:
+    return Rule(KindName(kind), records.ACCOUNT, records.REGION, GroupId(container), "x", NET,
+                rule_id=rule_id, description=description)  # fmt: skip
+
+
+# Per kind: an entry that allows, and one that restricts (None: the kind has none). A kind added
+# to the registry must add its answers here, or this test fails.
+SAMPLES: dict[str, tuple[Rule, Rule | None]] = {
+    "rule": (records.sg_rule(A), None),
+    "prefix-list": (records.list_entry(A), None),
+    "nacl": (records.acl_entry(A), records.acl_entry(A, number=90, action="deny")),
+    "ip-set": (
+        _entry("ip-set", WAF_SET, "allow list (web ACL edge, rule Office)"),
+        _entry("ip-set", WAF_SET, "block list (web ACL edge, rule Bad)"),
+    ),
+    "cloudfront-ip-set": (
+        _entry("cloudfront-ip-set", WAF_SET, "unreferenced"),
+        _entry("cloudfront-ip-set", WAF_SET, "mixed (allow: a; block: b)"),
+    ),
+    "iam-policy": (
+        _entry(
+            "iam-policy",
+            "role/web/p",
+            "Deny NotIpAddress (everyone but this range)",
+            f"S|NotIpAddress|{A}",
+        ),
+        _entry("iam-policy", "role/web/p", "Deny IpAddress", f"S|IpAddress|{A}"),
+    ),
+    "bucket-policy": (
+        _entry("bucket-policy", "s3://b", "Allow IpAddress", f"S|IpAddress|{A}"),
+        _entry(
+            "bucket-policy",
+            "s3://b",
+            "Allow NotIpAddress (everyone but this range)",
+            f"S|NotIpAddress|{A}",
+        ),
+    ),
+}
+UPDATE = Request("update", (Mapping(NET, ipaddress.ip_network(B)),))
+REMOVE = Request("remove", (Mapping(NET, None),))
+
+
+def test_every_registered_kind_has_its_answers_here() -> None:
+    assert sorted(SAMPLES) == sorted(k.name for k in kinds.KINDS)
+
+
+@pytest.mark.parametrize("kind", kinds.KINDS, ids=lambda k: k.name)
+def test_each_kind_answers_the_contract_and_the_planner_holds_to_it(kind: Kind) -> None:
+    allows, restricts = SAMPLES[kind.name]
+    assert kind.safety(allows).restricts == ""
+    assert kind.traits.partitions is None or kind.traits.partitions <= {"aws", "aws-cn",
+                                                                          "aws-us-gov"}  # fmt: skip
+    # Restricting entries: remove keeps them, saying why; update moves them only with consent.
+    if restricts is not None:
+        safety = kind.safety(restricts)
+        assert safety.restricts
+        removed = plan([restricts], REMOVE)
+        assert removed.changes == ()
+        assert [why for _, why in removed.kept] == [
+            f"kept: {safety.restricts}; removing it would let {A} in"
+        ]
+        updated = plan([restricts], UPDATE)
+        assert bool(updated.blocked) is safety.needs_consent
+        consented = plan([restricts], UPDATE, allow=frozenset({"include_block_lists"}))
+        assert consented.changes
+        assert not consented.blocked
+    # Cost: never negative, so a quota is never thought to have more room than it has.
+    changes = plan([allows], UPDATE).changes
+    assert changes
+    assert all(kind.cost(c) >= 0 for c in changes)
+    # A container at its quota, or locked (protected, owned elsewhere), takes no change.
+    full: dict[str, Quota] = {allows.group_id: Quota(allows.group_id, 11, 10, "things")}
+    over = plan([allows], UPDATE, quotas=full)
+    assert over.changes == ()
+    assert f"{11 + sum(kind.cost(c) for c in changes)} of 10 things" in over.blocked[0][1]
+    locked = plan([allows], UPDATE, {}, {allows.group_id: "protected: change it elsewhere"})
+    assert locked.blocked == ((allows, "protected: change it elsewhere"),)
+    # Writes that decide who may call AWS are the ones held for last.
+    assert all(apply_run._last(c) is kind.safety(allows).governs_callers for c in changes)
+
+
+def test_policy_cost_counts_the_longer_text() -> None:
+    rule = SAMPLES["iam-policy"][0]
+    kind = kinds.get("iam-policy")
+    longer = Change("modify", rule, ipaddress.ip_network(B))
+    assert kind.cost(longer) == len(B) - len(A)
+    assert kind.cost(dataclasses.replace(longer, action="authorize")) == len(B) + 5
+    assert kind.cost(Change("revoke", rule, None)) == 0
+
+
+def test_apply_changes_the_reviewed_rule_id_never_a_look_alike(
+    aws: Aws, cli: Cli, tmp_path: Path
+) -> None:
+    ec2 = aws.ec2()
+    vpc = helpers.vpc(ec2)
+    web = helpers.group(ec2, vpc, "web", ingress=(perm(cidrs=(A,)),))
+    db = helpers.group(ec2, vpc, "db", ingress=(perm(cidrs=(A,)),))
+    path = tmp_path / "plan.json"
+    made = cli("update", "--from-cidr", A, "--to-cidr", B, "--group-id", web, "--dry-run",
+               "--plan-out", str(path))  # fmt: skip
+    assert made.code == 0, made.err
+    # Someone edits the plan to name the other group, keeping the reviewed rule's id.
+    path.write_text(path.read_text().replace(web, db))
+    before = helpers.rules(ec2, db)
+    run = cli("apply", str(path), "--yes", "-o", "json")
+    (row,) = json.loads(run.out)["changes"]
+    assert row["status"] == "skipped"
+    assert (
+        row["detail"]
+        == f"the rule is gone since; a rule alike in {db} is not the one the plan names"
+    )
+    assert helpers.rules(ec2, db) == before
+
+
+@pytest.mark.parametrize(("region", "partition"), [("cn-north-1", "aws-cn"),
+                                                   ("us-gov-west-1", "aws-us-gov")])  # fmt: skip
+def test_cloudfront_sets_are_read_only_in_the_aws_partition(
+    aws: Aws, cli: Cli, region: str, partition: str
+) -> None:
+    aws.client("wafv2").create_ip_set(Name="cdn", Scope="CLOUDFRONT", IPAddressVersion="IPV4",
+                                      Addresses=[A])  # fmt: skip
+    aws.client("wafv2", region).create_ip_set(Name="edge", Scope="REGIONAL",
+                                              IPAddressVersion="IPV4", Addresses=[A])  # fmt: skip
+    run = cli("show", "--from-cidr", A, "--waf", "-r", region, "-o", "json", "-v")
+    assert run.code == 0, run.err
+    assert [r["kind"] for r in json.loads(run.out)["rules"]] == ["ip-set"]
+    assert f"cloudfront-ip-set not read: it does not exist in the {partition} partition" in run.err
+    # In the aws partition the same account's CLOUDFRONT set is read (through us-east-1).
+    home = cli("show", "--from-cidr", A, "--waf", "-r", "eu-west-1", "-o", "json")
+    assert [r["kind"] for r in json.loads(home.out)["rules"]] == ["cloudfront-ip-set"]
+
+
+def test_a_kind_that_cannot_be_read_fails_alone(aws: Aws, cli: Cli) -> None:
+    ec2 = aws.ec2()
+    group = helpers.group(ec2, helpers.vpc(ec2), "web", ingress=(perm(cidrs=(A,)),))
+    operator(aws, without("wafv2:ListIPSets"))
+    with enable_iam_authentication():
+        run = cli("show", "--from-cidr", A, "--waf", "-p", "least", "-o", "json")
+    assert run.code == 1
+    document = json.loads(run.out)
+    assert [r["group_id"] for r in document["rules"]] == [group]
+    # Both WAF kinds list IP sets: each fails alone, named with the AWS error code.
+    # (moto answers a JSON service's authorization failure in XML: botocore names its code by
+    # the HTTP status, 403, where AWS says AccessDeniedException.)
+    failed = {(f["kind"], f["container"], f["error_code"]) for f in document["failures"]}
+    assert failed == {("ip-set", "", "403"), ("cloudfront-ip-set", "", "403")}
+    assert "ip-set not read" in run.err
