@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 from collections.abc import Callable, Iterable
 from collections.abc import Mapping as AnyMapping
 from dataclasses import dataclass, field
@@ -147,6 +148,20 @@ class _Planning:
         """update or add: allow target where rule allows its CIDR (and drop it for update)."""
         if not self.consented(rule, target):
             return
+        made = len(self.changes)
+        self.moved(rule, target)
+        restricts = kinds.get(rule.kind).safety(rule).restricts
+        if restricts:
+            # The plan names what the change is and, for a block list, the decision taken.
+            for at in range(made, len(self.changes)):
+                change = self.changes[at]
+                why = f"{change.reason}; {restricts}"
+                if INCLUDE_BLOCK_LISTS in self.allow:
+                    why += " (--include-block-lists)"
+                self.changes[at] = dataclasses.replace(change, reason=why)
+
+    def moved(self, rule: Rule, target: Cidr) -> None:
+        """The changes of move, whatever the entry means."""
         operation, traits = self.request.operation, kinds.get(rule.kind).traits
         if traits.in_place_only:
             if operation == "add":

@@ -120,8 +120,15 @@ def test_update_moves_a_block_list_only_when_included(aws: Aws, cli: Cli) -> Non
     assert "pass --include-block-lists to change it anyway" in run.err
     assert _addresses(aws, sets["bad"]) == [A, "203.0.113.7/32"]
     assert _addresses(aws, sets["office"]) == [B, "203.0.113.7/32"]
-    again = cli("update", "--from-cidr", A, "--to-cidr", B, "--waf", "--include-block-lists")
+    ask = ["--from-cidr", A, "--to-cidr", B, "--waf", "--include-block-lists", "-o", "json"]
+    again = cli("update", *ask)
     assert again.code == 0, again.err
+    # The decision is named in what the run (and a plan file) says of each such change.
+    details = {r["group_name"].split(" ")[0]: r["detail"] for r in json.loads(again.out)["changes"]}
+    assert details["bad"] == (
+        "replace in place; the IP set is used as block list (web ACL edge, rule BlockBad) "
+        "(--include-block-lists)"
+    )
     assert all(_addresses(aws, where)[0] == B for where in sets.values())
 
 
