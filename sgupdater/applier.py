@@ -10,7 +10,7 @@ from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 
-from sgupdater import kinds
+from sgupdater import kinds, truth
 from sgupdater.models import Applied, Change, Outcome, Plan, Skipped
 from sgupdater.sending import Batch, Indexed, Recorder, settle
 
@@ -31,7 +31,9 @@ def _run(
 ) -> dict[int, Outcome]:
     def work(key: str, changes: Indexed) -> dict[int, Outcome]:
         kind = kinds.get(changes[0][1].rule.kind)
-        return kind.apply(clients(kind.service), Batch(key, changes, record, stop, allow))
+        client = clients(kind.service)
+        check = truth.checker(client, key)
+        return kind.apply(client, Batch(key, changes, record, stop, allow, check))
 
     outcomes: dict[int, Outcome] = {}
     with ThreadPoolExecutor(max_workers=max(1, workers)) as pool:

@@ -132,33 +132,6 @@ def _then_last(
     return each_target(results, options, work, None)
 
 
-def apply_all(
-    results: Sequence[TargetResult],
-    options: Options,
-    progress: Progress | None = None,
-    journal: Journal | None = None,
-) -> list[TargetResult]:
-    """Apply the plan of every target that scanned cleanly and has changes; the changes that
-    decide who may call AWS go last, after every other change of the run."""
-    todo = [r.target for r in results if r.error is None and r.plan.changes]
-    left = Left(todo, options.sessions)
-
-    def work(item: TargetResult) -> TargetResult:
-        if item.error is not None or not item.plan.changes:
-            return item
-        target = item.target
-        outcomes: list[Outcome | None] = [None] * len(item.plan.changes)
-        last = any(_last(c) for c in item.plan.changes)
-        try:
-            clients = options.sessions.clients(target.credentials, target.region)
-            _sent(item, _first(item.plan.changes), clients, options, journal, outcomes)
-        finally:
-            left.done(target, keep=last)
-        return dataclasses.replace(item, outcomes=tuple(outcomes))
-
-    return _then_last(each_target(results, options, work, progress), options, journal)
-
-
 def apply_checked(
     expected: dict[Target, list[verify.Expect]],
     options: Options,
@@ -174,10 +147,20 @@ def apply_checked(
     `seeds`: the scanned results the changes come from, whose counts the results keep.
     """
 
+    left = Left(list(expected), options.sessions)
+
     def work(item: TargetResult) -> TargetResult:
         if item.error is not None or item.target not in expected:
             return item
         wanted = expected[item.target]
+        last = not dry_run and any(_last(u.change) for u in wanted)
+        try:
+            return checked(item, wanted)
+        finally:
+            # Sessions and clients are dropped once an account is done (kept for what is last).
+            left.done(item.target, keep=last)
+
+    def checked(item: TargetResult, wanted: list[verify.Expect]) -> TargetResult:
         clients = options.sessions.clients(item.target.credentials, item.target.region)
         if options.check_accounts:
             reaches(clients, item.target)

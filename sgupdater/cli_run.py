@@ -199,15 +199,13 @@ def change(
     journal = Journal(journal_path or default_path(), command)
     options = common.options
     with journalled(journal, options), progress(common.quiet, len(results), "applying") as advance:
-        if asked:
-            # Time passed while the plan was on screen: re-read the rules and skip what
-            # someone else changed meanwhile rather than overwrite it.
-            expected = {r.target: verify.for_plan(r.plan) for r in results if r.plan.changes}
-            results = apply_run.apply_checked(
-                expected, options, dry_run=False, journal=journal, seeds=results, progress=advance
-            )
-        else:
-            results = apply_run.apply_all(results, options, advance, journal)
+        # Time passed since the scan (a plan on screen, other targets, another operator): the
+        # entries are read again just before the write, and what moved on is skipped, never
+        # overwritten, whether the run asked or not.
+        expected = {r.target: verify.for_plan(r.plan) for r in results if r.plan.changes}
+        results = apply_run.apply_checked(
+            expected, options, dry_run=False, journal=journal, seeds=results, progress=advance
+        )
     fmt.changes_renderer(command, dry_run=False)(console, results)
     status = finish(results, common, command=command, applied=True)
     return closing(results, journal, common.options, status)

@@ -154,8 +154,26 @@ class Failed:
 
 
 Outcome = Applied | Skipped | Failed
+
+
+@dataclass(frozen=True, slots=True)
+class Found:
+    """A change's state as its container shows it when read again after an error.
+
+    done: in place (new_id: the entry it made, if known); untouched: as before the call;
+    unknown: neither, so the change is in doubt.
+    """
+
+    state: Literal["done", "untouched", "unknown"]
+    new_id: str | None = None
+
+
 # How the reason of an undo begins when the journal never heard the original's answer.
 IN_DOUBT = "in doubt"
+# The code of a Failed whose call may or may not have been carried out (the answer was lost
+# and the container, read again, shows neither state): no `after` line is journalled for it,
+# so rollback settles it by reading, as for a run killed mid-call.
+IN_DOUBT_CODE = "InDoubt"
 Status = Literal["planned", "applied", "skipped", "failed"]
 
 

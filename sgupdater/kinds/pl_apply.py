@@ -108,12 +108,14 @@ class _ListRun(Sender):
                 ),
             )
             rest = [item for item, _, _ in steps[len(chunk) :]]
-            refused = getattr(self.outcomes[todo[0][0]], "code", "") if response is None else ""
-            if refused in _RETRY and attempt < MAX_ATTEMPTS:
+            # Refused because the list moved or is busy, and found not made when read again
+            # (a lost first attempt that did land is applied, not retried).
+            again = self.failed_with(todo, _RETRY) if response is None else []
+            if again and attempt < MAX_ATTEMPTS:
                 # The journal keeps the refused attempt; the retry is journalled anew.
                 log.info("%s busy or changed; re-reading (%d)", self.resource_id, attempt + 1)
                 time.sleep(POLL_SECONDS * (attempt - 1))
-                queue, attempt = todo + rest, attempt + 1
+                queue, attempt = again + rest, attempt + 1
                 continue
             queue, attempt = rest, 1
 

@@ -5,12 +5,10 @@ from __future__ import annotations
 from collections import defaultdict
 from typing import TYPE_CHECKING, Any
 
-import botocore.exceptions
-
 from sgupdater._types import Direction
 from sgupdater.cidrs import normalise
 from sgupdater.kinds.interface import KindError
-from sgupdater.kinds.sg_read import rule_key, rules_of_groups
+from sgupdater.kinds.sg_read import rule_key
 from sgupdater.models import Change, Outcome, PortKey, Skipped, Traffic
 from sgupdater.sending import Batch, Indexed, Sender
 
@@ -122,7 +120,7 @@ class _GroupRun(Sender):
 
     def modify(self, batch: Indexed) -> None:
         requests = [_modify_request(change) for _, change in batch]
-        response = self.call(
+        self.call(
             "ModifySecurityGroupRules",
             batch,
             lambda: self.client.modify_security_group_rules(
@@ -130,7 +128,7 @@ class _GroupRun(Sender):
             ),
             hint=_quota_hint,
         )
-        self.allowing_failed |= response is None
+        self.allowing_failed |= not self.all_applied(batch)
 
     def authorize(self, direction: Direction, batch: Indexed) -> None:
         permissions = [_permission(change) for _, change in batch]
@@ -140,26 +138,14 @@ class _GroupRun(Sender):
             else self.client.authorize_security_group_egress
         )
         tags = _tagged(batch[0][1].rule.tags)
-        response = self.call(
+        self.call(
             f"AuthorizeSecurityGroup{direction.capitalize()}",
             batch,
             lambda: call(GroupId=self.resource_id, IpPermissions=permissions, **tags),
             new_ids=lambda response: _new_rule_ids(response.get("SecurityGroupRules", []), batch),
             hint=_quota_hint,
-            recover=lambda exc: self._already_made(exc, batch),
         )
-        self.allowing_failed |= response is None
-
-    def _already_made(
-        self, exc: botocore.exceptions.ClientError, batch: Indexed
-    ) -> dict[int, str] | None:
-        """After a retry, Duplicate for exactly the rules asked for: the lost attempt made them."""
-        answer: Any = exc.response
-        retried = answer.get("ResponseMetadata", {}).get("RetryAttempts", 0)
-        if answer.get("Error", {}).get("Code") != "InvalidPermission.Duplicate" or not retried:
-            return None
-        ids = _new_rule_ids(list(rules_of_groups(self.client, [self.resource_id], 1000)), batch)
-        return ids if len(ids) == len(batch) else None
+        self.allowing_failed |= not self.all_applied(batch)
 
     def revoke(self, direction: Direction, batch: Indexed) -> None:
         if self.allowing_failed:

@@ -243,12 +243,13 @@ class _SetRun(Sender):
             )
             if self.call("UpdateIPSet", todo, partial(send, **extra)) is not None:
                 return
-            code = getattr(self.outcomes[todo[0][0]], "code", "")
-            if code != "WAFOptimisticLockException" or attempt == MAX_ATTEMPTS:
+            # Changed since our read, and (read again) not by our own lost first attempt.
+            again = self.failed_with(todo, ("WAFOptimisticLockException",))
+            if not again or attempt == MAX_ATTEMPTS:
                 return
             # Someone changed the set after our read: read it again, never overwrite theirs.
             log.info("%s changed since read; re-reading (%d)", self.resource_id, attempt + 1)
-            for index, _ in todo:
+            for index, _ in again:
                 del self.outcomes[index]
             time.sleep(0.2 * attempt)
 
