@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import functools
+import logging
 import os
 import threading
 from collections.abc import Callable
@@ -22,6 +23,8 @@ if TYPE_CHECKING:
     from mypy_boto3_ec2 import EC2Client
     from mypy_boto3_organizations import OrganizationsClient
     from mypy_boto3_sts import STSClient
+
+log = logging.getLogger("sgupdater")
 
 DEFAULT_RETRY_MODE = "standard"
 DEFAULT_MAX_ATTEMPTS = 8
@@ -53,7 +56,34 @@ def session(profile: str | None) -> Session:
         core.get_scoped_config()
     except botocore.exceptions.ProfileNotFound:
         raise ConfigError(f"unknown profile {profile!r} (not in the AWS config files)") from None
+    # Every client the session makes gets the run's retry settings, those botocore makes on its
+    # own too: the STS client of a role the profile defines (role_arn with source_profile or
+    # credential_source) would otherwise retry in legacy mode, 3 attempts. Settings a client is
+    # given explicitly still win (Config.merge), and the user's own retry settings win over ours.
+    core.set_default_client_config(_config(core))
+    core.register("needs-retry", _remember_cause)
+    core.register("request-created", _log_retry)
     return core
+
+
+def _remember_cause(request_dict: Any = None, response: Any = None, **kwargs: Any) -> None:
+    """Keep why an attempt failed, for the line that says it is retried."""
+    caught = kwargs.get("caught_exception")
+    cause = type(caught).__name__ if caught is not None else ""
+    if response is not None and not cause:
+        error = response[1].get("Error", {}) if isinstance(response[1], dict) else {}
+        cause = str(error.get("Code") or "")
+    if request_dict is not None and cause:
+        request_dict.setdefault("context", {})["sgupdater-cause"] = cause
+
+
+def _log_retry(request: Any = None, operation_name: str = "", **kwargs: Any) -> None:
+    """With -v, one line per retried attempt: which call, why, which attempt."""
+    context = getattr(request, "context", None) or {}
+    attempt = context.get("retries", {}).get("attempt", 1)
+    if attempt > 1:
+        cause = context.get("sgupdater-cause", "no answer")
+        log.info("retrying %s after %s (attempt %d)", operation_name, cause, attempt)
 
 
 class _Given(botocore.credentials.CredentialProvider):

@@ -83,10 +83,31 @@ def _staged(existing: Any, rule_id: str, new: dict[str, Any]) -> dict[str, Any]:
     }
 
 
+# UNVERIFIED: the API reference does not say whether EC2 applies a multi-rule
+# ModifySecurityGroupRules all-or-nothing. The local EC2 answers either way (multi_rule), so the
+# tool is tested against both: it must read what is true after a refused call, not assume.
+_multi: dict[str, Any] = {"partial": False, "refuse_at": []}
+
+
+def multi_rule(*, partial: bool) -> None:
+    """Answer a multi-rule modify all-or-nothing (False, the default) or rule by rule (True)."""
+    _multi["partial"] = partial
+
+
+def refuse_rule_of_next_modify(position: int) -> None:
+    """Have the next multi-rule modify refuse its rule at this position (0-based)."""
+    _multi["refuse_at"].append(position)
+
+
+def reset() -> None:
+    """Back to all-or-nothing, with no refusal scripted."""
+    _multi.update(partial=False, refuse_at=[])
+
+
 def _modify_security_group_rules(
     self: Any, group_id: str, rules: dict[str, dict[str, Any]]
 ) -> None:
-    """ModifySecurityGroupRules as EC2 does it: all-or-nothing, IPv6 too, no duplicates.
+    """ModifySecurityGroupRules: all-or-nothing (or rule by rule), IPv6 too, no duplicates.
 
     NOTE: moto 5.2 ignores CidrIpv6, applies rule by rule, and accepts a change that makes a
     rule equal to another of the group (EC2 answers InvalidPermission.Duplicate).
@@ -94,6 +115,14 @@ def _modify_security_group_rules(
     group = self.get_security_group_by_name_or_id(group_id)
     if group is None:
         raise InvalidSecurityGroupNotFoundError(group_id)
+    refuse = _multi["refuse_at"].pop(0) if _multi["refuse_at"] and len(rules) > 1 else None
+    if refuse is not None and _multi["partial"]:
+        # Rule by rule: the rules before the refused one stay changed.
+        kept = dict(list(rules.items())[:refuse])
+        if kept:
+            _modify_security_group_rules(self, group_id, kept)
+    if refuse is not None:
+        raise InvalidParameterValue(f"rule {list(rules)[refuse]} refused (scripted)")
     staged: list[tuple[Any, dict[str, Any]]] = []
     for rule_id, new in rules.items():
         existing = group.get_rule(rule_id)

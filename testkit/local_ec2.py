@@ -56,6 +56,7 @@ class LocalServer:
         """Forget every resource and scripted answer: each test starts from empty accounts."""
         iam.reset()
         s3.reset()
+        ec2_groups.reset()
         request = urllib.request.Request(f"{self.url}/moto-api/reset", method="POST")
         with urllib.request.urlopen(request) as answer:
             if answer.status != 200:

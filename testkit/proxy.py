@@ -43,15 +43,56 @@ _ERRORS = {
     "error500": (500, _INTERNAL),
     "unavailable503": (503, _UNAVAILABLE),
 }
+# The same faults as the other protocols spell them: (status, code, message).
+_CODES = {
+    "throttle": (400, "Throttling", "Rate exceeded"),
+    "error500": (500, "InternalFailure", "An internal error has occurred."),
+    "unavailable503": (503, "ServiceUnavailable", "The server is overloaded."),
+}
+
+
+def _service(headers: http.client.HTTPMessage | object) -> str:
+    """The service a request is signed for (SigV4 credential scope: KEY/DATE/REGION/SERVICE)."""
+    authorization = str(getattr(headers, "get", lambda *_: "")("Authorization", "") or "")
+    scope = authorization.partition("Credential=")[2].split(",")[0].split("/")
+    return scope[3] if len(scope) > 3 else ""
+
+
+def error_body(fault: str, service: str, json_protocol: bool) -> tuple[int, bytes, str]:
+    """A fault's answer as the request's protocol spells it: status, body, content type."""
+    if service in ("ec2", ""):
+        status, body = _ERRORS[fault]
+        return status, body, "text/xml"
+    status, code, message = _CODES[fault]
+    if json_protocol:
+        if fault == "throttle":
+            code = "ThrottlingException"
+        payload = json.dumps({"__type": code, "message": message}).encode()
+        return status, payload, "application/x-amz-json-1.1"
+    if service == "s3":
+        code = "SlowDown" if fault == "throttle" else code
+        status = 503 if fault == "throttle" else status
+        xml = f"<Error><Code>{code}</Code><Message>{message}</Message></Error>"
+    else:
+        error = f"<Type>Sender</Type><Code>{code}</Code><Message>{message}</Message>"
+        xml = f"<ErrorResponse><Error>{error}</Error><RequestId>fault</RequestId></ErrorResponse>"
+    return status, b'<?xml version="1.0" encoding="UTF-8"?>' + xml.encode(), "text/xml"
 
 
 class _State:
     """What every connection of the proxy shares: where to forward, faults drawn, counts."""
 
     def __init__(
-        self, upstream: str, delay: float, share: float, seed: int, script: str = ""
+        self,
+        upstream: str,
+        delay: float,
+        share: float,
+        seed: int,
+        script: str = "",
+        choices: tuple[str, ...] = FAULTS,
     ) -> None:
         parts = urlsplit(upstream)
+        self.choices = choices
         self.target = (parts.hostname or "127.0.0.1", parts.port or 80)
         self.delay = delay
         self.share = share
@@ -59,12 +100,17 @@ class _State:
         self.chance = random.Random(seed)
         self.counts: Counter[str] = Counter()
         self.lock = threading.Lock()
-        # "Action=fault*N,...": the first N calls of Action meet that fault.
+        # "Action=fault*N,...": the first N calls of Action meet that fault; "Action=fault*N@each":
+        # the first N calls of each distinct request of Action (each role's AssumeRole).
         self.script: dict[str, tuple[str, int]] = {}
+        self.each: set[str] = set()
         for part in filter(None, script.split(",")):
             action, _, rest = part.partition("=")
             fault, _, times = rest.partition("*")
-            self.script[action] = (fault, int(times or 1))
+            count, _, mode = times.partition("@")
+            self.script[action] = (fault, int(count or 1))
+            if mode == "each":
+                self.each.add(action)
 
     def take(self) -> Counter[str]:
         """The counts so far, then zero them."""
@@ -72,15 +118,19 @@ class _State:
             taken, self.counts = self.counts, Counter()
         return taken
 
-    def count(self, action: str) -> str | None:
+    def count(self, action: str, body: bytes = b"") -> str | None:
         """Count a call; the fault it meets, if any."""
         with self.lock:
             self.counts[action] += 1
-            fault = self.chance.choice(FAULTS) if self.chance.random() < self.share else None
-            scripted = self.script.get(action)
+            drawn = self.chance.random() < self.share
+            fault = self.chance.choice(self.choices) if drawn else None
+            key = f"{action}:{hash(body)}" if action in self.each else action
+            scripted = self.script.get(key) or self.script.get(action)
             if scripted and scripted[1] > 0:
                 # A scripted fault: the first N calls of this action meet it, whatever the share.
-                fault, self.script[action] = scripted[0], (scripted[0], scripted[1] - 1)
+                if key != action and key not in self.script:
+                    scripted = self.script[key] = scripted
+                fault, self.script[key] = scripted[0], (scripted[0], scripted[1] - 1)
             if fault:
                 self.counts[f"fault:{fault}"] += 1
         return fault
@@ -107,19 +157,34 @@ class _Handler(QuietHandler):
     upstream: http.client.HTTPConnection | None = None
 
     def do_GET(self) -> None:
+        if self.path != COUNTS_PATH:
+            self._proxy("GET")
+            return
         payload = json.dumps(self.state.take()).encode()
         self.send_response(200)
         self.send_header("Content-Length", str(len(payload)))
         self.end_headers()
         self.wfile.write(payload)
 
-    def _forward(self, body: bytes) -> http.client.HTTPResponse:
+    def do_POST(self) -> None:
+        self._proxy("POST")
+
+    def do_PUT(self) -> None:
+        self._proxy("PUT")
+
+    def do_DELETE(self) -> None:
+        self._proxy("DELETE")
+
+    def do_HEAD(self) -> None:
+        self._proxy("HEAD")
+
+    def _forward(self, method: str, body: bytes) -> http.client.HTTPResponse:
         headers = {k: v for k, v in self.headers.items() if k.lower() not in _HOP_BY_HOP}
         for attempt in (1, 2):
             if self.upstream is None:
                 self.upstream = http.client.HTTPConnection(*self.state.target, timeout=300)
             try:
-                self.upstream.request("POST", self.path, body=body, headers=headers)
+                self.upstream.request(method, self.path, body=body, headers=headers)
                 return self.upstream.getresponse()
             except (ConnectionError, http.client.HTTPException):
                 # A kept-alive upstream connection may have been closed; open a new one.
@@ -129,20 +194,32 @@ class _Handler(QuietHandler):
                     raise
         raise AssertionError("unreachable")
 
-    def do_POST(self) -> None:
-        body = self.rfile.read(int(self.headers.get("Content-Length", 0)))
-        action = self.headers.get("X-Amz-Target", "").rpartition(".")[2]
-        if not action:
-            action = parse_qs(body.decode("utf-8", "replace")).get("Action", ["?"])[0]
-        fault = self.state.count(action)
+    def _action(self, method: str, body: bytes) -> str:
+        target = self.headers.get("X-Amz-Target", "").rpartition(".")[2]
+        if target:
+            return target
+        if method == "POST":
+            found = parse_qs(body.decode("utf-8", "replace")).get("Action", [""])[0]
+            if found:
+                return found
+        # A REST call (S3): its method and what it names, e.g. "GET ?policy".
+        query = urlsplit(self.path).query
+        return f"{method} ?{query.split('=')[0]}" if query else method
+
+    def _proxy(self, method: str) -> None:
+        body = self.rfile.read(int(self.headers.get("Content-Length", 0) or 0))
+        action = self._action(method, body)
+        fault = self.state.count(action, body)
         time.sleep(self.state.delay + (1.0 if fault == "slow" else 0.0))
         if fault in _ERRORS:
-            self._reply(*_ERRORS[fault], [])
+            json_protocol = bool(self.headers.get("X-Amz-Target"))
+            status, payload, kind = error_body(fault, _service(self.headers), json_protocol)
+            self._reply(status, payload, [("Content-Type", kind)])
             return
         if fault == "reset-before":
             self.close_connection = True
             return
-        answer = self._forward(body)
+        answer = self._forward(method, body)
         payload = answer.read()
         if fault == "reset-after":
             # The change is made, but the client never hears so: its retry must cope.
@@ -157,13 +234,17 @@ class _Handler(QuietHandler):
                 self.send_header(key, value)
         self.send_header("Content-Length", str(len(payload)))
         self.end_headers()
-        self.wfile.write(payload)
+        if self.command != "HEAD":
+            self.wfile.write(payload)
 
 
 def _serve(
-    upstream: str, delay: float, share: float = 0.0, seed: int = 0, script: str = ""
-) -> None:
-    state = _State(upstream, delay, share, seed, script)
+    upstream: str, delay: float, share: float = 0.0, seed: int = 0, script: str = "",
+    choices: str = "",
+) -> None:  # fmt: skip
+    state = _State(
+        upstream, delay, share, seed, script, tuple(choices.split(",")) if choices else FAULTS
+    )
     handler = type("Handler", (_Handler,), {"state": state})
     server = LoopbackServer(("127.0.0.1", 0), handler)
     print(server.server_address[1], flush=True)
@@ -174,11 +255,19 @@ class LatencyProxy:
     """Forwards every request to `upstream` after `delay` seconds, counting actions."""
 
     def __init__(
-        self, upstream: str, delay: float, faults: float = 0.0, seed: int = 0, script: str = ""
+        self,
+        upstream: str,
+        delay: float,
+        faults: float = 0.0,
+        seed: int = 0,
+        script: str = "",
+        choices: tuple[str, ...] = FAULTS,
     ) -> None:
-        """script: "Action=fault*N,...", the first N calls of each Action meet that fault."""
+        """script: "Action=fault*N,...", the first N calls of each Action meet that fault
+        ("Action=fault*N@each": of each distinct request); choices: the faults drawn."""
         self._command = [
             sys.executable, __file__, upstream, str(delay), str(faults), str(seed), script,
+            ",".join(choices),
         ]  # fmt: skip
         self._process: subprocess.Popen[str] | None = None
         self.port = 0
@@ -210,4 +299,7 @@ class LatencyProxy:
 
 
 if __name__ == "__main__":
-    _serve(sys.argv[1], float(sys.argv[2]), float(sys.argv[3]), int(sys.argv[4]), sys.argv[5])
+    _serve(
+        sys.argv[1], float(sys.argv[2]), float(sys.argv[3]), int(sys.argv[4]), sys.argv[5],
+        sys.argv[6] if len(sys.argv) > 6 else "",
+    )  # fmt: skip

@@ -24,6 +24,9 @@ from tests.conftest import Aws
 
 A, B = "192.0.2.0/24", "198.51.100.0/24"
 PORTS = [("tcp", 22), ("tcp", 443), ("udp", 53), ("-1", None)]
+# A seed whose draws meet every kind of fault over 8 groups (the draws are in call order:
+# --concurrency 1 keeps that order).
+SEED = 6
 
 
 def run(endpoint: str, journal: Path, *extra: str) -> subprocess.CompletedProcess[str]:
@@ -127,9 +130,9 @@ def test_every_kind_of_fault_is_met_and_the_update_still_converges(
             ingress=(perm("tcp", 22, cidrs=(A, "10.0.0.0/8"), description=f"d{i}"),),
             egress=(perm("udp", 514, cidrs=(A,)),),
         )
-        for i in range(16)
+        for i in range(8)
     ]  # fmt: skip
-    proxy = LatencyProxy(aws.url, 0.0, faults=0.5, seed=7).start()
+    proxy = LatencyProxy(aws.url, 0.0, faults=0.5, seed=SEED).start()
     try:
         codes = []
         for attempt in range(4):
