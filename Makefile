@@ -7,7 +7,7 @@ STAMP  := $(VENV)/.installed
 
 AWSCLI := .venv-awscli/bin/aws
 
-.PHONY: demo test lint setup bench bench-smoke bench-org clean
+.PHONY: demo test lint setup bench bench-smoke bench-org fault-properties clean
 
 # The Organization benchmark: ACCOUNTS accounts x 17 regions through bench.sim.
 ACCOUNTS ?= 100
@@ -44,6 +44,12 @@ bench-smoke: $(STAMP) $(AWSCLI)
 
 bench-org: $(STAMP)
 	$(BIN)/python -m bench.org --accounts $(ACCOUNTS)
+
+# The write path under many drawn fault schedules (make test runs the two explicit ones).
+FAULT_EXAMPLES ?= 25
+fault-properties: $(STAMP)
+	SGUPDATER_FAULT_EXAMPLES=$(FAULT_EXAMPLES) $(BIN)/python -m pytest -p no:randomly -n 2 \
+		tests/test_write_truth.py -k converges
 
 clean:
 	rm -rf $(VENV) .venv-awscli .pytest_cache .mypy_cache .ruff_cache .hypothesis
