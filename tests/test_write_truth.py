@@ -163,7 +163,7 @@ def test_every_kind_converges_and_rolls_back_exactly_under_faults(
     before = _comparable(state())
     script = ",".join(f"{w}={f}*1" for w, f in schedule.items() if f != "none")
     proxy = LatencyProxy(
-        aws.url, 0.0, faults=0.15, seed=seed, script=script, choices=FAULTS
+        aws.url, 0.0, faults=0.05, seed=seed, script=script, choices=FAULTS
     ).start()
     journals: list[Path] = []
     try:
