@@ -12,7 +12,7 @@ import sys
 import threading
 from pathlib import Path
 
-from sgupdater.cli import main
+from sgupdater.cli.app import main
 
 
 def _peak_kib(pid: int | str) -> int:

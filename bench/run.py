@@ -25,7 +25,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from bench import fleet
-from sgupdater.runner import DEFAULT_CONCURRENCY, MAX_CALLS_PER_TARGET
+from sgupdater.engine.runner import DEFAULT_CONCURRENCY, MAX_CALLS_PER_TARGET
 from testkit.local_ec2 import LocalServer
 from testkit.proxy import LatencyProxy
 
@@ -200,8 +200,8 @@ def planner_seconds(rules: int) -> float:
 
     from sgupdater._types import AccountId, GroupId, KindName, Region, RuleId
     from sgupdater.cidrs import Mapping
+    from sgupdater.engine.planner import Request, plan
     from sgupdater.models import Rule, Traffic
-    from sgupdater.planner import Request, plan
 
     old, new, other = (ipaddress.ip_network(c) for c in (fleet.OLD, fleet.NEW, "10.0.0.0/8"))
     cidrs = (old, old, new, other)

@@ -1,5 +1,5 @@
 """Allow ``python -m sgupdater``."""
 
-from sgupdater.cli import run
+from sgupdater.cli.app import run
 
 run()

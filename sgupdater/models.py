@@ -131,6 +131,15 @@ class Change:
     prefix_list: PrefixListRef | None = None
 
 
+def repoint(rule: Rule, ref: PrefixListRef, note: str = "") -> tuple[Change, Change]:
+    """A literal rule moved to a list: a rule referencing the list first, then the literal one
+    revoked. EC2 cannot change a rule's type in place (SecurityGroupRuleRequest)."""
+    return (
+        Change("authorize", rule, None, f"reference {ref.name}{note}", ref),
+        Change("revoke", rule, None, f"{ref.name} referenced first", ref),
+    )
+
+
 @dataclass(frozen=True, slots=True)
 class Applied:
     """The change was made; new_id names what the call created (a rule, a container)."""

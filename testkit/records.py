@@ -5,7 +5,9 @@ from __future__ import annotations
 import ipaddress
 
 from sgupdater._types import AccountId, Direction, GroupId, Region
-from sgupdater.kinds import nacls, pl_read, sg_read
+from sgupdater.kinds.nacls import kind as nacls
+from sgupdater.kinds.prefix_lists import read as pl_read
+from sgupdater.kinds.security_groups import read as sg_read
 from sgupdater.models import Current, Rule, Traffic
 
 ACCOUNT = AccountId("111111111111")

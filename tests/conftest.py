@@ -14,8 +14,8 @@ import boto3
 import pytest
 from mypy_boto3_ec2 import EC2Client
 
-from sgupdater import aws as sdk
-from sgupdater.cli import main
+from sgupdater.aws import sessions as sdk
+from sgupdater.cli.app import main
 from testkit.local_ec2 import LocalServer
 
 REGION = "us-east-1"

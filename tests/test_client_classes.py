@@ -6,7 +6,7 @@ from typing import Any
 
 import botocore.session
 
-from sgupdater import aws
+from sgupdater.aws import sessions as aws
 from testkit import helpers
 from tests.conftest import Aws
 

@@ -10,12 +10,13 @@ from pathlib import Path
 import pytest
 from moto.core.authorization import enable_iam_authentication
 
-from sgupdater import apply_run, kinds
+from sgupdater import kinds
 from sgupdater._types import GroupId, KindName
 from sgupdater.cidrs import Mapping
+from sgupdater.engine import apply_run
+from sgupdater.engine.planner import Request, plan
 from sgupdater.kinds.interface import Kind
 from sgupdater.models import Change, Quota, Rule
-from sgupdater.planner import Request, plan
 from testkit import helpers, records
 from testkit.helpers import perm
 from tests.conftest import Aws, Cli

@@ -9,7 +9,7 @@ from typing import Any
 import boto3
 import pytest
 
-from sgupdater import config
+from sgupdater.cli import config
 from testkit import helpers
 from testkit.helpers import perm
 from testkit.organizations import set_account_state

@@ -7,10 +7,10 @@ import json
 
 import pytest
 
-from sgupdater import formats
 from sgupdater.errors import ConfigError, InputError
-from sgupdater.fields import Fields
-from sgupdater.formats_read import plans_from, rule_from
+from sgupdater.files import records as formats
+from sgupdater.files.fields import Fields
+from sgupdater.files.plan_read import plans_from, rule_from
 from sgupdater.models import (
     Applied,
     Change,

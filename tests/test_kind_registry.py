@@ -16,10 +16,10 @@ import pytest
 
 from sgupdater import kinds
 from sgupdater._types import AccountId, GroupId, KindName
+from sgupdater.engine.sending import Batch
 from sgupdater.kinds.interface import KindScan, Reading, Safety, Traits
 from sgupdater.models import Applied, Change, Current, Outcome, Rule
 from sgupdater.scope import Scope
-from sgupdater.sending import Batch
 from tests.conftest import Cli
 
 A, B, OTHER = "192.0.2.0/24", "198.51.100.0/24", "10.0.0.0/8"

@@ -6,9 +6,9 @@ import ipaddress
 
 import pytest
 
+from sgupdater.engine.migrate import MigrateRequest, plan
 from sgupdater.errors import TargetError
-from sgupdater.kinds.pl_read import PrefixList
-from sgupdater.migrate import MigrateRequest, plan
+from sgupdater.kinds.prefix_lists.read import PrefixList
 from testkit.records import ACCOUNT, REGION, sg_rule
 
 A = "192.0.2.0/24"

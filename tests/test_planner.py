@@ -10,8 +10,8 @@ from hypothesis import strategies as st
 
 from sgupdater._types import AccountId, Cidr, Direction, GroupId, KindName, Region, RuleId
 from sgupdater.cidrs import Mapping, inside, renumbered
+from sgupdater.engine.planner import Request, Strategy, plan
 from sgupdater.models import Change, PortKey, Rule, Traffic
-from sgupdater.planner import Request, Strategy, plan
 
 A = ipaddress.ip_network("192.0.2.0/24")
 B = ipaddress.ip_network("198.51.100.0/24")

@@ -9,7 +9,7 @@ from typing import Any
 import botocore.exceptions
 import pytest
 
-from sgupdater.kinds.iam_read import policy_json
+from sgupdater.kinds.policies.iam_read import policy_json
 from tests.conftest import Aws, Cli
 
 A, B = "192.0.2.0/24", "198.51.100.0/24"

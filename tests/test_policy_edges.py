@@ -10,7 +10,7 @@ from typing import Any
 import botocore.exceptions
 import pytest
 
-from sgupdater.kinds import iam_read
+from sgupdater.kinds.policies import iam_read
 from testkit import helpers, iam, s3
 from testkit.helpers import perm
 from tests.conftest import Aws, Cli

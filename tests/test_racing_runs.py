@@ -11,7 +11,7 @@ from typing import Any
 
 import pytest
 
-from sgupdater import verify
+from sgupdater.engine import verify
 from testkit import helpers
 from testkit.helpers import perm
 from tests.conftest import Aws, Cli

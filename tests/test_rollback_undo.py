@@ -5,11 +5,11 @@ from __future__ import annotations
 import ipaddress
 from typing import Any
 
-from sgupdater import formats
-from sgupdater.journal_read import Journalled, journalled
+from sgupdater.engine.rollback import undo, undos
+from sgupdater.engine.verify import Expect
+from sgupdater.files import records as formats
+from sgupdater.files.journal_read import Journalled, journalled
 from sgupdater.models import Applied, Change, PrefixListRef, Target
-from sgupdater.rollback import undo, undos
-from sgupdater.verify import Expect
 from testkit.records import ACCOUNT, REGION, list_entry, sg_rule
 
 A, B = "192.0.2.0/24", "198.51.100.0/24"

@@ -10,8 +10,8 @@ from pathlib import Path
 
 import pytest
 
-from sgupdater import aws as sdk
-from sgupdater.runner import Options
+from sgupdater.aws import sessions as sdk
+from sgupdater.engine.runner import Options
 from testkit import helpers
 from testkit.helpers import perm
 from tests.conftest import Aws, Cli

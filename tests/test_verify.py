@@ -5,8 +5,8 @@ from __future__ import annotations
 import dataclasses
 import ipaddress
 
+from sgupdater.engine.verify import Expect, for_plan, verify
 from sgupdater.models import Change, Plan
-from sgupdater.verify import Expect, for_plan, verify
 from testkit.records import acl_entry, list_entry, now, sg_rule
 
 A, B = "192.0.2.0/24", "198.51.100.0/24"

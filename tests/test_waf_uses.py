@@ -8,7 +8,7 @@ from typing import Any
 
 import pytest
 
-from sgupdater.kinds import waf_use
+from sgupdater.kinds.waf import use as waf_use
 from tests.conftest import Aws, Cli
 
 A, B = "192.0.2.0/24", "198.51.100.0/24"

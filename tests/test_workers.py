@@ -8,8 +8,8 @@ from dataclasses import dataclass
 
 import boto3
 
-from sgupdater import runner, workers
 from sgupdater._types import AccountId, Region
+from sgupdater.engine import runner, workers
 from sgupdater.models import Credentials, Target, TargetResult
 from testkit import helpers
 from testkit.helpers import perm

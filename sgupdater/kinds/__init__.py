@@ -1,6 +1,6 @@
 """The registry of kinds of CIDR holders: the one list the pipeline reads.
 
-Adding a kind is one module beside this file and one line in KINDS.
+Adding a kind is one folder beside this file and one line in KINDS.
 """
 
 from __future__ import annotations
@@ -8,25 +8,24 @@ from __future__ import annotations
 from collections.abc import Iterator
 
 from sgupdater.errors import InputError
-from sgupdater.kinds import (
-    bucket_policies,
-    iam_policies,
-    nacls,
-    prefix_lists,
-    security_groups,
-    waf,
-)
 from sgupdater.kinds.interface import Kind
+from sgupdater.kinds.nacls.kind import KIND as ACLS
+from sgupdater.kinds.policies.bucket import KIND as BUCKET_POLICIES
+from sgupdater.kinds.policies.iam import KIND as IAM_POLICIES
+from sgupdater.kinds.prefix_lists.kind import KIND as PREFIX_LISTS
+from sgupdater.kinds.security_groups.kind import KIND as SECURITY_GROUPS
+from sgupdater.kinds.waf.kind import CLOUDFRONT_KIND as CLOUDFRONT_IP_SETS
+from sgupdater.kinds.waf.kind import KIND as IP_SETS
 from sgupdater.scope import Scope
 
 KINDS: list[Kind] = [
-    security_groups.KIND,
-    prefix_lists.KIND,
-    nacls.KIND,
-    waf.KIND,
-    waf.CLOUDFRONT_KIND,
-    iam_policies.KIND,
-    bucket_policies.KIND,
+    SECURITY_GROUPS,
+    PREFIX_LISTS,
+    ACLS,
+    IP_SETS,
+    CLOUDFRONT_IP_SETS,
+    IAM_POLICIES,
+    BUCKET_POLICIES,
 ]
 
 

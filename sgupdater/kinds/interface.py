@@ -18,10 +18,10 @@ from dataclasses import dataclass, field
 from typing import Any, Protocol
 
 from sgupdater._types import AccountId, Cidr, KindName
+from sgupdater.engine.sending import Batch
 from sgupdater.errors import TargetError
 from sgupdater.models import Change, Current, ItemFailure, Outcome, Quota, Rule, Target
 from sgupdater.scope import Scope
-from sgupdater.sending import Batch
 
 
 class KindError(TargetError):

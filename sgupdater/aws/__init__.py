@@ -1,0 +1,1 @@
+"""The SDK's side: sessions, clients, retries and endpoints, set up alike for every stage."""

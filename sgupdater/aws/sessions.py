@@ -1,0 +1,298 @@
+"""boto3 sessions and clients configured the same way for every stage."""
+
+from __future__ import annotations
+
+import functools
+import logging
+import os
+import threading
+from collections.abc import Callable
+from typing import TYPE_CHECKING, Any, cast
+
+import botocore.credentials
+import botocore.exceptions
+import botocore.loaders
+import botocore.session
+from botocore.config import Config
+
+from sgupdater import __version__
+from sgupdater.aws import client_classes
+from sgupdater.errors import ConfigError, TargetError
+from sgupdater.models import Credentials
+
+if TYPE_CHECKING:
+    from mypy_boto3_ec2 import EC2Client
+    from mypy_boto3_organizations import OrganizationsClient
+    from mypy_boto3_sts import STSClient
+
+log = logging.getLogger("sgupdater")
+
+DEFAULT_RETRY_MODE = "standard"
+DEFAULT_MAX_ATTEMPTS = 8
+
+
+Session = botocore.session.Session
+
+_loader_lock = threading.Lock()
+_base_lock = threading.Lock()
+_shared_loader: botocore.loaders.Loader | None = None
+
+
+def _loader() -> botocore.loaders.Loader:
+    # Parsing the EC2 service model costs ~0.25 s; one loader shared by every session (one per
+    # target and thread, as sessions are not thread-safe) parses it once per process.
+    global _shared_loader
+    with _loader_lock:
+        if _shared_loader is None:
+            _shared_loader = botocore.loaders.create_loader()
+        return _shared_loader
+
+
+def session(profile: str | None) -> Session:
+    """A new SDK session for a profile (None: the default credential chain)."""
+    core = botocore.session.Session(profile=profile)
+    core.register_component("data_loader", _loader())
+    client_classes.share(core)
+    try:
+        core.get_scoped_config()
+    except botocore.exceptions.ProfileNotFound:
+        raise ConfigError(f"unknown profile {profile!r} (not in the AWS config files)") from None
+    # Every client the session makes gets the run's retry settings, those botocore makes on its
+    # own too: the STS client of a role the profile defines (role_arn with source_profile or
+    # credential_source) would otherwise retry in legacy mode, 3 attempts. Settings a client is
+    # given explicitly still win (Config.merge), and the user's own retry settings win over ours.
+    core.set_default_client_config(_config(core))
+    core.register("needs-retry", _remember_cause)
+    core.register("request-created", _log_retry)
+    return core
+
+
+def _remember_cause(request_dict: Any = None, response: Any = None, **kwargs: Any) -> None:
+    """Keep why an attempt failed, for the line that says it is retried."""
+    caught = kwargs.get("caught_exception")
+    cause = type(caught).__name__ if caught is not None else ""
+    if response is not None and not cause:
+        error = response[1].get("Error", {}) if isinstance(response[1], dict) else {}
+        cause = str(error.get("Code") or "")
+    if request_dict is not None and cause:
+        request_dict.setdefault("context", {})["sgupdater-cause"] = cause
+
+
+def _log_retry(request: Any = None, operation_name: str = "", **kwargs: Any) -> None:
+    """With -v, one line per retried attempt: which call, why, which attempt."""
+    context = getattr(request, "context", None) or {}
+    attempt = context.get("retries", {}).get("attempt", 1)
+    if attempt > 1:
+        cause = context.get("sgupdater-cause", "no answer")
+        log.info("retrying %s after %s (attempt %d)", operation_name, cause, attempt)
+
+
+class _Given(botocore.credentials.CredentialProvider):
+    """Hands a session the credentials this run already resolved."""
+
+    METHOD = "sgupdater-assume-role"
+
+    def __init__(self, credentials: botocore.credentials.Credentials) -> None:
+        super().__init__()
+        self._credentials = credentials
+
+    def load(self) -> botocore.credentials.Credentials:
+        return self._credentials
+
+
+class Sessions:
+    """The SDK sessions and clients of one run: one session per account's credentials.
+
+    botocore sessions are not thread-safe, so they only create clients under a lock; clients
+    are thread-safe and shared. Building an EC2 client costs ~20 ms of CPU (its ~700 methods),
+    so each (credentials, region) gets one for both phases of the run.
+    """
+
+    def __init__(self, pool: int = 10, home_region: str | None = None) -> None:
+        self._lock = threading.Lock()
+        self._pool = pool
+        # Where STS is asked for assumed roles when a profile names no region (--region's).
+        self._home_region = home_region
+        self._sessions: dict[Credentials, Session] = {}
+        self._bases: dict[str | None, Session] = {}
+        # Per target, its clients by service.
+        self._clients: dict[tuple[Credentials, str], dict[str, Any]] = {}
+
+    def _session(self, creds: Credentials) -> Session:
+        # Callers hold the lock.
+        found = self._sessions.get(creds)
+        if found is None:
+            found = session(creds.profile)
+            if creds.role_arn is not None:
+                # A role is assumed once per run; the credentials refresh themselves (under
+                # their own lock) when they near expiry in a long run. Every role assumed from
+                # one profile shares its base session: one per profile, not per account.
+                base = self._bases.get(creds.profile)
+                if base is None:
+                    base = self._bases[creds.profile] = session(creds.profile)
+                extra: dict[str, str] = {"RoleSessionName": creds.session_name}
+                if creds.external_id:
+                    extra["ExternalId"] = creds.external_id
+                fetcher = botocore.credentials.AssumeRoleCredentialFetcher(
+                    client_creator=sts_creator(base, self.sts_region(base)),
+                    source_credentials=base.get_credentials(),
+                    role_arn=creds.role_arn,
+                    extra_args=extra,
+                )
+                assumed = botocore.credentials.DeferredRefreshableCredentials(
+                    refresh_using=fetcher.fetch_credentials, method="assume-role"
+                )
+                resolver = botocore.credentials.CredentialResolver(providers=[_Given(assumed)])
+                found.register_component("credential_provider", resolver)
+            self._sessions[creds] = found
+        return found
+
+    def sts_region(self, base: Session) -> str | None:
+        """Where roles are assumed from this base session: its region, else the run's home."""
+        return region_of(base) or self._home_region
+
+    def client(self, creds: Credentials, region: str, service: str) -> Any:
+        """The run's client of this service for these credentials in this region.
+
+        A service named "NAME@REGION" (e.g. "wafv2@us-east-1") is served from that region
+        whatever the target's: a kind whose resources live in one region only.
+        """
+        name, _, pinned = service.partition("@")
+        with self._lock:
+            held = self._clients.setdefault((creds, region), {})
+            client = held.get(service)
+            if client is None:
+                sess = self._session(creds)
+                client = sess.create_client(
+                    name, region_name=pinned or region, config=_config(sess, self._pool)
+                )
+                held[service] = client
+            return client
+
+    def release(self, creds: Credentials, region: str) -> None:
+        """Forget one target's clients: a run keeps only those of targets still to change."""
+        with self._lock:
+            self._clients.pop((creds, region), None)
+
+    def forget(self, creds: Credentials) -> None:
+        """Drop an assumed role's session and every client of it (~250 KiB an account)."""
+        with self._lock:
+            if creds.role_arn is not None:
+                self._sessions.pop(creds, None)
+            for key in [k for k in self._clients if k[0] == creds]:
+                del self._clients[key]
+
+    def ec2(self, creds: Credentials, region: str) -> EC2Client:
+        """The run's EC2 client for these credentials in this region."""
+        return cast("EC2Client", self.client(creds, region, "ec2"))
+
+    def clients(self, creds: Credentials, region: str) -> Callable[[str], Any]:
+        """A function giving one target's client of any service."""
+        return functools.partial(self.client, creds, region)
+
+
+def sts_creator(base: Session, home: str | None) -> Callable[..., Any]:
+    """How the assume-role fetcher makes its STS client: in the run's home region.
+
+    NOTE: botocore's fetcher makes its client with no region, so AssumeRole would go to the
+    global endpoint, whose tokens opt-in regions refuse (and another partition's runs need
+    their own); with a region, botocore >= 1.40 resolves the regional endpoint by default.
+    """
+
+    def create(service_name: str, **kwargs: Any) -> Any:
+        kwargs.setdefault("config", _config(base))
+        # Fetchers of many accounts share the base session, which is not thread-safe.
+        with _base_lock:
+            return base.create_client(service_name, region_name=home, **kwargs)
+
+    return create
+
+
+def region_of(sess: Session) -> str | None:
+    """The region the SDK settings give (AWS_REGION first, as AWS CLI v2 does)."""
+    # NOTE: botocore itself reads only AWS_DEFAULT_REGION and the profile's region.
+    region = os.environ.get("AWS_REGION") or sess.get_config_variable("region")
+    return str(region) if region else None
+
+
+def _retry_settings(sess: Session) -> dict[str, str | int]:
+    # NOTE: the user's own AWS_RETRY_MODE / AWS_MAX_ATTEMPTS (or the profile's retry_mode /
+    # max_attempts) win; otherwise we pin them so behaviour does not drift with botocore.
+    scoped = sess.get_scoped_config()
+    mode = os.environ.get("AWS_RETRY_MODE") or scoped.get("retry_mode") or DEFAULT_RETRY_MODE
+    attempts = os.environ.get("AWS_MAX_ATTEMPTS") or scoped.get("max_attempts")
+    try:
+        total = int(attempts) if attempts else DEFAULT_MAX_ATTEMPTS
+    except ValueError:
+        raise ConfigError(f"max_attempts must be a whole number, not {attempts!r}") from None
+    return {"mode": str(mode), "total_max_attempts": total}
+
+
+def _config(sess: Session, pool: int = 10) -> Config:
+    return Config(
+        retries=_retry_settings(sess),  # type: ignore[arg-type]  # keys checked by botocore
+        user_agent_extra=f"sgupdater/{__version__}",
+        max_pool_connections=pool,
+    )
+
+
+def ec2_client(sess: Session, region: str, *, pool: int = 10) -> EC2Client:
+    """An EC2 client that honours the SDK's endpoint and retry settings."""
+    client = sess.create_client("ec2", region_name=region, config=_config(sess, pool))
+    return cast("EC2Client", client)
+
+
+def sts_client(sess: Session, region: str | None) -> STSClient:
+    """An STS client with the same settings."""
+    return cast("STSClient", sess.create_client("sts", region_name=region, config=_config(sess)))
+
+
+def organizations_client(sess: Session) -> OrganizationsClient:
+    """An Organizations client with the same settings."""
+    client = sess.create_client("organizations", config=_config(sess))
+    return cast("OrganizationsClient", client)
+
+
+@functools.lru_cache(maxsize=64)
+def partition_of(region: str) -> str:
+    """The partition a region belongs to (aws, aws-cn, aws-us-gov, ...), from botocore's data."""
+    try:
+        return str(_resolver().get_partition_for_region(region))
+    except botocore.exceptions.UnknownRegionError:
+        # A region botocore does not know yet (DescribeRegions vouched for it): the partition
+        # its name says, else aws.
+        return next((p for pre, p in _PREFIXES if region.startswith(pre)), "aws")
+
+
+_PREFIXES = (("cn-", "aws-cn"), ("us-gov-", "aws-us-gov"), ("us-isob-", "aws-iso-b"))
+
+
+@functools.lru_cache(maxsize=1)
+def _resolver() -> Session:
+    session = botocore.session.Session()
+    session.register_component("data_loader", _loader())
+    return session
+
+
+def known_regions(sess: Session) -> frozenset[str]:
+    """Every EC2 region botocore knows of, across partitions."""
+    names: set[str] = set()
+    for partition in sess.get_available_partitions():
+        names.update(sess.get_available_regions("ec2", partition_name=partition))
+    return frozenset(names)
+
+
+def target_error(exc: Exception) -> TargetError:
+    """Turn a botocore failure into a printable TargetError with the AWS error code."""
+    if isinstance(exc, botocore.exceptions.ClientError):
+        error = exc.response.get("Error", {})
+        code = str(error.get("Code", "ClientError"))
+        message = str(error.get("Message", "")) or str(exc)
+        return TargetError(f"{code}: {message}", code=code)
+    if isinstance(exc, botocore.exceptions.NoCredentialsError):
+        return TargetError("no credentials found", code="NoCredentials")
+    if isinstance(exc, botocore.exceptions.EndpointConnectionError):
+        return TargetError(f"cannot reach the endpoint: {exc}", code="EndpointConnectionError")
+    if isinstance(exc, botocore.exceptions.BotoCoreError):
+        return TargetError(str(exc), code=type(exc).__name__)
+    raise exc

@@ -1,0 +1,266 @@
+"""The command line: parse, call the pipeline, render. The only place that prints or exits."""
+
+from __future__ import annotations
+
+import os
+import sys
+from collections.abc import Sequence
+from enum import Enum
+from typing import Annotated
+
+import typer
+
+from sgupdater import __version__, kinds
+from sgupdater.cidrs import Mapping, check_mappings, parse_cidr
+from sgupdater.cli import file_commands as cli_files
+from sgupdater.cli import migrate_command as cli_migrate
+from sgupdater.cli.flows import change, detailed, finish, scan, stdout
+from sgupdater.cli.options import (
+    Common,
+    DryRun,
+    FromCidr,
+    JournalPath,
+    MatchChoice,
+    OpenWorld,
+    PlanOut,
+    ToCidr,
+    Yes,
+    cidr_option,
+    with_common,
+)
+from sgupdater.engine.planner import Operation, Request, Strategy
+from sgupdater.errors import InputError, SgupdaterError
+
+app = typer.Typer(
+    name="sgupdater",
+    help="Find every security-group rule that trusts a CIDR and make it trust another.",
+    add_completion=False,
+    pretty_exceptions_enable=False,
+    rich_markup_mode=None,
+)
+
+
+class StrategyChoice(str, Enum):
+    """How a CIDR is replaced."""
+
+    modify = "modify"
+    authorize_revoke = "authorize-revoke"
+
+
+def _mappings(
+    common: Common, source: str | None, target: str | None, *, names: tuple[str, str]
+) -> tuple[Mapping, ...]:
+    """The from → to pairs: from the flags, else from the configuration file."""
+    if source is not None:
+        kept = parse_cidr(target, option=names[1]) if target is not None else None
+        return (Mapping(parse_cidr(source, option=names[0]), kept),)
+    if target is not None:
+        raise InputError(f"{names[1]} needs {names[0]}")
+    if common.settings is None or not common.settings.mappings:
+        raise InputError(f"pass {names[0]}, or --config with a 'mappings' list")
+    return common.settings.mappings
+
+
+def _request(
+    common: Common,
+    operation: Operation,
+    mappings: tuple[Mapping, ...],
+    how: Strategy = "modify",
+) -> Request:
+    within = common.match is MatchChoice.within
+    if within and not common.renumber and operation in ("update", "add"):
+        raise InputError(
+            f"--match within needs --renumber for {operation}: each rule inside the range needs "
+            "its own new CIDR (show and remove work without it)"
+        )
+    for kind in kinds.enabled(common.scope):
+        if operation == "add" and kind.traits.in_place_only and kind.switch is not None:
+            raise InputError(
+                f"add does not take {kind.switch.flag}: an entry's rule number orders it, so there "
+                "is no 'beside'; use update, which replaces entries in place"
+            )
+    return Request(
+        operation,
+        mappings,
+        how,
+        common.directions(),
+        match=common.match.value,
+        renumber=common.renumber,
+        skip_managed=common.skip_managed,
+    )
+
+
+def _check(common: Common, mappings: tuple[Mapping, ...], *, open_world: bool) -> None:
+    within = common.match is MatchChoice.within
+    check_mappings(mappings, allow_open_world=open_world, within=within, renumber=common.renumber)
+
+
+@app.command()
+@with_common()
+def show(
+    common: Common,
+    from_cidr: FromCidr = None,
+    to_cidr: Annotated[
+        str | None, cidr_option("--to-cidr", "Only rules not already allowing this CIDR too.")
+    ] = None,
+) -> int:
+    """List every rule allowing --from-cidr (with --to-cidr: those that still lack it)."""
+    mappings = _mappings(common, from_cidr, to_cidr, names=("--from-cidr", "--to-cidr"))
+    _check(common, mappings, open_world=True)
+    results = scan(common, _request(common, "show", mappings))
+    console, fmt = stdout(common.output)
+    fmt.rules_renderer()(console, results)
+    status = finish(results, common, command="show", applied=False)
+    return detailed(status, common.detailed_exitcode, any(r.plan.matched for r in results))
+
+
+def _replacements(
+    common: Common, source: str | None, target: str | None, open_world: bool
+) -> tuple[Mapping, ...]:
+    mappings = _mappings(common, source, target, names=("--from-cidr", "--to-cidr"))
+    if any(m.target is None for m in mappings):
+        raise InputError("every mapping needs a to-cidr (--to-cidr, or 'to' in the config file)")
+    _check(common, mappings, open_world=open_world)
+    return mappings
+
+
+@app.command()
+@with_common()
+def update(
+    common: Common,
+    from_cidr: FromCidr = None,
+    to_cidr: ToCidr = None,
+    dry_run: DryRun = False,
+    yes: Yes = False,
+    strategy: Annotated[
+        StrategyChoice,
+        typer.Option(
+            "--strategy",
+            metavar="STRATEGY",
+            help="modify: in place (default); authorize-revoke: add, then drop.",
+        ),
+    ] = StrategyChoice.modify,
+    allow_open_world: OpenWorld = False,
+    journal: JournalPath = None,
+    plan_out: PlanOut = None,
+) -> int:
+    """Replace --from-cidr by --to-cidr in every matching rule, keeping ports and description."""
+    mappings = _replacements(common, from_cidr, to_cidr, allow_open_world)
+    chosen: Strategy = strategy.value
+    request = _request(common, "update", mappings, chosen)
+    return change("update", request, common, dry_run, yes, journal, plan_out)
+
+
+@app.command()
+@with_common()
+def add(
+    common: Common,
+    from_cidr: FromCidr = None,
+    to_cidr: ToCidr = None,
+    dry_run: DryRun = False,
+    yes: Yes = False,
+    allow_open_world: OpenWorld = False,
+    journal: JournalPath = None,
+    plan_out: PlanOut = None,
+) -> int:
+    """Allow --to-cidr beside --from-cidr wherever --from-cidr is allowed."""
+    mappings = _replacements(common, from_cidr, to_cidr, allow_open_world)
+    request = _request(common, "add", mappings)
+    return change("add", request, common, dry_run, yes, journal, plan_out)
+
+
+@app.command()
+@with_common()
+def remove(
+    common: Common,
+    cidr: Annotated[str | None, cidr_option("--cidr", "The CIDR whose rules are revoked.")] = None,
+    only_where: Annotated[
+        str | None, cidr_option("--only-where", "Only where this CIDR is already allowed alike.")
+    ] = None,
+    dry_run: DryRun = False,
+    yes: Yes = False,
+    journal: JournalPath = None,
+    plan_out: PlanOut = None,
+) -> int:
+    """Revoke the rules allowing --cidr (with --only-where: the safe second half of a move)."""
+    mappings = _mappings(common, cidr, only_where, names=("--cidr", "--only-where"))
+    for m in mappings:
+        if m.target is not None and m.target.version != m.source.version:
+            raise InputError(
+                f"--cidr {m.source} and --only-where {m.target} are of different IP families"
+            )
+        if m.target == m.source:
+            raise InputError(f"--cidr and --only-where are the same ({m.source})")
+    if common.match is MatchChoice.within:
+        _check(common, mappings, open_world=True)
+    request = _request(common, "remove", mappings)
+    return change("remove", request, common, dry_run, yes, journal, plan_out)
+
+
+app.command(name="migrate")(with_common(search=False)(cli_migrate.migrate))
+
+
+app.command(name="rollback")(cli_files.rollback_command)
+app.command(name="apply")(cli_files.apply_command)
+
+
+def _version(value: bool) -> None:
+    if value:
+        typer.echo(f"sgupdater {__version__}")
+        raise typer.Exit()
+
+
+@app.callback(invoke_without_command=True)
+def main_options(
+    ctx: typer.Context,
+    version: Annotated[
+        bool,
+        typer.Option("--version", callback=_version, is_eager=True, help="Print the version."),
+    ] = False,
+) -> None:
+    """Find every security-group rule that trusts a CIDR and make it trust another."""
+    if ctx.invoked_subcommand is None:
+        typer.echo(ctx.get_help())
+        raise typer.Exit(2)
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Run the CLI and return the exit status: 0 ok, 1 something failed, 2 bad input."""
+    command = typer.main.get_command(app)
+    try:
+        status = command.main(
+            args=list(argv) if argv is not None else None,
+            prog_name="sgupdater",
+            standalone_mode=False,
+        )
+    except typer.TyperException as exc:
+        # NOTE: typer vendors click; its usage errors (exit code 2) are only public as this base.
+        ctx = getattr(exc, "ctx", None)
+        hint = f" (see '{ctx.command_path} --help')" if ctx is not None else ""
+        typer.echo(f"sgupdater: error: {exc.format_message()}{hint}", err=True)
+        return int(getattr(exc, "exit_code", 2))
+    except typer.Abort:
+        typer.echo("sgupdater: interrupted", err=True)
+        return 130
+    except InputError as exc:
+        typer.echo(f"sgupdater: error: {exc}", err=True)
+        return 2
+    except SgupdaterError as exc:
+        typer.echo(f"sgupdater: {exc}", err=True)
+        return 1
+    except Exception as exc:
+        # A bug of ours: one line for the user, the traceback only when asked for.
+        if os.environ.get("SGUPDATER_DEBUG"):
+            raise
+        typer.echo(
+            f"sgupdater: internal error: {type(exc).__name__}: {exc} "
+            "(set SGUPDATER_DEBUG=1 for the traceback, and please report it)",
+            err=True,
+        )
+        return 1
+    return status if isinstance(status, int) else 0
+
+
+def run() -> None:
+    """Console-script entry point."""
+    sys.exit(main())

@@ -1,0 +1,112 @@
+"""The commands that act on files: apply a reviewed plan, roll back a journalled run."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Annotated
+
+import typer
+
+from sgupdater.cli.flows import FileRun, apply_expected
+from sgupdater.cli.options import (
+    DryRun,
+    JournalPath,
+    OpenWorld,
+    OutputOpt,
+    Yes,
+)
+from sgupdater.engine import rollback, verify
+from sgupdater.engine.runner import DEFAULT_CONCURRENCY
+from sgupdater.errors import InputError
+from sgupdater.files import journal as journal_file
+from sgupdater.files import plan as planfile
+from sgupdater.files import safe as files
+from sgupdater.files.journal_read import journalled
+from sgupdater.logs import set_logging
+from sgupdater.scope import PRUNE
+
+Sha256 = Annotated[
+    str | None,
+    typer.Option(
+        "--sha256",
+        metavar="HEX",
+        help="Apply only if the plan file's SHA-256 is this (as --plan-out printed it).",
+    ),
+]
+Quiet = Annotated[bool, typer.Option("--quiet", "-q", help="No progress bar.")]
+Verbose = Annotated[bool, typer.Option("--verbose", "-v", help="Log each step to stderr.")]
+Concurrency = Annotated[
+    int,
+    typer.Option("--concurrency", metavar="N", min=1, max=64, help="Targets processed at once."),
+]
+
+
+def _warn(path: Path, what: str) -> None:
+    files.must_be_regular(path, what)
+    # A file anyone else can rewrite is not the file that was reviewed: say so, then go on.
+    for risk in files.risks(path):
+        typer.echo(f"sgupdater: warning: {risk}", err=True)
+
+
+def apply_command(
+    plan_file: Annotated[Path, typer.Argument(metavar="PLAN", help="A plan from --plan-out.")],
+    sha256: Sha256 = None,
+    yes: Yes = False,
+    allow_open_world: OpenWorld = False,
+    output: OutputOpt = None,
+    journal: JournalPath = None,
+    quiet: Quiet = False,
+    verbose: Verbose = False,
+    concurrency: Concurrency = DEFAULT_CONCURRENCY,
+    prune_policy_versions: Annotated[
+        bool,
+        typer.Option(
+            "--prune-policy-versions",
+            help="At IAM's 5 versions, delete a policy's oldest non-default one (journalled).",
+        ),
+    ] = False,
+) -> int:
+    """Apply exactly a reviewed plan; rules that drifted since it was made are skipped."""
+    set_logging(verbose)
+    _warn(plan_file, "plan")
+    plans = planfile.read(plan_file, sha256=sha256, open_world=allow_open_world)
+    expected = {target: verify.for_plan(plan) for target, plan in plans.items()}
+    allow = frozenset({PRUNE}) if prune_policy_versions else frozenset()
+    run = FileRun(output, quiet, concurrency, journal, yes=yes, dry_run=False, allow=allow)
+    return apply_expected("apply", expected, run)
+
+
+def rollback_command(
+    journal_path: Annotated[Path, typer.Argument(metavar="JOURNAL", help="A run's journal.")],
+    dry_run: DryRun = False,
+    yes: Yes = False,
+    allow_open_world: OpenWorld = False,
+    output: OutputOpt = None,
+    journal: JournalPath = None,
+    quiet: Quiet = False,
+    verbose: Verbose = False,
+    concurrency: Concurrency = DEFAULT_CONCURRENCY,
+    detailed_exitcode: Annotated[
+        bool,
+        typer.Option(
+            "--detailed-exitcode", help="With --dry-run: exit 3 when something would be undone."
+        ),
+    ] = False,
+) -> int:
+    """Restore exactly the rules a journalled run changed; rules changed since are skipped."""
+    set_logging(verbose)
+    if detailed_exitcode and not dry_run:
+        raise InputError("--detailed-exitcode goes with --dry-run")
+    _warn(journal_path, "journal")
+    lines = journal_file.read(journal_path)
+    items = journalled(str(journal_path), lines, open_world=allow_open_world)
+    run = FileRun(
+        output,
+        quiet,
+        concurrency,
+        journal,
+        yes=yes,
+        dry_run=dry_run,
+        detailed_exitcode=detailed_exitcode,
+    )
+    return apply_expected("rollback", rollback.undos(items), run)

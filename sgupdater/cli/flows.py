@@ -1,0 +1,297 @@
+"""The flows the commands share: scan, show the plan, ask, apply, report."""
+
+from __future__ import annotations
+
+import logging
+import signal
+import sys
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
+from dataclasses import dataclass
+from pathlib import Path
+
+import typer
+from rich.console import Console
+from rich.progress import (
+    BarColumn,
+    MofNCompleteColumn,
+    Progress,
+    TaskID,
+    TextColumn,
+    TimeRemainingColumn,
+)
+
+from sgupdater.cli.options import Common
+from sgupdater.engine import apply_run, runner, targets, verify, workers
+from sgupdater.errors import InputError
+from sgupdater.files import plan as planfile
+from sgupdater.files import safe as files
+from sgupdater.files.journal import Journal, default_path
+from sgupdater.models import Target, TargetResult, status_of
+from sgupdater.output.report import OutputFormat, targets_table
+from sgupdater.output.rows import change_rows, failure_rows, summarise, summary_line
+from sgupdater.scope import Scope
+
+log = logging.getLogger("sgupdater")
+
+
+def stdout(output: OutputFormat | None) -> tuple[Console, OutputFormat]:
+    """The console for results and the format: the one asked for, else by terminal or pipe."""
+    console = Console(file=sys.stdout, width=None if sys.stdout.isatty() else 200, highlight=False)
+    fmt = output or (OutputFormat.table if sys.stdout.isatty() else OutputFormat.tsv)
+    return console, fmt
+
+
+def confirmed(command: str, results: Sequence[TargetResult], count: int) -> bool:
+    """Show the plan on stderr and ask; a no says so."""
+    err = Console(file=sys.stderr, highlight=False)
+    OutputFormat.table.changes_renderer(command, dry_run=True)(err, results)
+    if typer.confirm(f"Apply {count} change(s)?", default=False, err=True):
+        return True
+    typer.echo("sgupdater: aborted; nothing changed", err=True)
+    return False
+
+
+class _Bar:
+    """Advances a progress bar by one finished target; grows it when targets turn out more."""
+
+    def __init__(self, bar: Progress, task: TaskID) -> None:
+        self._bar, self._task = bar, task
+        self._matched = self._applied = 0
+
+    def __call__(self, result: TargetResult) -> None:
+        self._matched += len(result.plan.matched)
+        self._applied += sum(status_of(o) == "applied" for o in result.outcomes or ())
+        n = f"{self._matched} rules matched, {self._applied} changes applied"
+        self._bar.update(self._task, advance=1, n=n)
+
+    def grow(self, more: int) -> None:
+        """Targets counted before an account's regions were listed: correct the total."""
+        total = self._bar.tasks[self._task].total or 0
+        self._bar.update(self._task, total=total + more)
+
+
+@contextmanager
+def progress(quiet: bool, total: int, what: str) -> Iterator[_Bar | None]:
+    """A bar on stderr while targets finish, when stderr is a terminal and not --quiet."""
+    if quiet or not sys.stderr.isatty() or total == 0:
+        yield None
+        return
+    # Targets done of all, matches and changes so far, and the time left at this pace.
+    columns = (
+        TextColumn(what),
+        BarColumn(),
+        MofNCompleteColumn(),
+        TextColumn("{task.fields[n]}"),
+        TimeRemainingColumn(),
+    )
+    with Progress(*columns, console=Console(file=sys.stderr), transient=True) as bar:
+        yield _Bar(bar, bar.add_task(what, total=total, n=""))
+
+
+def report_notes(results: Sequence[TargetResult]) -> None:
+    """What the operator should read before approving, once per note."""
+    seen: set[str] = set()
+    for result in results:
+        for note in result.notes:
+            if note not in seen:
+                seen.add(note)
+                typer.echo(f"sgupdater: warning: {result.account or ''}: {note}", err=True)
+
+
+def report_failures(results: Sequence[TargetResult]) -> int:
+    failed = 0
+    for row in failure_rows(results):
+        failed += 1
+        who = row["role_arn"] or row["profile"] or "default credentials"
+        if row["account"] and row["account"] not in who:
+            who += f" ({row['account']})"
+        typer.echo(f"sgupdater: {who} / {row['region']}: {row['message']}", err=True)
+    for change in change_rows(results):
+        if change["status"] == "blocked":
+            typer.echo(
+                f"sgupdater: {change['account']} / {change['region']} / {change['group_id']}: "
+                f"{change['old_cidr']} left as it is: {change['detail']}",
+                err=True,
+            )
+        if change["status"] == "failed":
+            typer.echo(
+                f"sgupdater: {change['account']} / {change['region']} / {change['group_id']}: "
+                f"{change['action']} {change['old_cidr']} failed: {change['detail']}",
+                err=True,
+            )
+    return failed
+
+
+def scan(common: Common, request: runner.Planning) -> list[TargetResult]:
+    options = common.options
+    resolved = targets.resolve(
+        common.targets,
+        options.sessions,
+        concurrency=common.concurrency,
+        defer=workers.defers(options),
+    )
+    found = resolved.targets
+    log.info("visiting %d target(s): %s", len(found), ", ".join(t.label for t in found))
+    with progress(common.quiet, workers.weight(found), "scanning") as advance:
+        grow = advance.grow if advance is not None else None
+        results = workers.scan_and_plan(found, request, options, advance, grow)
+    report_notes(results)
+    return [*resolved.failures, *resolved.skipped, *results]
+
+
+def finish(results: Sequence[TargetResult], common: Common, *, command: str, applied: bool) -> int:
+    if len(results) > 1 and not common.quiet:
+        targets_table(Console(file=sys.stderr, highlight=False), results, applied=applied)
+    return end(results, command=command, applied=applied)
+
+
+# --detailed-exitcode: the run succeeded and found something still to do.
+PENDING = 3
+
+
+def detailed(status: int, asked: bool, pending: bool) -> int:
+    """The exit status, 3 instead of 0 when --detailed-exitcode is asked and something pends."""
+    return PENDING if asked and status == 0 and pending else status
+
+
+def end(results: Sequence[TargetResult], *, command: str, applied: bool) -> int:
+    failed_targets = report_failures(results)
+    summary = summarise(results)
+    typer.echo(summary_line(summary, command=command, applied=applied), err=True)
+    # Blocked: matched but impossible as asked (no room, quota): the job is not done.
+    return 1 if failed_targets or summary.failed or summary.blocked else 0
+
+
+def change(
+    command: str,
+    request: runner.Planning,
+    common: Common,
+    dry_run: bool,
+    yes: bool,
+    journal_path: Path | None,
+    plan_out: Path | None = None,
+) -> int:
+    if plan_out is not None and not dry_run:
+        raise InputError("--plan-out goes with --dry-run (then: sgupdater apply PLAN)")
+    if common.detailed_exitcode and not dry_run:
+        raise InputError("--detailed-exitcode goes with show or --dry-run")
+    # Refused before anything is scanned; creating the file refuses it again, atomically.
+    if plan_out is not None:
+        files.must_be_new(plan_out, "plan")
+    if journal_path is not None:
+        files.must_be_new(journal_path, "journal")
+    results = scan(common, request)
+    console, fmt = stdout(common.output)
+    has_changes = any(r.plan.changes for r in results)
+    if dry_run or not has_changes:
+        fmt.changes_renderer(command, dry_run=True)(console, results)
+        status = finish(results, common, command=command, applied=False)
+        if plan_out is not None:
+            count, digest = planfile.write(plan_out, command, results)
+            typer.echo(
+                f"plan: {plan_out} ({count} changes, sha256 {digest}); after review: "
+                f"sgupdater apply {plan_out} --sha256 {digest}",
+                err=True,
+            )
+        return detailed(status, common.detailed_exitcode, has_changes)
+    asked = sys.stdin.isatty() and not yes
+    if asked and not confirmed(command, results, sum(len(r.plan.changes) for r in results)):
+        return 1
+    journal = Journal(journal_path or default_path(), command)
+    options = common.options
+    with journalled(journal, options), progress(common.quiet, len(results), "applying") as advance:
+        # Time passed since the scan (a plan on screen, other targets, another operator): the
+        # entries are read again just before the write, and what moved on is skipped, never
+        # overwritten, whether the run asked or not.
+        expected = {r.target: verify.for_plan(r.plan) for r in results if r.plan.changes}
+        results = apply_run.apply_checked(
+            expected, options, dry_run=False, journal=journal, seeds=results, progress=advance
+        )
+    fmt.changes_renderer(command, dry_run=False)(console, results)
+    status = finish(results, common, command=command, applied=True)
+    return closing(results, journal, common.options, status)
+
+
+@dataclass(frozen=True, slots=True)
+class FileRun:
+    """How apply and rollback run: the common options, the journal, asking or not."""
+
+    output: OutputFormat | None
+    quiet: bool
+    concurrency: int
+    journal: Path | None
+    yes: bool = False
+    dry_run: bool = False
+    # What the run allows the kinds beyond the file's changes (e.g. pruning policy versions).
+    allow: frozenset[str] = frozenset()
+    # With dry_run: exit 3 when something is pending.
+    detailed_exitcode: bool = False
+
+
+def apply_expected(command: str, expected: dict[Target, list[verify.Expect]], run: FileRun) -> int:
+    """Check changes against the rules as they are now, ask, apply the valid ones."""
+    # Assumed roles are asked for where the first of the file's targets is; the file names
+    # the accounts, which the credentials must reach before anything is sent.
+    home = next((t.region for t in expected), None)
+    options = runner.Options(
+        Scope(switches=run.allow),
+        concurrency=run.concurrency,
+        home_region=home,
+        check_accounts=True,
+    )
+    console, fmt = stdout(run.output)
+    with progress(run.quiet, len(expected), "checking") as advance:
+        results = apply_run.apply_checked(expected, options, dry_run=True, progress=advance)
+    pending = sum(o is None for r in results for o in r.outcomes or ())
+    if run.dry_run or not pending:
+        fmt.changes_renderer(command, dry_run=True)(console, results)
+        status = end(results, command=command, applied=False)
+        return detailed(status, run.detailed_exitcode, pending > 0)
+    if sys.stdin.isatty() and not run.yes and not confirmed(command, results, pending):
+        return 1
+    journal = Journal(run.journal or default_path(), command)
+    with journalled(journal, options), progress(run.quiet, len(expected), "applying") as advance:
+        results = apply_run.apply_checked(
+            expected, options, dry_run=False, journal=journal, progress=advance
+        )
+    fmt.changes_renderer(command, dry_run=False)(console, results)
+    status = end(results, command=command, applied=True)
+    return closing(results, journal, options, status)
+
+
+@contextmanager
+def journalled(journal: Journal, options: runner.Options) -> Iterator[None]:
+    """Open and close the journal around applying; SIGINT/SIGTERM stop after in-flight calls."""
+
+    def interrupt(signum: int, frame: object) -> None:
+        if not options.stop.is_set():
+            typer.echo(
+                "sgupdater: interrupted; finishing the calls in flight, sending no more", err=True
+            )
+        options.stop.set()
+
+    previous = {sig: signal.signal(sig, interrupt) for sig in (signal.SIGINT, signal.SIGTERM)}
+    journal.start()
+    try:
+        yield
+    finally:
+        journal.end()
+        for sig, handler in previous.items():
+            signal.signal(sig, handler)
+
+
+def closing(
+    results: Sequence[TargetResult], journal: Journal, options: runner.Options, status: int
+) -> int:
+    """Name the journal; after an interruption say what was and was not done, and exit 130."""
+    typer.echo(f"journal: {journal.path} (undo with: sgupdater rollback {journal.path})", err=True)
+    if not options.stop.is_set():
+        return status
+    statuses = [status_of(o) for r in results for o in r.outcomes or ()]
+    typer.echo(
+        f"sgupdater: interrupted: {statuses.count('applied')} change(s) applied, "
+        f"{statuses.count('skipped')} not sent; run the same command again to finish",
+        err=True,
+    )
+    return 130

@@ -1,0 +1,1 @@
+"""Network ACL entries, replaced in place by number."""

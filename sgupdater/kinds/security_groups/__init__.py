@@ -1,0 +1,1 @@
+"""Security-group rules: read (read), changed in the order that never cuts access (apply)."""
