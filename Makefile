@@ -7,7 +7,7 @@ STAMP  := $(VENV)/.installed
 
 AWSCLI := .venv-awscli/bin/aws
 
-.PHONY: demo test lint setup bench bench-smoke bench-org fault-properties clean
+.PHONY: demo test test-fast lint setup bench bench-smoke bench-org fault-properties clean
 
 # The Organization benchmark: ACCOUNTS accounts x 17 regions through bench.sim.
 ACCOUNTS ?= 100
@@ -30,6 +30,10 @@ lint: $(STAMP)
 
 test: lint
 	$(BIN)/python -m pytest
+
+# The unit layer alone (no server), for a quick loop while editing.
+test-fast: $(STAMP)
+	$(BIN)/python -m pytest tests/unit -n 0
 
 # The aws CLI contender lives in its own venv: awscli pins its own botocore.
 $(AWSCLI):
