@@ -12,6 +12,8 @@ Region = NewType("Region", str)
 
 Cidr = IPv4Network | IPv6Network
 Direction = Literal["ingress", "egress"]
+# Both directions: what a run looks at unless --direction narrows it.
+BOTH: frozenset[Direction] = frozenset(("ingress", "egress"))
 # create and delete apply to prefix lists only (migrate, and its rollback).
 Action = Literal["modify", "authorize", "revoke", "create", "delete"]
 # The name of a kind of CIDR holder, as plans, journals and outputs spell it (see kinds/).

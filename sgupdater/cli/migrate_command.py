@@ -9,8 +9,8 @@ import typer
 from sgupdater.cidrs import parse_cidr
 from sgupdater.cli.flows import change
 from sgupdater.cli.options import Common, DryRun, JournalPath, PlanOut, Yes, cidr_option
-from sgupdater.engine.migrate import DEFAULT_MAX_ENTRIES, DEFAULT_RULES_QUOTA, MigrateRequest
 from sgupdater.errors import InputError
+from sgupdater.kinds import DEFAULT_MAX_ENTRIES, DEFAULT_RULES_QUOTA, MigrateRequest
 
 MAX_DESCRIPTION = 255
 

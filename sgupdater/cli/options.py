@@ -13,10 +13,9 @@ from typing import Annotated, Any
 import typer
 
 from sgupdater import kinds
-from sgupdater._types import Direction
+from sgupdater._types import BOTH, Direction
 from sgupdater.cli import config
 from sgupdater.engine import runner
-from sgupdater.engine.planner import BOTH
 from sgupdater.engine.targets import ALL_REGIONS, TargetSpec
 from sgupdater.errors import InputError
 from sgupdater.kinds.interface import INCLUDE_BLOCK_LISTS

@@ -9,7 +9,7 @@ from dataclasses import dataclass, field
 from typing import Any, Literal
 
 from sgupdater import kinds
-from sgupdater._types import Cidr, Direction
+from sgupdater._types import BOTH, Cidr, Direction
 from sgupdater.cidrs import Mapping, inside, renumbered
 from sgupdater.kinds.interface import INCLUDE_BLOCK_LISTS
 from sgupdater.models import Change, Plan, PortKey, Quota, Rule, Scan
@@ -18,7 +18,6 @@ from sgupdater.scope import Scope
 Operation = Literal["show", "update", "add", "remove"]
 Strategy = Literal["modify", "authorize-revoke"]
 Match = Literal["exact", "within"]
-BOTH: frozenset[Direction] = frozenset(("ingress", "egress"))
 # How many more entries fit in each container of a kind with capacity (by container id).
 Room = AnyMapping[str, int]
 

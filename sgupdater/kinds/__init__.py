@@ -1,6 +1,9 @@
 """The registry of kinds of CIDR holders: the one list the pipeline reads.
 
-Adding a kind is one folder beside this file and one line in KINDS.
+Adding a kind is one folder beside this file and one line in KINDS. Outside kinds/, code
+imports only this registry and the interface (tests/unit/test_layout.py checks it): an
+operation a kind offers beyond update, add and remove (migrate, by prefix lists) is handed on
+here.
 """
 
 from __future__ import annotations
@@ -13,10 +16,17 @@ from sgupdater.kinds.nacls.kind import KIND as ACLS
 from sgupdater.kinds.policies.bucket import KIND as BUCKET_POLICIES
 from sgupdater.kinds.policies.iam import KIND as IAM_POLICIES
 from sgupdater.kinds.prefix_lists.kind import KIND as PREFIX_LISTS
+from sgupdater.kinds.prefix_lists.migrate import (
+    DEFAULT_MAX_ENTRIES,
+    DEFAULT_RULES_QUOTA,
+    MigrateRequest,
+)
 from sgupdater.kinds.security_groups.kind import KIND as SECURITY_GROUPS
 from sgupdater.kinds.waf.kind import CLOUDFRONT_KIND as CLOUDFRONT_IP_SETS
 from sgupdater.kinds.waf.kind import KIND as IP_SETS
 from sgupdater.scope import Scope
+
+__all__ = ["DEFAULT_MAX_ENTRIES", "DEFAULT_RULES_QUOTA", "KINDS", "MigrateRequest"]
 
 KINDS: list[Kind] = [
     SECURITY_GROUPS,

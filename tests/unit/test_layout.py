@@ -1,4 +1,5 @@
-"""The code's shape: small modules and functions, and no kind named outside kinds/."""
+"""The code's shape: small modules and functions, no kind named or imported outside kinds/, and
+no lower layer importing a higher one."""
 
 from __future__ import annotations
 
@@ -39,5 +40,56 @@ def test_only_kinds_name_a_kind() -> None:
         if "kinds" not in path.relative_to(ROOT / "sgupdater").parts
         for number, line in enumerate(path.read_text(encoding="utf-8").splitlines(), 1)
         if pattern.search(line)
+    ]
+    assert found == []
+
+
+def _imports(path: Path) -> list[tuple[int, str, list[str]]]:
+    """(line, module, names) of every `from … import …` of a source file."""
+    found = []
+    for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+        if isinstance(node, ast.ImportFrom) and node.module:
+            found.append((node.lineno, node.module, [a.name for a in node.names]))
+        elif isinstance(node, ast.Import):
+            found.extend((node.lineno, a.name, []) for a in node.names)
+    return found
+
+
+PACKAGE = ROOT / "sgupdater"
+# What a kind is made of: its folder, and the helpers kinds share.
+KIND_PARTS = {
+    p.stem for p in (PACKAGE / "kinds").iterdir() if p.stem not in ("__init__", "interface")
+}
+
+
+def test_outside_kinds_only_the_registry_and_the_interface_are_imported() -> None:
+    found = [
+        f"{path.relative_to(ROOT)}:{line} {module}"
+        for path in PACKAGE.rglob("*.py")
+        if path.relative_to(PACKAGE).parts[0] != "kinds"
+        for line, module, names in _imports(path)
+        if (module.startswith("sgupdater.kinds.") and module != "sgupdater.kinds.interface")
+        or (module == "sgupdater.kinds" and KIND_PARTS & set(names))
+    ]
+    assert found == []
+
+
+@pytest.mark.parametrize(
+    ("folder", "never"),
+    [
+        # The engine never reaches up into the command line or the rendering of outputs.
+        ("engine", ("sgupdater.cli", "sgupdater.output")),
+        # File formats are read and written without any stage, feature or command.
+        ("files", ("sgupdater.engine", "sgupdater.cli", "sgupdater.output", "sgupdater.kinds.")),
+        # The SDK's side knows nothing of what runs on it.
+        ("aws", ("sgupdater.engine", "sgupdater.cli", "sgupdater.kinds", "sgupdater.files")),
+    ],
+)
+def test_lower_layers_never_import_higher_ones(folder: str, never: tuple[str, ...]) -> None:
+    found = [
+        f"{path.relative_to(ROOT)}:{line} {module}"
+        for path in (PACKAGE / folder).rglob("*.py")
+        for line, module, _ in _imports(path)
+        if module.startswith(never)
     ]
     assert found == []

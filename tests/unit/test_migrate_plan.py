@@ -6,8 +6,8 @@ import ipaddress
 
 import pytest
 
-from sgupdater.engine.migrate import MigrateRequest, plan
 from sgupdater.errors import TargetError
+from sgupdater.kinds.prefix_lists.migrate import MigrateRequest, plan
 from sgupdater.kinds.prefix_lists.read import PrefixList
 from testkit.records import ACCOUNT, REGION, sg_rule
 

@@ -1,4 +1,8 @@
-"""Migrate: point the rules allowing one CIDR at a customer-managed prefix list holding it."""
+"""Migrate: point the rules allowing one CIDR at a customer-managed prefix list holding it.
+
+An operation the prefix-list kind offers (through the registry, kinds.MigrateRequest): it
+plans security-group rules and a list together, so it lives with the list it fills.
+"""
 
 from __future__ import annotations
 
@@ -8,8 +12,7 @@ from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
-from sgupdater._types import AccountId, Cidr, Direction, Region
-from sgupdater.engine.planner import BOTH
+from sgupdater._types import BOTH, AccountId, Cidr, Direction, Region
 from sgupdater.errors import TargetError
 from sgupdater.kinds.prefix_lists import read as pl_read
 from sgupdater.kinds.prefix_lists.read import PrefixList
