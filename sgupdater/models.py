@@ -140,6 +140,13 @@ def repoint(rule: Rule, ref: PrefixListRef, note: str = "") -> tuple[Change, Cha
     )
 
 
+def new_value(change: Change) -> str:
+    """What the change makes the entry allow: a CIDR, or (a rule repointed) a prefix list's id."""
+    if change.new_cidr is None and change.prefix_list is not None:
+        return change.prefix_list.id or change.prefix_list.name
+    return str(change.new_cidr)
+
+
 @dataclass(frozen=True, slots=True)
 class Applied:
     """The change was made; new_id names what the call created (a rule, a container)."""

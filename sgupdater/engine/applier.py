@@ -12,7 +12,7 @@ from typing import Any
 
 from sgupdater import kinds
 from sgupdater.engine import truth
-from sgupdater.engine.sending import Batch, Indexed, Recorder, settle
+from sgupdater.kinds.interface import Batch, Indexed, Recorder, settle
 from sgupdater.models import Applied, Change, Outcome, Plan, Skipped
 
 log = logging.getLogger("sgupdater")

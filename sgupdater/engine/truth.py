@@ -13,8 +13,7 @@ from collections.abc import Callable
 from typing import Any
 
 from sgupdater import kinds
-from sgupdater.engine.verify import new_value
-from sgupdater.models import Change, Current, Found
+from sgupdater.models import Change, Current, Found, new_value
 from sgupdater.scope import Scope
 
 log = logging.getLogger("sgupdater")

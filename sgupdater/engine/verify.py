@@ -8,7 +8,7 @@ from dataclasses import dataclass
 
 from sgupdater import kinds
 from sgupdater._types import RuleId
-from sgupdater.models import IN_DOUBT, Change, Current, Plan, PortKey, Skipped
+from sgupdater.models import IN_DOUBT, Change, Current, Plan, PortKey, Skipped, new_value
 
 
 @dataclass(frozen=True, slots=True)
@@ -27,13 +27,6 @@ class Expect:
     # A reviewed plan names the rule by id: only that rule, in that container, is changed; a
     # look-alike found by content is not the rule that was reviewed.
     bound: bool = False
-
-
-def new_value(change: Change) -> str:
-    """What the change makes the entry allow: a CIDR, or (a rule repointed) a prefix list's id."""
-    if change.new_cidr is None and change.prefix_list is not None:
-        return change.prefix_list.id or change.prefix_list.name
-    return str(change.new_cidr)
 
 
 def _slot(key: PortKey, rule_id: str) -> tuple[str, str, str]:

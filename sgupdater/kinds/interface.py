@@ -12,16 +12,73 @@ and in which partitions the kind exists (`Traits.partitions`).
 
 from __future__ import annotations
 
+import threading
 from collections.abc import Callable, Iterable, Sequence
 from concurrent.futures import Executor
 from dataclasses import dataclass, field
 from typing import Any, Protocol
 
 from sgupdater._types import AccountId, Cidr, KindName
-from sgupdater.engine.sending import Batch
 from sgupdater.errors import TargetError
-from sgupdater.models import Change, Current, ItemFailure, Outcome, Quota, Rule, Target
+from sgupdater.models import (
+    IN_DOUBT_CODE,
+    Change,
+    Current,
+    Failed,
+    Found,
+    ItemFailure,
+    Outcome,
+    Quota,
+    Rule,
+    Target,
+)
 from sgupdater.scope import Scope
+
+Indexed = list[tuple[int, Change]]
+# Reads the batch's container again and tells each change's state (see truth.py).
+Check = Callable[[Indexed], dict[int, Found]]
+
+
+class Recorder(Protocol):
+    """Told of each change before it is sent and of its outcome after (the journal)."""
+
+    def before(self, change: Change) -> None: ...
+
+    def after(self, change: Change, outcome: Outcome) -> None: ...
+
+    def kept(self, container: str, what: str, document: Any) -> None: ...
+
+
+@dataclass(frozen=True, slots=True)
+class Batch:
+    """The changes to one container, and how their calls are journalled and stopped."""
+
+    container_id: str
+    changes: Indexed
+    record: Recorder | None = None
+    # Set on SIGINT/SIGTERM: calls not yet sent are skipped.
+    stop: threading.Event | None = None
+    # What the run allows beyond the changes themselves (e.g. "prune_policy_versions").
+    allow: frozenset[str] = frozenset()
+    # After a refused call, or one whose answer was lost: what is true now (truth.checker).
+    check: Check | None = None
+
+
+def in_doubt(outcome: Outcome | None) -> bool:
+    """True for the outcome of a call that may or may not have been carried out."""
+    return isinstance(outcome, Failed) and outcome.code == IN_DOUBT_CODE
+
+
+def settle(
+    batch: Indexed, outcome: Outcome, outcomes: dict[int, Outcome], record: Recorder | None
+) -> None:
+    """Give every change of the batch this outcome, and journal it when there is a journal."""
+    for index, change in batch:
+        outcomes[index] = outcome
+        # In doubt: no `after` line, so the journal says what is known (a call was sent, its
+        # answer was not heard) and rollback settles it by reading.
+        if record is not None and not in_doubt(outcome):
+            record.after(change, outcome)
 
 
 class KindError(TargetError):

@@ -16,8 +16,7 @@ import pytest
 
 from sgupdater import kinds
 from sgupdater._types import AccountId, GroupId, KindName
-from sgupdater.engine.sending import Batch
-from sgupdater.kinds.interface import KindScan, Reading, Safety, Traits
+from sgupdater.kinds.interface import Batch, KindScan, Reading, Safety, Traits
 from sgupdater.models import Applied, Change, Current, Outcome, Rule
 from sgupdater.scope import Scope
 from tests.e2e.conftest import Cli

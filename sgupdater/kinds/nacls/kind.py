@@ -8,9 +8,9 @@ from typing import TYPE_CHECKING, Any
 
 from sgupdater._types import AccountId, Cidr, Direction, GroupId, KindName, Region, RuleId
 from sgupdater.cidrs import normalise
-from sgupdater.engine.sending import Batch, Sender
 from sgupdater.kinds.common import ALLOWS, named, normalise_protocol
-from sgupdater.kinds.interface import KindError, KindScan, Reading, Safety, Switch, Traits
+from sgupdater.kinds.interface import Batch, KindError, KindScan, Reading, Safety, Switch, Traits
+from sgupdater.kinds.sending import Sender
 from sgupdater.models import Change, Current, Outcome, Rule, Skipped, Traffic
 from sgupdater.scope import Scope, tags_of
 

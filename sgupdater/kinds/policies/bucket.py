@@ -14,8 +14,7 @@ import botocore.exceptions
 
 from sgupdater._types import AccountId, GroupId, KindName
 from sgupdater.aws import sessions as aws
-from sgupdater.engine.sending import Batch, Sender
-from sgupdater.kinds.interface import KindError, KindScan, Reading, Safety
+from sgupdater.kinds.interface import Batch, KindError, KindScan, Reading, Safety
 from sgupdater.kinds.policies import document as policy_doc
 from sgupdater.kinds.policies.common import (
     SWITCH,
@@ -28,6 +27,7 @@ from sgupdater.kinds.policies.common import (
     rewritten,
 )
 from sgupdater.kinds.policies.iam_read import policy_json
+from sgupdater.kinds.sending import Sender
 from sgupdater.models import Change, Current, Failed, ItemFailure, Outcome, Quota, Rule, Skipped
 from sgupdater.scope import Scope
 

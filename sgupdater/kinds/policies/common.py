@@ -6,9 +6,9 @@ import copy
 from typing import Any
 
 from sgupdater._types import AccountId, GroupId, KindName
-from sgupdater.engine.sending import Sender
 from sgupdater.kinds.interface import KindError, Reading, Safety, Switch, Traits
 from sgupdater.kinds.policies import document as policy_doc
+from sgupdater.kinds.sending import Sender
 from sgupdater.models import Change, Rule, Skipped
 
 SWITCH = Switch(

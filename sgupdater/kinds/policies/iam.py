@@ -18,8 +18,7 @@ import botocore.exceptions
 
 from sgupdater._types import AccountId, GroupId, KindName
 from sgupdater.aws import sessions as aws
-from sgupdater.engine.sending import Batch, Sender
-from sgupdater.kinds.interface import KindScan, Reading, Safety
+from sgupdater.kinds.interface import Batch, KindScan, Reading, Safety
 from sgupdater.kinds.policies import document as policy_doc
 from sgupdater.kinds.policies import iam_read
 from sgupdater.kinds.policies.common import (
@@ -33,6 +32,7 @@ from sgupdater.kinds.policies.common import (
     rewritten,
 )
 from sgupdater.kinds.policies.iam_read import MANAGED, call, inline, policy_json
+from sgupdater.kinds.sending import Sender
 from sgupdater.models import Change, Current, Failed, Outcome, Rule
 from sgupdater.scope import PRUNE, Scope
 

@@ -11,8 +11,9 @@ import botocore.exceptions
 
 from sgupdater._types import Cidr
 from sgupdater.aws import sessions as aws
-from sgupdater.engine.sending import Batch, Indexed, Sender
+from sgupdater.kinds.interface import Batch, Indexed
 from sgupdater.kinds.prefix_lists.read import changeable, described, entries_of
+from sgupdater.kinds.sending import Sender
 from sgupdater.models import Applied, Change, Failed, Outcome, Skipped
 
 if TYPE_CHECKING:

@@ -6,9 +6,8 @@ from collections.abc import Iterator, Sequence
 from typing import TYPE_CHECKING
 
 from sgupdater._types import AccountId, GroupId
-from sgupdater.engine.sending import Batch
 from sgupdater.kinds.common import ALLOWS, named
-from sgupdater.kinds.interface import KindScan, Reading, Safety, Switch, Traits
+from sgupdater.kinds.interface import Batch, KindScan, Reading, Safety, Switch, Traits
 from sgupdater.kinds.prefix_lists import apply as pl_apply
 from sgupdater.kinds.prefix_lists.read import (
     NAME,

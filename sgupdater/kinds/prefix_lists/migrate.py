@@ -16,7 +16,6 @@ from sgupdater._types import BOTH, AccountId, Cidr, Direction, Region
 from sgupdater.errors import TargetError
 from sgupdater.kinds.prefix_lists import read as pl_read
 from sgupdater.kinds.prefix_lists.read import PrefixList
-from sgupdater.kinds.security_groups import kind as security_groups
 from sgupdater.kinds.security_groups import read as sg_read
 from sgupdater.models import Change, Plan, PortKey, PrefixListRef, Rule, Scan, repoint
 from sgupdater.scope import Scope
@@ -75,7 +74,7 @@ class MigrateRequest:
         groups = sorted({r.group_id for r in found.rules})
         if not groups:
             return Plan((), ())
-        client = clients(security_groups.KIND.service)
+        client = clients(sg_read.SERVICE)
         # One listing serves both: finding the list, and weighing the lists rules reference.
         lists = pl_read.described(client)
         existing = _find(client, lists, scope, self.prefix_list)

@@ -7,9 +7,9 @@ from typing import TYPE_CHECKING, Any
 
 from sgupdater._types import Direction
 from sgupdater.cidrs import normalise
-from sgupdater.engine.sending import Batch, Indexed, Sender
-from sgupdater.kinds.interface import KindError
+from sgupdater.kinds.interface import Batch, Indexed, KindError
 from sgupdater.kinds.security_groups.read import rule_key
+from sgupdater.kinds.sending import Sender
 from sgupdater.models import Change, Outcome, PortKey, Skipped, Traffic
 
 if TYPE_CHECKING:

@@ -7,11 +7,10 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 from sgupdater._types import AccountId, Cidr, RuleId
-from sgupdater.engine.sending import Batch
 from sgupdater.kinds.common import ALLOWS, named
-from sgupdater.kinds.interface import KindScan, Reading, Safety, Switch, Traits
+from sgupdater.kinds.interface import Batch, KindScan, Reading, Safety, Switch, Traits
 from sgupdater.kinds.security_groups import apply as sg_apply
-from sgupdater.kinds.security_groups.read import NAME, rule_cidr, rule_key, rules_of_groups
+from sgupdater.kinds.security_groups.read import NAME, SERVICE, rule_cidr, rule_key, rules_of_groups
 from sgupdater.models import Change, Current, Outcome, Rule
 from sgupdater.scope import Scope, tags_of
 
@@ -94,7 +93,7 @@ class SecurityGroups:
     """Security-group rules: the kind every run searches."""
 
     name = NAME
-    service = "ec2"
+    service = SERVICE
     switch: Switch | None = None
     traits = Traits(counted=True)
 

@@ -14,6 +14,8 @@ if TYPE_CHECKING:
     from mypy_boto3_ec2 import EC2Client
 
 NAME = KindName("rule")
+# The SDK service security groups (and prefix lists) are read and changed through.
+SERVICE = "ec2"
 # EC2 takes at most 200 values in one filter.
 _FILTER_VALUES = 200
 

@@ -15,9 +15,9 @@ import botocore.exceptions
 from sgupdater._types import AccountId, Cidr, GroupId, KindName
 from sgupdater.aws import sessions as aws
 from sgupdater.cidrs import normalise
-from sgupdater.engine.sending import Batch, Sender
 from sgupdater.kinds.common import ALLOWS
-from sgupdater.kinds.interface import KindError, KindScan, Reading, Safety, Switch, Traits
+from sgupdater.kinds.interface import Batch, KindError, KindScan, Reading, Safety, Switch, Traits
+from sgupdater.kinds.sending import Sender
 from sgupdater.kinds.waf import use as waf_use
 from sgupdater.models import Change, Current, Failed, ItemFailure, Outcome, Rule, Skipped
 from sgupdater.scope import Scope, tags_of

@@ -1,32 +1,23 @@
-"""One API call for a batch of changes: journalled before and after, stopped when interrupted."""
+"""One API call for a batch of changes: journalled before and after, stopped when interrupted.
+
+The machinery every kind's writes go through (kinds subclass Sender); the records it works on
+(Batch, Recorder, settle) are the boundary's, in interface.py.
+"""
 
 from __future__ import annotations
 
 import logging
-import threading
 from collections.abc import Callable
-from dataclasses import dataclass
-from typing import Any, Protocol
+from typing import Any
 
 import botocore.exceptions
 
 from sgupdater.aws import sessions as aws
-from sgupdater.models import (
-    IN_DOUBT,
-    IN_DOUBT_CODE,
-    Applied,
-    Change,
-    Failed,
-    Found,
-    Outcome,
-    Skipped,
-)
+from sgupdater.kinds.interface import Batch, Indexed, settle
+from sgupdater.models import IN_DOUBT, IN_DOUBT_CODE, Applied, Failed, Found, Outcome, Skipped
 
 log = logging.getLogger("sgupdater")
 
-Indexed = list[tuple[int, Change]]
-# Reads the batch's container again and tells each change's state (see truth.py).
-Check = Callable[[Indexed], dict[int, Found]]
 # Errors raised before a request left: the call was certainly not made.
 _NOT_SENT = (
     botocore.exceptions.EndpointConnectionError,
@@ -34,48 +25,6 @@ _NOT_SENT = (
     botocore.exceptions.NoCredentialsError,
     botocore.exceptions.ParamValidationError,
 )
-
-
-class Recorder(Protocol):
-    """Told of each change before it is sent and of its outcome after (the journal)."""
-
-    def before(self, change: Change) -> None: ...
-
-    def after(self, change: Change, outcome: Outcome) -> None: ...
-
-    def kept(self, container: str, what: str, document: Any) -> None: ...
-
-
-@dataclass(frozen=True, slots=True)
-class Batch:
-    """The changes to one container, and how their calls are journalled and stopped."""
-
-    container_id: str
-    changes: Indexed
-    record: Recorder | None = None
-    # Set on SIGINT/SIGTERM: calls not yet sent are skipped.
-    stop: threading.Event | None = None
-    # What the run allows beyond the changes themselves (e.g. "prune_policy_versions").
-    allow: frozenset[str] = frozenset()
-    # After a refused call, or one whose answer was lost: what is true now (truth.checker).
-    check: Check | None = None
-
-
-def in_doubt(outcome: Outcome | None) -> bool:
-    """True for the outcome of a call that may or may not have been carried out."""
-    return isinstance(outcome, Failed) and outcome.code == IN_DOUBT_CODE
-
-
-def settle(
-    batch: Indexed, outcome: Outcome, outcomes: dict[int, Outcome], record: Recorder | None
-) -> None:
-    """Give every change of the batch this outcome, and journal it when there is a journal."""
-    for index, change in batch:
-        outcomes[index] = outcome
-        # In doubt: no `after` line, so the journal says what is known (a call was sent, its
-        # answer was not heard) and rollback settles it by reading.
-        if record is not None and not in_doubt(outcome):
-            record.after(change, outcome)
 
 
 class Sender:
