@@ -24,11 +24,6 @@ def tags_of(resource: Any) -> dict[str, str]:
     return {t["Key"]: t.get("Value", "") for t in resource.get("Tags", [])}
 
 
-# Allowed with --prune-policy-versions (Scope.switches): at IAM's version limit a policy's
-# oldest non-default version may be deleted.
-PRUNE = "prune_policy_versions"
-
-
 @dataclass(frozen=True, slots=True)
 class Scope:
     """Which containers to look at, and which kinds beside those always searched."""

@@ -13,14 +13,13 @@ from sgupdater.cidrs import Mapping, parse_cidr
 from sgupdater.errors import ConfigError, InputError
 from sgupdater.files import safe as files
 from sgupdater.files.fields import depth_ok
-from sgupdater.kinds.interface import INCLUDE_BLOCK_LISTS
 from sgupdater.scope import TagCondition
 
 MAX_BYTES = 1024 * 1024
 _TOP = {"targets", "regions", "filters", "direction", "mappings", "match", "scope"}
 # What to search besides security groups; each key is a flag's default.
 _SCOPE = {
-    "skip_managed", "renumber", "prune_policy_versions", INCLUDE_BLOCK_LISTS,
+    "skip_managed", "renumber", *(a.key for a in kinds.allowances()),
     *(key for _, key in kinds.switches())
 }  # fmt: skip
 _TARGETS = {

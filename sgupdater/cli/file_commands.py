@@ -14,6 +14,7 @@ from sgupdater.cli.options import (
     OpenWorld,
     OutputOpt,
     Yes,
+    with_allowances,
 )
 from sgupdater.engine import rollback, verify
 from sgupdater.engine.runner import DEFAULT_CONCURRENCY
@@ -23,7 +24,6 @@ from sgupdater.files import plan as planfile
 from sgupdater.files import safe as files
 from sgupdater.files.journal_read import journalled
 from sgupdater.logs import set_logging
-from sgupdater.scope import PRUNE
 
 Sha256 = Annotated[
     str | None,
@@ -48,6 +48,7 @@ def _warn(path: Path, what: str) -> None:
         typer.echo(f"sgupdater: warning: {risk}", err=True)
 
 
+@with_allowances
 def apply_command(
     plan_file: Annotated[Path, typer.Argument(metavar="PLAN", help="A plan from --plan-out.")],
     sha256: Sha256 = None,
@@ -58,20 +59,13 @@ def apply_command(
     quiet: Quiet = False,
     verbose: Verbose = False,
     concurrency: Concurrency = DEFAULT_CONCURRENCY,
-    prune_policy_versions: Annotated[
-        bool,
-        typer.Option(
-            "--prune-policy-versions",
-            help="At IAM's 5 versions, delete a policy's oldest non-default one (journalled).",
-        ),
-    ] = False,
+    allow: frozenset[str] = frozenset(),
 ) -> int:
     """Apply exactly a reviewed plan; rules that drifted since it was made are skipped."""
     set_logging(verbose)
     _warn(plan_file, "plan")
     plans = planfile.read(plan_file, sha256=sha256, open_world=allow_open_world)
     expected = {target: verify.for_plan(plan) for target, plan in plans.items()}
-    allow = frozenset({PRUNE}) if prune_policy_versions else frozenset()
     run = FileRun(output, quiet, concurrency, journal, yes=yes, dry_run=False, allow=allow)
     return apply_expected("apply", expected, run)
 

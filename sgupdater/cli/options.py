@@ -18,10 +18,9 @@ from sgupdater.cli import config
 from sgupdater.engine import runner
 from sgupdater.engine.targets import ALL_REGIONS, TargetSpec
 from sgupdater.errors import InputError
-from sgupdater.kinds.interface import INCLUDE_BLOCK_LISTS
 from sgupdater.logs import set_logging
 from sgupdater.output.report import OutputFormat
-from sgupdater.scope import DEFAULT_MANAGED_TAGS, MAX_PAGE_SIZE, PRUNE, Scope
+from sgupdater.scope import DEFAULT_MANAGED_TAGS, MAX_PAGE_SIZE, Scope
 
 
 class DirectionChoice(str, Enum):
@@ -92,8 +91,9 @@ _COMMON = [
 ]  # fmt: skip
 
 
-# Every kind's switch key, once.
+# Every kind's switch key, and every allowance a kind offers, once.
 SWITCHES = tuple(key for _, key in kinds.switches())
+ALLOWANCES = tuple(a.key for a in kinds.allowances())
 
 
 class MatchChoice(str, Enum):
@@ -120,22 +120,8 @@ _SEARCH = [
         "--renumber",
         help="With --match within: move each CIDR to the same offset inside the to-cidr.",
     ),
-    _option(
-        "prune_policy_versions",
-        False,
-        bool,
-        "--prune-policy-versions",
-        help="With --policies: at IAM's 5 versions, delete the oldest non-default one "
-        "(journalled whole first).",
-    ),
-    _option(
-        INCLUDE_BLOCK_LISTS,
-        False,
-        bool,
-        "--include-block-lists",
-        help="update/add also change WAF IP sets a Block rule uses (blocked otherwise): the new "
-        "range is then blocked instead. remove never unblocks.",
-    ),
+    # What a run may allow a kind beyond its switch, as the kinds declare it.
+    *(_option(a.key, False, bool, a.flag, help=a.help) for a in kinds.allowances()),
     # Each kind that is opted into brings its own switch.
     *(_option(key, False, bool, kind.switch.flag, help=kind.switch.help)
       for kind, key in kinds.switches() if kind.switch is not None),
@@ -207,9 +193,7 @@ def _scope(
         include_tags=frozenset(tags) or (settings.include_tags if settings else frozenset()),
         exclude_tags=frozenset(untags) or (settings.exclude_tags if settings else frozenset()),
         page_size=given["page_size"],
-        switches=frozenset(
-            key for key in (*SWITCHES, PRUNE, INCLUDE_BLOCK_LISTS) if key in switches
-        ),
+        switches=frozenset(key for key in (*SWITCHES, *ALLOWANCES) if key in switches),
         managed_tags=managed,
     )
 
@@ -279,6 +263,28 @@ def _decorate(command: Callable[..., int], shared: list[inspect.Parameter]) -> C
 
     parameters = own + shared
     # typer reads the signature and the annotations; both must name the shared options too.
+    wrapper.__signature__ = signature.replace(parameters=parameters)  # type: ignore[attr-defined]
+    wrapper.__annotations__ = {p.name: p.annotation for p in parameters}
+    del wrapper.__wrapped__
+    return wrapper
+
+
+def with_allowances(command: Callable[..., int]) -> Callable[..., int]:
+    """Give a file command the allowances kinds offer on apply; it receives them as `allow`."""
+    shared = [
+        _option(a.key, False, bool, a.flag, help=a.help) for a in kinds.allowances(on_apply=True)
+    ]
+    signature = inspect.signature(command, eval_str=True)
+    own = [p for p in signature.parameters.values() if p.name != "allow"]
+    names = [p.name for p in shared]
+
+    @functools.wraps(command)
+    def wrapper(**kwargs: Any) -> int:
+        allow = frozenset(name for name in names if kwargs.pop(name))
+        return command(allow=allow, **kwargs)
+
+    parameters = own + shared
+    # typer reads the signature and the annotations; both must name the allowances too.
     wrapper.__signature__ = signature.replace(parameters=parameters)  # type: ignore[attr-defined]
     wrapper.__annotations__ = {p.name: p.annotation for p in parameters}
     del wrapper.__wrapped__

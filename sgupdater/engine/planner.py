@@ -11,7 +11,6 @@ from typing import Any, Literal
 from sgupdater import kinds
 from sgupdater._types import BOTH, Cidr, Direction
 from sgupdater.cidrs import Mapping, inside, renumbered
-from sgupdater.kinds.interface import INCLUDE_BLOCK_LISTS
 from sgupdater.models import Change, Plan, PortKey, Quota, Rule, Scan
 from sgupdater.scope import Scope
 
@@ -134,11 +133,11 @@ class _Planning:
     def consented(self, rule: Rule, target: Cidr) -> bool:
         """False (and blocked) for a restricting entry whose kind wants consent not given."""
         safety = kinds.get(rule.kind).safety(rule)
-        if not safety.restricts or not safety.needs_consent or INCLUDE_BLOCK_LISTS in self.allow:
+        if not safety.restricts or not safety.consent or safety.consent in self.allow:
             return True
         why = (
             f"{safety.restricts}: changing it would restrict {target} instead; "
-            "pass --include-block-lists to change it anyway"
+            f"pass {kinds.allowance(safety.consent).flag} to change it anyway"
         )
         self.blocked.append((rule, why))
         return False
@@ -149,14 +148,14 @@ class _Planning:
             return
         made = len(self.changes)
         self.moved(rule, target)
-        restricts = kinds.get(rule.kind).safety(rule).restricts
-        if restricts:
+        safety = kinds.get(rule.kind).safety(rule)
+        if safety.restricts:
             # The plan names what the change is and, for a block list, the decision taken.
             for at in range(made, len(self.changes)):
                 change = self.changes[at]
-                why = f"{change.reason}; {restricts}"
-                if INCLUDE_BLOCK_LISTS in self.allow:
-                    why += " (--include-block-lists)"
+                why = f"{change.reason}; {safety.restricts}"
+                if safety.consent:
+                    why += f" ({kinds.allowance(safety.consent).flag})"
                 self.changes[at] = dataclasses.replace(change, reason=why)
 
     def moved(self, rule: Rule, target: Cidr) -> None:

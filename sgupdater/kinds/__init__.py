@@ -11,7 +11,7 @@ from __future__ import annotations
 from collections.abc import Iterator
 
 from sgupdater.errors import InputError
-from sgupdater.kinds.interface import Kind
+from sgupdater.kinds.interface import Kind, Switch
 from sgupdater.kinds.nacls.kind import KIND as ACLS
 from sgupdater.kinds.policies.bucket import KIND as BUCKET_POLICIES
 from sgupdater.kinds.policies.iam import KIND as IAM_POLICIES
@@ -26,7 +26,13 @@ from sgupdater.kinds.waf.kind import CLOUDFRONT_KIND as CLOUDFRONT_IP_SETS
 from sgupdater.kinds.waf.kind import KIND as IP_SETS
 from sgupdater.scope import Scope
 
-__all__ = ["DEFAULT_MAX_ENTRIES", "DEFAULT_RULES_QUOTA", "KINDS", "MigrateRequest"]
+__all__ = [
+    "DEFAULT_MAX_ENTRIES",
+    "DEFAULT_RULES_QUOTA",
+    "KINDS",
+    "MigrateRequest",
+    "Switch",
+]
 
 KINDS: list[Kind] = [
     SECURITY_GROUPS,
@@ -52,6 +58,21 @@ def enabled(scope: Scope) -> Iterator[Kind]:
     for kind in KINDS:
         if kind.switch is None or kind.switch.key in scope.switches:
             yield kind
+
+
+def allowances(*, on_apply: bool = False) -> list[Switch]:
+    """Every allowance of every kind once, in registry order (on_apply: those apply takes)."""
+    seen: dict[str, Switch] = {}
+    for kind in KINDS:
+        for allowance in kind.allowances:
+            if allowance.on_apply or not on_apply:
+                seen.setdefault(allowance.key, allowance)
+    return list(seen.values())
+
+
+def allowance(key: str) -> Switch:
+    """The allowance of this key (a kind's safety answer names it)."""
+    return next(a for a in allowances() if a.key == key)
 
 
 def switches() -> list[tuple[Kind, str]]:

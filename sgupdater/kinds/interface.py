@@ -119,10 +119,6 @@ class Traits:
     partitions: frozenset[str] | None = None
 
 
-# The switch that lets update and add change entries whose kind asks for consent first.
-INCLUDE_BLOCK_LISTS = "include_block_lists"
-
-
 @dataclass(frozen=True, slots=True)
 class Safety:
     """What an entry means for access: the kind's answer to the safety contract."""
@@ -130,9 +126,10 @@ class Safety:
     # Why the entry restricts rather than allows ("" when it allows): a deny, a block list, a
     # Deny statement's value. remove keeps it (removing it would let the range in).
     restricts: str = ""
-    # update and add change a restricting entry only with --include-block-lists (otherwise
-    # blocked, saying why); False: it follows the range and the output shows what it is.
-    needs_consent: bool = False
+    # The allowance (a key of the kind's `allowances`) without which update and add leave a
+    # restricting entry blocked, saying why ("": it follows the range, and the output shows
+    # what it is).
+    consent: str = ""
     # Changing it can narrow who may call AWS, the caller included (a policy's value): applied
     # after every other change of the run, and only if they all applied.
     governs_callers: bool = False
@@ -140,11 +137,16 @@ class Safety:
 
 @dataclass(frozen=True, slots=True)
 class Switch:
-    """The opt-in that turns a kind on: a flag, a config-file `scope` key, and the flag's help."""
+    """An opt-in a kind declares: a flag, a config-file `scope` key, and the flag's help.
+
+    A kind's `switch` turns it on; its `allowances` let a run do more with it (prune policy
+    versions, move block lists); on_apply: `apply` takes the allowance too.
+    """
 
     key: str
     flag: str
     help: str
+    on_apply: bool = False
 
 
 @dataclass(frozen=True, slots=True)
@@ -202,6 +204,10 @@ class Kind(Protocol):
     @property
     def traits(self) -> Traits:
         """What the pipeline needs to know of its entries."""
+
+    @property
+    def allowances(self) -> tuple[Switch, ...]:
+        """What a run may allow the kind beyond its switch; each key lands in Scope.switches."""
 
     def scan(self, client: Any, reading: Reading) -> KindScan:
         """Every relevant entry of the target's containers in scope, paginated."""

@@ -8,6 +8,8 @@ from __future__ import annotations
 
 import ipaddress
 import json
+import subprocess
+import sys
 from collections.abc import Iterator, Sequence
 from pathlib import Path
 from typing import Any
@@ -16,7 +18,7 @@ import pytest
 
 from sgupdater import kinds
 from sgupdater._types import AccountId, GroupId, KindName
-from sgupdater.kinds.interface import Batch, KindScan, Reading, Safety, Traits
+from sgupdater.kinds.interface import Batch, KindScan, Reading, Safety, Switch, Traits
 from sgupdater.models import Applied, Change, Current, Outcome, Rule
 from sgupdater.scope import Scope
 from tests.e2e.conftest import Cli
@@ -30,6 +32,7 @@ class Notebook:
     name = KindName("notebook")
     service = "sts"  # any client will do; this kind never calls it
     switch = None
+    allowances: tuple[Switch, ...] = ()
     traits = Traits(has_traffic=False)
 
     def __init__(self) -> None:
@@ -120,3 +123,36 @@ def test_show_update_and_rollback_through_a_registered_kind(
     back = cli("rollback", str(journal), "--yes")
     assert back.code == 0, back.err
     assert notebook.pages == {"nb-1": {A: "office", OTHER: None}}
+
+
+def test_a_kind_registered_before_the_command_line_brings_its_switch_and_allowance(
+    tmp_path: Path,
+) -> None:
+    # testkit/scribbles.py registers a kind, then runs the command line: one registry line.
+    config = tmp_path / "sgupdater.yaml"
+    config.write_text("scope:\n  scribbles: true\n  allow_smudges: true\n")
+    asks = {
+        "help": ["update", "--help"],
+        "plain": ["show", "--from-cidr", A, "--scribbles", "-o", "json"],
+        "allowed": ["show", "--from-cidr", A, "--scribbles", "--allow-smudges", "-o", "json"],
+        "file": ["show", "--from-cidr", A, "--config", str(config), "-o", "json"],
+    }
+    started = {
+        name: subprocess.Popen(
+            [sys.executable, "-m", "testkit.scribbles", *args],
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+            text=True,
+        )
+        for name, args in asks.items()
+    }
+    out = {name: run.communicate(timeout=60)[0] for name, run in started.items()}
+    assert "--scribbles" in out["help"]
+    assert "--allow-smudges" in out["help"]
+
+    def descriptions(name: str) -> list[str]:
+        return [r["description"] for r in json.loads(out[name])["rules"]]
+
+    assert descriptions("plain") == ["office"]
+    assert descriptions("allowed") == ["office (smudged)"]
+    assert descriptions("file") == ["office (smudged)"]

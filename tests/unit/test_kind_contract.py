@@ -83,8 +83,10 @@ def test_each_kind_answers_the_contract_and_the_planner_holds_to_it(kind: Kind) 
             f"kept: {safety.restricts}; removing it would let {A} in"
         ]
         updated = plan([restricts], UPDATE)
-        assert bool(updated.blocked) is safety.needs_consent
-        consented = plan([restricts], UPDATE, allow=frozenset({"include_block_lists"}))
+        assert bool(updated.blocked) is bool(safety.consent)
+        # The allowance a kind names for consent is one it declares, so the run can give it.
+        assert not safety.consent or safety.consent in {a.key for a in kind.allowances}
+        consented = plan([restricts], UPDATE, allow=frozenset({safety.consent}))
         assert consented.changes
         assert not consented.blocked
     # Cost: never negative, so a quota is never thought to have more room than it has.

@@ -93,6 +93,7 @@ class NetworkAcls:
     name = NAME
     service = "ec2"
     switch = Switch("nacls", "--nacls", "Also network ACL entries.")
+    allowances: tuple[Switch, ...] = ()
     traits = Traits(in_place_only=True, keeps_denies=True)
 
     def scan(self, client: EC2Client, reading: Reading) -> KindScan:

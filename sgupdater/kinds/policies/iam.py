@@ -18,7 +18,7 @@ import botocore.exceptions
 
 from sgupdater._types import AccountId, GroupId, KindName
 from sgupdater.aws import sessions as aws
-from sgupdater.kinds.interface import Batch, KindScan, Reading, Safety
+from sgupdater.kinds.interface import Batch, KindScan, Reading, Safety, Switch
 from sgupdater.kinds.policies import document as policy_doc
 from sgupdater.kinds.policies import iam_read
 from sgupdater.kinds.policies.common import (
@@ -34,11 +34,20 @@ from sgupdater.kinds.policies.common import (
 from sgupdater.kinds.policies.iam_read import MANAGED, call, inline, policy_json
 from sgupdater.kinds.sending import Sender
 from sgupdater.models import Change, Current, Failed, Outcome, Rule
-from sgupdater.scope import PRUNE, Scope
+from sgupdater.scope import Scope
 
 log = logging.getLogger("sgupdater")
 
 NAME = KindName("iam-policy")
+# At IAM's version limit a policy's oldest non-default version may be deleted (journalled).
+PRUNE_VERSIONS = Switch(
+    "prune_policy_versions",
+    "--prune-policy-versions",
+    "With --policies: at IAM's 5 versions, delete the oldest non-default one (journalled whole "
+    "first).",
+    on_apply=True,
+)
+PRUNE = PRUNE_VERSIONS.key
 # CreatePolicyVersion: "A managed policy can have up to five versions."
 MAX_VERSIONS = 5
 
@@ -90,6 +99,7 @@ class IamPolicies:
     name = NAME
     service = "iam"
     switch = SWITCH
+    allowances = (PRUNE_VERSIONS,)
     traits = policy_traits(
         rf"{MANAGED.pattern.strip('^')}[\w+=,.@/-]{{1,512}}|{iam_read.INLINE.pattern.strip('^$')}"
     )

@@ -34,6 +34,7 @@ class PrefixLists:
         "--prefix-lists",
         "Also the entries of the account's customer-managed prefix lists.",
     )
+    allowances: tuple[Switch, ...] = ()
     # Rules may reference a list: it gains entries before anything else and loses them last.
     traits = Traits(has_traffic=False, has_capacity=True, atomic=True, wraps=True)
 

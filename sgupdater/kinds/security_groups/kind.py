@@ -94,6 +94,7 @@ class SecurityGroups:
 
     name = NAME
     service = SERVICE
+    allowances: tuple[Switch, ...] = ()
     switch: Switch | None = None
     traits = Traits(counted=True)
 

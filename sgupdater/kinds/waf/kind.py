@@ -35,6 +35,13 @@ SWITCH = Switch(
     "--waf",
     "Also the addresses of WAFv2 IP sets (REGIONAL per region; CLOUDFRONT once per account).",
 )
+# update and add move a block list's address only when the run includes block lists.
+INCLUDE_BLOCK_LISTS = Switch(
+    "include_block_lists",
+    "--include-block-lists",
+    "update/add also change WAF IP sets a Block rule uses (blocked otherwise): the new range is "
+    "then blocked instead. remove never unblocks.",
+)
 # ListIPSets and ListTagsForResource: Limit "min": 1, "max": 100.
 _LIMIT = 100
 # WAF quotas, "Maximum number of IP addresses in an IP set": 10,000 (UNVERIFIED here: from
@@ -94,6 +101,7 @@ class IpSets:
     """Addresses of WAFv2 IP sets (`--waf`) of one scope: REGIONAL per region, or CLOUDFRONT."""
 
     switch = SWITCH
+    allowances = (INCLUDE_BLOCK_LISTS,)
 
     def __init__(self, scope: str) -> None:
         self.scope = scope
@@ -196,7 +204,8 @@ class IpSets:
         """A set a Block rule uses (or of unknown use) restricts; moving it needs consent."""
         use = (rule.description or "").split(" ", 1)[0]
         if use in waf_use.RESTRICTING:
-            return Safety(restricts=f"the IP set is used as {rule.description}", needs_consent=True)
+            restricts = f"the IP set is used as {rule.description}"
+            return Safety(restricts=restricts, consent=INCLUDE_BLOCK_LISTS.key)
         return ALLOWS
 
     def cost(self, change: Change) -> int:
