@@ -5,7 +5,7 @@ from __future__ import annotations
 import logging
 import signal
 import sys
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
@@ -195,22 +195,17 @@ def change(
                 err=True,
             )
         return detailed(status, common.detailed_exitcode, has_changes)
-    asked = sys.stdin.isatty() and not yes
-    if asked and not confirmed(command, results, sum(len(r.plan.changes) for r in results)):
-        return 1
-    journal = Journal(journal_path or default_path(), command)
-    options = common.options
-    with journalled(journal, options), progress(common.quiet, len(results), "applying") as advance:
-        # Time passed since the scan (a plan on screen, other targets, another operator): the
-        # entries are read again just before the write, and what moved on is skipped, never
-        # overwritten, whether the run asked or not.
-        expected = {r.target: verify.for_plan(r.plan) for r in results if r.plan.changes}
-        results = apply_run.apply_checked(
-            expected, options, dry_run=False, journal=journal, seeds=results, progress=advance
-        )
-    fmt.changes_renderer(command, dry_run=False)(console, results)
-    status = finish(results, common, command=command, applied=True)
-    return closing(results, journal, common.options, status)
+    # Time passed since the scan (a plan on screen, other targets, another operator): the
+    # entries are read again just before the write, and what moved on is skipped, never
+    # overwritten, whether the run asked or not.
+    expected = {r.target: verify.for_plan(r.plan) for r in results if r.plan.changes}
+    how = Applying(common.output, common.quiet, journal_path, yes)
+    pending = sum(len(r.plan.changes) for r in results)
+
+    def done(applied: Sequence[TargetResult]) -> int:
+        return finish(applied, common, command=command, applied=True)
+
+    return carry_out(command, expected, common.options, how, pending, results, done)
 
 
 @dataclass(frozen=True, slots=True)
@@ -248,16 +243,45 @@ def apply_expected(command: str, expected: dict[Target, list[verify.Expect]], ru
         fmt.changes_renderer(command, dry_run=True)(console, results)
         status = end(results, command=command, applied=False)
         return detailed(status, run.detailed_exitcode, pending > 0)
-    if sys.stdin.isatty() and not run.yes and not confirmed(command, results, pending):
+    how = Applying(run.output, run.quiet, run.journal, run.yes)
+
+    def done(applied: Sequence[TargetResult]) -> int:
+        return end(applied, command=command, applied=True)
+
+    return carry_out(command, expected, options, how, pending, results, done)
+
+
+@dataclass(frozen=True, slots=True)
+class Applying:
+    """How a run that writes talks to its operator: output, progress, journal, consent."""
+
+    output: OutputFormat | None
+    quiet: bool
+    journal: Path | None
+    yes: bool
+
+
+def carry_out(
+    command: str,
+    expected: dict[Target, list[verify.Expect]],
+    options: runner.Options,
+    how: Applying,
+    pending: int,
+    shown: list[TargetResult],
+    done: Callable[[Sequence[TargetResult]], int],
+) -> int:
+    """The one way every command writes, fed by a scan or by a file: ask, journal, re-read and
+    apply (apply_checked), render, report; `shown`: the plan the operator is asked about."""
+    if sys.stdin.isatty() and not how.yes and not confirmed(command, shown, pending):
         return 1
-    journal = Journal(run.journal or default_path(), command)
-    with journalled(journal, options), progress(run.quiet, len(expected), "applying") as advance:
+    console, fmt = stdout(how.output)
+    journal = Journal(how.journal or default_path(), command)
+    with journalled(journal, options), progress(how.quiet, len(expected), "applying") as advance:
         results = apply_run.apply_checked(
-            expected, options, dry_run=False, journal=journal, progress=advance
+            expected, options, dry_run=False, journal=journal, seeds=shown, progress=advance
         )
     fmt.changes_renderer(command, dry_run=False)(console, results)
-    status = end(results, command=command, applied=True)
-    return closing(results, journal, options, status)
+    return closing(results, journal, options, done(results))
 
 
 @contextmanager
