@@ -123,19 +123,22 @@ def report_failures(results: Sequence[TargetResult]) -> int:
     return failed
 
 
-def scan(common: Common, request: runner.Planning) -> list[TargetResult]:
-    options = common.options
+def scan(
+    common: Common, request: runner.Planning, run: runner.Run | None = None
+) -> list[TargetResult]:
+    """Resolve the targets and scan them; run: the live side the command goes on with."""
+    run = run or runner.Run(common.options)
     resolved = targets.resolve(
         common.targets,
-        options.sessions,
+        run.sessions,
         concurrency=common.concurrency,
-        defer=workers.defers(options),
+        defer=workers.defers(common.options),
     )
     found = resolved.targets
     log.info("visiting %d target(s): %s", len(found), ", ".join(t.label for t in found))
     with progress(common.quiet, workers.weight(found), "scanning") as advance:
         grow = advance.grow if advance is not None else None
-        results = workers.scan_and_plan(found, request, options, advance, grow)
+        results = workers.scan_and_plan(found, request, run, advance, grow)
     report_notes(results)
     return [*resolved.failures, *resolved.skipped, *results]
 
@@ -181,7 +184,8 @@ def change(
         files.must_be_new(plan_out, "plan")
     if journal_path is not None:
         files.must_be_new(journal_path, "journal")
-    results = scan(common, request)
+    run = runner.Run(common.options)
+    results = scan(common, request, run)
     console, fmt = stdout(common.output)
     has_changes = any(r.plan.changes for r in results)
     if dry_run or not has_changes:
@@ -205,7 +209,7 @@ def change(
     def done(applied: Sequence[TargetResult]) -> int:
         return finish(applied, common, command=command, applied=True)
 
-    return carry_out(command, expected, common.options, how, pending, results, done)
+    return carry_out(command, expected, run, how, pending, results, done)
 
 
 @dataclass(frozen=True, slots=True)
@@ -224,31 +228,35 @@ class FileRun:
     detailed_exitcode: bool = False
 
 
-def apply_expected(command: str, expected: dict[Target, list[verify.Expect]], run: FileRun) -> int:
+def apply_expected(
+    command: str, expected: dict[Target, list[verify.Expect]], asked: FileRun
+) -> int:
     """Check changes against the rules as they are now, ask, apply the valid ones."""
     # Assumed roles are asked for where the first of the file's targets is; the file names
     # the accounts, which the credentials must reach before anything is sent.
     home = next((t.region for t in expected), None)
-    options = runner.Options(
-        Scope(switches=run.allow),
-        concurrency=run.concurrency,
-        home_region=home,
-        check_accounts=True,
+    live = runner.Run(
+        runner.Options(
+            Scope(switches=asked.allow),
+            concurrency=asked.concurrency,
+            home_region=home,
+            check_accounts=True,
+        )
     )
-    console, fmt = stdout(run.output)
-    with progress(run.quiet, len(expected), "checking") as advance:
-        results = apply_run.apply_checked(expected, options, dry_run=True, progress=advance)
+    console, fmt = stdout(asked.output)
+    with progress(asked.quiet, len(expected), "checking") as advance:
+        results = apply_run.apply_checked(expected, live, dry_run=True, progress=advance)
     pending = sum(o is None for r in results for o in r.outcomes or ())
-    if run.dry_run or not pending:
+    if asked.dry_run or not pending:
         fmt.changes_renderer(command, dry_run=True)(console, results)
         status = end(results, command=command, applied=False)
-        return detailed(status, run.detailed_exitcode, pending > 0)
-    how = Applying(run.output, run.quiet, run.journal, run.yes)
+        return detailed(status, asked.detailed_exitcode, pending > 0)
+    how = Applying(asked.output, asked.quiet, asked.journal, asked.yes)
 
     def done(applied: Sequence[TargetResult]) -> int:
         return end(applied, command=command, applied=True)
 
-    return carry_out(command, expected, options, how, pending, results, done)
+    return carry_out(command, expected, live, how, pending, results, done)
 
 
 @dataclass(frozen=True, slots=True)
@@ -264,7 +272,7 @@ class Applying:
 def carry_out(
     command: str,
     expected: dict[Target, list[verify.Expect]],
-    options: runner.Options,
+    run: runner.Run,
     how: Applying,
     pending: int,
     shown: list[TargetResult],
@@ -276,24 +284,24 @@ def carry_out(
         return 1
     console, fmt = stdout(how.output)
     journal = Journal(how.journal or default_path(), command)
-    with journalled(journal, options), progress(how.quiet, len(expected), "applying") as advance:
+    with journalled(journal, run), progress(how.quiet, len(expected), "applying") as advance:
         results = apply_run.apply_checked(
-            expected, options, dry_run=False, journal=journal, seeds=shown, progress=advance
+            expected, run, dry_run=False, journal=journal, seeds=shown, progress=advance
         )
     fmt.changes_renderer(command, dry_run=False)(console, results)
-    return closing(results, journal, options, done(results))
+    return closing(results, journal, run, done(results))
 
 
 @contextmanager
-def journalled(journal: Journal, options: runner.Options) -> Iterator[None]:
+def journalled(journal: Journal, run: runner.Run) -> Iterator[None]:
     """Open and close the journal around applying; SIGINT/SIGTERM stop after in-flight calls."""
 
     def interrupt(signum: int, frame: object) -> None:
-        if not options.stop.is_set():
+        if not run.stop.is_set():
             typer.echo(
                 "sgupdater: interrupted; finishing the calls in flight, sending no more", err=True
             )
-        options.stop.set()
+        run.stop.set()
 
     previous = {sig: signal.signal(sig, interrupt) for sig in (signal.SIGINT, signal.SIGTERM)}
     journal.start()
@@ -305,12 +313,10 @@ def journalled(journal: Journal, options: runner.Options) -> Iterator[None]:
             signal.signal(sig, handler)
 
 
-def closing(
-    results: Sequence[TargetResult], journal: Journal, options: runner.Options, status: int
-) -> int:
+def closing(results: Sequence[TargetResult], journal: Journal, run: runner.Run, status: int) -> int:
     """Name the journal; after an interruption say what was and was not done, and exit 130."""
     typer.echo(f"journal: {journal.path} (undo with: sgupdater rollback {journal.path})", err=True)
-    if not options.stop.is_set():
+    if not run.stop.is_set():
         return status
     statuses = [status_of(o) for r in results for o in r.outcomes or ()]
     typer.echo(

@@ -14,7 +14,7 @@ from collections.abc import Sequence
 
 from sgupdater import kinds
 from sgupdater.engine import applier, verify
-from sgupdater.engine.runner import Clients, Left, Options, Progress, each_target
+from sgupdater.engine.runner import Clients, Left, Progress, Run, each_target
 from sgupdater.errors import TargetError
 from sgupdater.files.journal import Journal, TargetJournal
 from sgupdater.models import Change, Current, Failed, Outcome, Plan, Skipped, Target, TargetResult
@@ -50,16 +50,16 @@ def reaches(clients: Clients, target: Target) -> None:
 
 
 def _send(
-    clients: Clients, plan: Plan, target: Target, options: Options, journal: Journal | None
+    clients: Clients, plan: Plan, target: Target, run: Run, journal: Journal | None
 ) -> tuple[Outcome, ...]:
     record = TargetJournal(journal, target) if journal is not None else None
     return applier.apply(
         clients,
         plan,
-        workers=options.calls_per_target,
+        workers=run.options.calls_per_target,
         record=record,
-        stop=options.stop,
-        allow=options.scope.switches,
+        stop=run.stop,
+        allow=run.options.scope.switches,
     )
 
 
@@ -77,7 +77,7 @@ def _sent(
     item: TargetResult,
     todo: list[int],
     clients: Clients,
-    options: Options,
+    run: Run,
     journal: Journal | None,
     outcomes: list[Outcome | None],
 ) -> None:
@@ -85,7 +85,7 @@ def _sent(
     if not todo:
         return
     sub = Plan(tuple(item.plan.changes[i] for i in todo), ())
-    done = _send(clients, sub, item.target, options, journal)
+    done = _send(clients, sub, item.target, run, journal)
     for i, outcome in zip(todo, done, strict=True):
         outcomes[i] = outcome
 
@@ -98,7 +98,7 @@ HELD = (
 
 
 def _then_last(
-    results: list[TargetResult], options: Options, journal: Journal | None
+    results: list[TargetResult], run: Run, journal: Journal | None
 ) -> list[TargetResult]:
     """Send every change held for last, once the rest of the run is done and only if none of it
     failed: a policy narrowed earlier could deny the calls that come after it, rollback too."""
@@ -125,17 +125,17 @@ def _then_last(
             for i in todo:
                 outcomes[i] = Skipped(HELD)
         else:
-            clients = options.sessions.clients(item.target.credentials, item.target.region)
-            _sent(item, todo, clients, options, journal, outcomes)
+            clients = run.sessions.clients(item.target.credentials, item.target.region)
+            _sent(item, todo, clients, run, journal, outcomes)
         return dataclasses.replace(item, outcomes=tuple(outcomes))
 
     log.info("last: the changes that decide who may call AWS")
-    return each_target(results, options, work, None)
+    return each_target(results, run.options, work, None)
 
 
 def apply_checked(
     expected: dict[Target, list[verify.Expect]],
-    options: Options,
+    run: Run,
     *,
     dry_run: bool,
     journal: Journal | None = None,
@@ -148,7 +148,8 @@ def apply_checked(
     `seeds`: the scanned results the changes come from, whose counts the results keep.
     """
 
-    left = Left(list(expected), options.sessions)
+    options = run.options
+    left = Left(list(expected), run.sessions)
 
     def work(item: TargetResult) -> TargetResult:
         if item.error is not None or item.target not in expected:
@@ -162,7 +163,7 @@ def apply_checked(
             left.done(item.target, keep=last)
 
     def checked(item: TargetResult, wanted: list[verify.Expect]) -> TargetResult:
-        clients = options.sessions.clients(item.target.credentials, item.target.region)
+        clients = run.sessions.clients(item.target.credentials, item.target.region)
         if options.check_accounts:
             reaches(clients, item.target)
         now = current(clients, [u.change for u in wanted], options.scope)
@@ -175,9 +176,9 @@ def apply_checked(
             plan=dataclasses.replace(base, changes=plan.changes),
         )
         if not dry_run:
-            _sent(item, _first(plan.changes, list(skipped)), clients, options, journal, outcomes)
+            _sent(item, _first(plan.changes, list(skipped)), clients, run, journal, outcomes)
         return dataclasses.replace(item, outcomes=tuple(outcomes))
 
     items = list(seeds) or [TargetResult(target=t, account=t.account) for t in expected]
     done = each_target(items, options, work, progress)
-    return done if dry_run else _then_last(done, options, journal)
+    return done if dry_run else _then_last(done, run, journal)

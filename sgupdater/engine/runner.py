@@ -49,7 +49,8 @@ GLOBAL_HOME = "us-east-1"
 
 @dataclass(frozen=True, slots=True)
 class Options:
-    """How a run is carried out, whatever it asks for."""
+    """How a run is carried out, whatever it asks for: settings only, built once from the flags
+    and the configuration file, picklable (a worker process receives them as they are)."""
 
     scope: Scope = field(default_factory=Scope)
     concurrency: int = DEFAULT_CONCURRENCY
@@ -61,19 +62,23 @@ class Options:
     processes: int | None = None
     # Targets at once in each worker process (None: WORKER_CONCURRENCY; --concurrency sets both).
     per_worker: int | None = None
-    sessions: aws.Sessions = field(init=False, compare=False, repr=False)
-    # Set on SIGINT/SIGTERM: calls not yet sent are skipped, in-flight ones finish.
-    stop: threading.Event = field(default_factory=threading.Event, compare=False, repr=False)
-
-    def __post_init__(self) -> None:
-        # Each target's client pools as many connections as calls may overlap in it.
-        sessions = aws.Sessions(pool=self.calls_per_target, home_region=self.home_region)
-        object.__setattr__(self, "sessions", sessions)
 
     @property
     def calls_per_target(self) -> int:
         """How many calls may overlap inside one target: --concurrency 1 is strictly serial."""
         return min(self.concurrency, MAX_CALLS_PER_TARGET)
+
+
+class Run:
+    """One process's live side of a run, built from its Options: SDK sessions and clients, and
+    the event SIGINT/SIGTERM sets. Never pickled: a worker process builds its own."""
+
+    def __init__(self, options: Options) -> None:
+        self.options = options
+        # Each target's client pools as many connections as calls may overlap in it.
+        self.sessions = aws.Sessions(pool=options.calls_per_target, home_region=options.home_region)
+        # Set on SIGINT/SIGTERM: calls not yet sent are skipped, in-flight ones finish.
+        self.stop = threading.Event()
 
 
 def _guarded(item: TargetResult, work: Callable[[TargetResult], TargetResult]) -> TargetResult:
@@ -222,7 +227,7 @@ class _Found:
 def scan_and_plan(
     targets: Sequence[Target],
     request: Planning,
-    options: Options,
+    run: Run,
     progress: Progress | None = None,
     *,
     keep: bool = True,
@@ -231,14 +236,15 @@ def scan_and_plan(
 
     keep: hold the clients of targets with changes, for applying them in this process.
     """
-    left = Left(targets, options.sessions)
+    options = run.options
+    left = Left(targets, run.sessions)
     homes = _homes(targets)
 
     def work(item: TargetResult) -> TargetResult:
         target = item.target
         found: TargetResult | None = None
         try:
-            clients = options.sessions.clients(target.credentials, target.region)
+            clients = run.sessions.clients(target.credentials, target.region)
             home = homes[target.credentials] == target.region
             found = scan_target(target, request, options, clients, side, home)
             return found

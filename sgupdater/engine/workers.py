@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import logging
 import multiprocessing
 import os
@@ -17,7 +18,6 @@ from sgupdater.engine import runner
 from sgupdater.engine.targets import ALL_REGIONS, expand, profile_regions
 from sgupdater.errors import TargetError
 from sgupdater.models import Target, TargetResult
-from sgupdater.scope import Scope
 
 log = logging.getLogger("sgupdater")
 
@@ -91,9 +91,8 @@ class _Order:
     index: int
     targets: tuple[Target, ...]
     request: runner.Planning
-    scope: Scope
-    concurrency: int
-    home_region: str | None
+    # The run's settings as the worker runs them (its own --concurrency).
+    options: runner.Options
     log_level: int
 
 
@@ -104,17 +103,17 @@ def _work(order: _Order, results: Any) -> None:
         from sgupdater.logs import set_logging
 
         set_logging(True)
-    options = runner.Options(order.scope, order.concurrency, order.home_region)
-    found = _listed(order.targets, options, lambda message: results.put((order.index, message)))
+    run = runner.Run(order.options)
+    found = _listed(order.targets, run, lambda message: results.put((order.index, message)))
     # The parent applies: nothing of a target is kept here once it is scanned.
     runner.scan_and_plan(
-        found, order.request, options, lambda done: results.put((order.index, done)), keep=False
+        found, order.request, run, lambda done: results.put((order.index, done)), keep=False
     )
     results.put((order.index, None))
 
 
 def _listed(
-    targets: Sequence[Target], options: runner.Options, send: Callable[[TargetResult | int], None]
+    targets: Sequence[Target], run: runner.Run, send: Callable[[TargetResult | int], None]
 ) -> list[Target]:
     """The targets with each account's `--region all` listed; failures sent."""
     found = [t for t in targets if t.region != ALL_REGIONS]
@@ -123,10 +122,8 @@ def _listed(
         return found
     homes = profile_regions(t.credentials.profile for t in held)
     failed = 0
-    with ThreadPoolExecutor(max(1, options.concurrency)) as pool:
-        listing = pool.map(
-            lambda t: expand(options.sessions, t, homes[t.credentials.profile]), held
-        )
+    with ThreadPoolExecutor(max(1, run.options.concurrency)) as pool:
+        listing = pool.map(lambda t: expand(run.sessions, t, homes[t.credentials.profile]), held)
         for item in listing:
             if isinstance(item, TargetResult):
                 send(item)
@@ -141,7 +138,7 @@ def _listed(
 def scan_and_plan(
     targets: Sequence[Target],
     request: runner.Planning,
-    options: runner.Options,
+    run: runner.Run,
     progress: runner.Progress | None = None,
     grow: Callable[[int], None] | None = None,
 ) -> list[TargetResult]:
@@ -150,16 +147,17 @@ def scan_and_plan(
     Targets may be deferred `--region all` placeholders (targets.resolve's defer), counted
     as REGIONS_PER_ACCOUNT each: `grow` hears how many more (or fewer) there turned out to be.
     """
+    options = run.options
     count = process_count(targets, options)
     if count <= 1:
-        return _in_process(targets, request, options, progress, grow)
+        return _in_process(targets, request, run, progress, grow)
     parts = shards(targets, count, weight)
     # --concurrency is per process; by default a worker, with a core of its own, runs more.
     each = options.per_worker or runner.WORKER_CONCURRENCY
     log.info("scanning in %d processes of %d targets at once each", len(parts), each)
     level = logging.getLogger("sgupdater").getEffectiveLevel()
     orders = [
-        _Order(i, tuple(part), request, options.scope, each, options.home_region, level)
+        _Order(i, tuple(part), request, dataclasses.replace(options, concurrency=each), level)
         for i, part in enumerate(parts)
     ]
     return _gather(orders, progress, grow)
@@ -168,7 +166,7 @@ def scan_and_plan(
 def _in_process(
     targets: Sequence[Target],
     request: runner.Planning,
-    options: runner.Options,
+    run: runner.Run,
     progress: runner.Progress | None,
     grow: Callable[[int], None] | None,
 ) -> list[TargetResult]:
@@ -183,8 +181,8 @@ def _in_process(
         elif grow is not None:
             grow(message)
 
-    found = _listed(targets, options, send)
-    results = runner.scan_and_plan(found, request, options, progress)
+    found = _listed(targets, run, send)
+    results = runner.scan_and_plan(found, request, run, progress)
     return sorted([*failed, *results], key=runner.order)
 
 

@@ -11,7 +11,7 @@ from pathlib import Path
 import pytest
 
 from sgupdater.aws import sessions as sdk
-from sgupdater.engine.runner import Options
+from sgupdater.engine.runner import Options, Run
 from testkit import helpers
 from testkit.helpers import perm
 from tests.e2e.conftest import Aws, Cli
@@ -209,7 +209,7 @@ def test_roles_are_assumed_through_sts_in_the_home_region(
     aws.config.write_text("[default]\n")
     if variable:
         monkeypatch.setenv("AWS_REGION", variable)
-    sessions = Options(home_region=first_region).sessions
+    sessions = Run(Options(home_region=first_region)).sessions
     base = sdk.session(None)
     sts = sdk.sts_creator(base, sessions.sts_region(base))("sts")
     assert sts.meta.endpoint_url == endpoint

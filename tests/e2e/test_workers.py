@@ -78,8 +78,8 @@ class _Ended:
 def test_a_worker_that_dies_fails_only_its_unscanned_targets() -> None:
     fleet = [_target(a, REGION) for a in ACCOUNTS]
     orders = [
-        workers._Order(0, (fleet[0], fleet[1]), None, None, 1, None, 0),  # type: ignore[arg-type]
-        workers._Order(1, (fleet[2],), None, None, 1, None, 0),  # type: ignore[arg-type]
+        workers._Order(0, (fleet[0], fleet[1]), None, runner.Options(), 0),  # type: ignore[arg-type]
+        workers._Order(1, (fleet[2],), None, runner.Options(), 0),  # type: ignore[arg-type]
     ]
     seen: list[TargetResult] = []
     gathered = workers._Gathered({0: [], 1: []}, seen.append)
