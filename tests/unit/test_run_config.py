@@ -1,4 +1,4 @@
-"""A run's settings are picklable values; its live side (sessions, the stop event) is built apart."""
+"""A run's settings are picklable values; its live side (sessions, stop event) is built apart."""
 
 from __future__ import annotations
 
