@@ -114,6 +114,8 @@ class Traits:
     # expressions, matched whole; None: any text): files are input.
     container_form: str | None = None
     entry_form: str | None = None
+    # What the kind calls its containers, as outputs name them ("security group", "IP set").
+    container: str = "container"
     # The partitions where the kind exists (None: all); elsewhere it is not read, and -v says
     # so (CloudFront's WAF scope exists in the aws partition only).
     partitions: frozenset[str] | None = None

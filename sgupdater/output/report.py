@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import dataclasses
 import json
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from enum import Enum
-from typing import IO, NoReturn
+from typing import IO, Any, NoReturn
 
 from rich.console import Console
 from rich.table import Table
@@ -24,7 +24,25 @@ from sgupdater.output.rows import (
     target_rows,
 )
 
-JSON_FORMAT_VERSION = 1
+# 2: rows, targets and the summary gain the neutral names (container, container_id, ...);
+# the security-group names of version 1 stay beside them for this version.
+JSON_FORMAT_VERSION = 2
+
+
+def neutral(row: Mapping[str, Any]) -> dict[str, Any]:
+    """A JSON row with the neutral names beside the version-1 ones (format_version 2)."""
+    named = dict(row)
+    if "kind" in row:
+        named["container"] = kinds.get(row["kind"]).traits.container
+        named["container_id"] = row["group_id"]
+        named["container_name"] = row["group_name"]
+        named["entry_id"] = row["rule_id"]
+        if "new_rule_id" in row:
+            named["new_entry_id"] = row["new_rule_id"]
+    if "groups_scanned" in row:
+        named["containers_scanned"] = row["groups_scanned"]
+        named["entries_matched"] = row["rules_matched"]
+    return named
 
 
 def assert_never(value: NoReturn) -> NoReturn:
@@ -195,13 +213,13 @@ def _json(out: IO[str], command: str, results: Sequence[TargetResult], *, dry_ru
         "command": command,
         "dry_run": dry_run,
     }
-    rows: Iterator[object] = rule_rows(results) if command == "show" else change_rows(results)
+    listed = rule_rows(results) if command == "show" else change_rows(results)
     fields = [
         *document.items(),
-        ("rules" if command == "show" else "changes", rows),
+        ("rules" if command == "show" else "changes", map(neutral, listed)),
         ("failures", failure_rows(results)),
-        ("targets", target_rows(results)),
-        ("summary", dataclasses.asdict(summarise(results))),
+        ("targets", map(neutral, target_rows(results))),
+        ("summary", neutral(dataclasses.asdict(summarise(results)))),
     ]
     # Written field by field and row by row: a plan of a big account is never one big
     # object in memory, and the document reads as json.dump(indent=2) would write it.

@@ -102,12 +102,21 @@ def test_json_document_has_the_documented_fields(aws: Aws, cli: Cli) -> None:
         "targets",
         "summary",
     }
-    assert document["format_version"] == 1
-    assert list(document["rules"][0]) == SHOW_COLUMNS
+    assert document["format_version"] == 2
+    # Version 2: the neutral names follow the version-1 columns, with the same values.
+    neutral = ["container", "container_id", "container_name", "entry_id"]
+    row = document["rules"][0]
+    assert list(row) == [*SHOW_COLUMNS, *neutral]
+    assert row["container"] == "security group"
+    assert (row["container_id"], row["container_name"], row["entry_id"]) == (
+        row["group_id"], row["group_name"], row["rule_id"],
+    )  # fmt: skip
     assert document["summary"] == {
         "targets": 1,
         "targets_failed": 0,
         "groups_scanned": 4,
+        "containers_scanned": 4,
+        "entries_matched": 3,
         "rules_matched": 3,
         "changes": 0,
         "changed": 0,
@@ -150,6 +159,11 @@ def test_update_json_change_fields(aws: Aws, cli: Cli) -> None:
         "managed",
         "prefix_list_id",
         "prefix_list_name",
+        "container",
+        "container_id",
+        "container_name",
+        "entry_id",
+        "new_entry_id",
     ]
     assert {c["status"] for c in document["changes"]} == {"planned"}
     assert sorted(c["action"] for c in document["changes"]) == ["modify", "modify", "revoke"]

@@ -94,7 +94,7 @@ class NetworkAcls:
     service = "ec2"
     switch = Switch("nacls", "--nacls", "Also network ACL entries.")
     allowances: tuple[Switch, ...] = ()
-    traits = Traits(in_place_only=True, keeps_denies=True)
+    traits = Traits(in_place_only=True, keeps_denies=True, container="network ACL")
 
     def scan(self, client: EC2Client, reading: Reading) -> KindScan:
         """Every entry of the ACLs in scope whose CIDR is relevant."""

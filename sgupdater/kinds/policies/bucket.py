@@ -110,7 +110,7 @@ class BucketPolicies:
     switch = SWITCH
     allowances: tuple[Switch, ...] = ()
     # Bucket names: 3 to 63 lowercase letters, digits, dots and hyphens.
-    traits = policy_traits(r"s3://[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]")
+    traits = policy_traits(r"s3://[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]", "bucket policy")
 
     def scan(self, client: Any, reading: Reading) -> KindScan:
         """The matching values of every bucket policy; a bucket that cannot be read fails alone."""

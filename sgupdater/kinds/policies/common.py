@@ -42,7 +42,7 @@ def policy_rules(
     ]
 
 
-def policy_traits(container_form: str) -> Traits:
+def policy_traits(container_form: str, container: str) -> Traits:
     """A policy kind: one write per policy carrying every change to it, values repeating
     across statements, global to the account."""
     return Traits(
@@ -52,6 +52,7 @@ def policy_traits(container_form: str) -> Traits:
         per_account=True,
         container_form=container_form,
         entry_form=policy_doc.ENTRY_FORM,
+        container=container,
     )
 
 

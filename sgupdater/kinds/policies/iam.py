@@ -101,7 +101,8 @@ class IamPolicies:
     switch = SWITCH
     allowances = (PRUNE_VERSIONS,)
     traits = policy_traits(
-        rf"{MANAGED.pattern.strip('^')}[\w+=,.@/-]{{1,512}}|{iam_read.INLINE.pattern.strip('^$')}"
+        rf"{MANAGED.pattern.strip('^')}[\w+=,.@/-]{{1,512}}|{iam_read.INLINE.pattern.strip('^$')}",
+        "policy",
     )
 
     def scan(self, client: Any, reading: Reading) -> KindScan:

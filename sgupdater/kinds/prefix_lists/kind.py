@@ -36,7 +36,13 @@ class PrefixLists:
     )
     allowances: tuple[Switch, ...] = ()
     # Rules may reference a list: it gains entries before anything else and loses them last.
-    traits = Traits(has_traffic=False, has_capacity=True, atomic=True, wraps=True)
+    traits = Traits(
+        has_traffic=False,
+        has_capacity=True,
+        atomic=True,
+        wraps=True,
+        container="prefix list",
+    )
 
     def scan(self, client: EC2Client, reading: Reading) -> KindScan:
         """The relevant entries of every list the account owns, and the room left in each."""

@@ -96,7 +96,7 @@ class SecurityGroups:
     service = SERVICE
     allowances: tuple[Switch, ...] = ()
     switch: Switch | None = None
-    traits = Traits(counted=True)
+    traits = Traits(counted=True, container="security group")
 
     def scan(self, client: EC2Client, reading: Reading) -> KindScan:
         """Every rule of the target's groups in scope whose CIDR is relevant."""

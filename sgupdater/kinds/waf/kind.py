@@ -116,6 +116,7 @@ class IpSets:
             atomic=True,
             wraps=True,
             per_account=global_,
+            container="IP set",
             # GetIPSet, Scope: CLOUDFRONT "must also specify the Region US East (N. Virginia)";
             # China's WAF is regional only and GovCloud has no CloudFront scope either
             # (UNVERIFIED beyond the WAF guide's endpoints table): read in aws alone.
