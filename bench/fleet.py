@@ -130,7 +130,13 @@ def check(shape: Shape, moto_url: str, *, descriptions: bool) -> list[str]:
             seen: dict[tuple[Any, ...], str] = {}
             for r in rules:
                 cidr = _network(r.get("CidrIpv4") or r.get("CidrIpv6"))
-                key = (r["GroupId"], r["IsEgress"], r["IpProtocol"], r.get("FromPort"), str(cidr))
+                key = (
+                    r["GroupId"],
+                    r["IsEgress"],
+                    r["IpProtocol"],
+                    r.get("FromPort"),
+                    str(cidr),
+                )
                 seen[key] = r.get("Description", "")
                 if cidr in (old, old6):
                     problems.append(f"{account}/{region} {r['GroupId']}: still allows {cidr}")

@@ -198,22 +198,22 @@ def planner_seconds(rules: int) -> float:
     """Best of three: planning an update over `rules` rules, the planner alone."""
     import ipaddress
 
-    from sgupdater._types import AccountId, GroupId, KindName, Region, RuleId
+    from sgupdater._types import AccountId, ContainerId, EntryId, KindName, Region
     from sgupdater.cidrs import Mapping
     from sgupdater.engine.planner import Request, plan
-    from sgupdater.models import Rule, Traffic
+    from sgupdater.models import Entry, Traffic
 
     old, new, other = (ipaddress.ip_network(c) for c in (fleet.OLD, fleet.NEW, "10.0.0.0/8"))
     cidrs = (old, old, new, other)
     made = [
-        Rule(
+        Entry(
             kind=KindName("rule"),
             account=AccountId("210000000000"),
             region=Region("us-east-1"),
             vpc_id="vpc-1",
-            group_id=GroupId(f"sg-{i // 4:08x}"),
-            group_name=f"app-{i // 4}",
-            rule_id=RuleId(f"sgr-{i:08x}"),
+            container_id=ContainerId(f"sg-{i // 4:08x}"),
+            container_name=f"app-{i // 4}",
+            entry_id=EntryId(f"sgr-{i:08x}"),
             traffic=Traffic("ingress", "tcp", 443 + (i % 4 == 1), 443 + (i % 4 == 1)),
             cidr=cidrs[i % 4],
             description="office",

@@ -6,8 +6,8 @@ from ipaddress import IPv4Network, IPv6Network
 from typing import Literal, NewType
 
 AccountId = NewType("AccountId", str)
-GroupId = NewType("GroupId", str)
-RuleId = NewType("RuleId", str)
+ContainerId = NewType("ContainerId", str)
+EntryId = NewType("EntryId", str)
 Region = NewType("Region", str)
 
 Cidr = IPv4Network | IPv6Network

@@ -6,7 +6,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Literal
 
-from sgupdater._types import AccountId, Action, Cidr, Direction, GroupId, KindName, Region
+from sgupdater._types import AccountId, Action, Cidr, ContainerId, Direction, KindName, Region
 from sgupdater.errors import TargetError
 
 
@@ -57,11 +57,11 @@ class Traffic:
 
 # The container and traffic of an entry: two entries with the same key are duplicates once
 # their CIDRs are equal.
-PortKey = tuple[GroupId, Traffic | None]
+PortKey = tuple[ContainerId, Traffic | None]
 
 
 @dataclass(frozen=True, slots=True)
-class Rule:
+class Entry:
     """One entry naming a CIDR, in the container of its kind that holds it.
 
     group_id and group_name name the container (a security group, a prefix list, an ACL);
@@ -73,10 +73,10 @@ class Rule:
     kind: KindName
     account: AccountId
     region: Region
-    group_id: GroupId
-    group_name: str
+    container_id: ContainerId
+    container_name: str
     cidr: Cidr
-    rule_id: str = ""
+    entry_id: str = ""
     traffic: Traffic | None = None
     description: str | None = None
     vpc_id: str = ""
@@ -88,7 +88,7 @@ class Rule:
     @property
     def key(self) -> PortKey:
         """Container and traffic: what must match for two entries to collide."""
-        return (self.group_id, self.traffic)
+        return (self.container_id, self.traffic)
 
     @property
     def direction(self) -> Direction | None:
@@ -100,7 +100,7 @@ class Rule:
 class Current:
     """An entry as it is now, as verification compares it (key, CIDR text, description)."""
 
-    rule_id: str
+    entry_id: str
     key: PortKey
     # The CIDR, or the prefix-list id a rule references.
     cidr: str
@@ -125,13 +125,13 @@ class Change:
     """
 
     action: Action
-    rule: Rule
+    entry: Entry
     new_cidr: Cidr | None = None
     reason: str = ""
     prefix_list: PrefixListRef | None = None
 
 
-def repoint(rule: Rule, ref: PrefixListRef, note: str = "") -> tuple[Change, Change]:
+def repoint(rule: Entry, ref: PrefixListRef, note: str = "") -> tuple[Change, Change]:
     """A literal rule moved to a list: a rule referencing the list first, then the literal one
     revoked. EC2 cannot change a rule's type in place (SecurityGroupRuleRequest)."""
     return (
@@ -235,7 +235,7 @@ class Scan:
     target: Target
     account: AccountId | None
     groups_scanned: int
-    rules: tuple[Rule, ...]
+    rules: tuple[Entry, ...]
     # How many more entries fit in each container of a kind with capacity.
     room: Mapping[str, int] = field(default_factory=dict)
     # Containers whose entries cannot be changed here, and why.
@@ -253,12 +253,12 @@ class Plan:
     """The changes for one target, and the matched rules needing none."""
 
     changes: tuple[Change, ...]
-    matched: tuple[Rule, ...]
-    unchanged: tuple[Rule, ...] = ()
+    matched: tuple[Entry, ...]
+    unchanged: tuple[Entry, ...] = ()
     # Matched, but not changed, and why (no room in the list, the group's rules quota).
-    blocked: tuple[tuple[Rule, str], ...] = ()
+    blocked: tuple[tuple[Entry, str], ...] = ()
     # Matched and left on purpose, and why (remove keeps what restricts: a deny, a block list).
-    kept: tuple[tuple[Rule, str], ...] = ()
+    kept: tuple[tuple[Entry, str], ...] = ()
 
 
 @dataclass(frozen=True, slots=True)

@@ -117,7 +117,7 @@ def _modify_security_group_rules(
         raise InvalidSecurityGroupNotFoundError(group_id)
     refuse = _multi["refuse_at"].pop(0) if _multi["refuse_at"] and len(rules) > 1 else None
     if refuse is not None and _multi["partial"]:
-        # Rule by rule: the rules before the refused one stay changed.
+        # Entry by rule: the rules before the refused one stay changed.
         kept = dict(list(rules.items())[:refuse])
         if kept:
             _modify_security_group_rules(self, group_id, kept)
@@ -209,7 +209,7 @@ def _weight(backend: Any, list_id: str) -> tuple[str, int]:
 
 
 def _units(backend: Any, rules: list[Any], calls: list[dict[str, Any]]) -> Counter[str]:
-    """Rule units per IP family: the group's rules of one direction and the ones being added."""
+    """Entry units per IP family: the group's rules of one direction and the ones being added."""
     units: Counter[str] = Counter()
     for rule in rules:
         kind = rule_type(rule)

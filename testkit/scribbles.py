@@ -12,9 +12,9 @@ from collections.abc import Iterator, Sequence
 from typing import Any
 
 from sgupdater import kinds
-from sgupdater._types import AccountId, GroupId, KindName
+from sgupdater._types import AccountId, ContainerId, KindName
 from sgupdater.kinds.interface import Batch, KindScan, Reading, Safety, Switch, Traits
-from sgupdater.models import Change, Current, Outcome, Rule
+from sgupdater.models import Change, Current, Entry, Outcome
 from sgupdater.scope import Scope
 
 SMUDGES = Switch("allow_smudges", "--allow-smudges", "Let scribbles smudge.")
@@ -33,8 +33,8 @@ class Scribbles:
         """The page's one entry; smudged when the run allows it (the allowance arrived)."""
         smudged = SMUDGES.key in reading.scope.switches
         cidr = ipaddress.ip_network("192.0.2.0/24")
-        rule = Rule(self.name, AccountId(reading.account or ""), reading.target.region,
-                    GroupId("page-1"), "notes", cidr,
+        rule = Entry(self.name, AccountId(reading.account or ""), reading.target.region,
+                    ContainerId("page-1"), "notes", cidr,
                     description="office (smudged)" if smudged else "office")  # fmt: skip
         return KindScan((rule,) if reading.relevant(cidr) else ())
 
@@ -46,7 +46,7 @@ class Scribbles:
         """Never asked to: the tests only show."""
         raise NotImplementedError
 
-    def safety(self, rule: Rule) -> Safety:
+    def safety(self, rule: Entry) -> Safety:
         """Notes only allow."""
         return Safety()
 

@@ -31,7 +31,7 @@ def _run(
     allow: frozenset[str] = frozenset(),
 ) -> dict[int, Outcome]:
     def work(key: str, changes: Indexed) -> dict[int, Outcome]:
-        kind = kinds.get(changes[0][1].rule.kind)
+        kind = kinds.get(changes[0][1].entry.kind)
         client = clients(kind.service)
         check = truth.checker(client, key)
         return kind.apply(client, Batch(key, changes, record, stop, allow, check))
@@ -49,7 +49,7 @@ def _grouped(indexed: Indexed) -> dict[str, Indexed]:
     for index, change in indexed:
         # A container still to be created has no id yet: its name stands in.
         ref = change.prefix_list
-        key = change.rule.group_id or (f"new:{ref.name}" if ref is not None else "")
+        key = change.entry.container_id or (f"new:{ref.name}" if ref is not None else "")
         batches[key].append((index, change))
     return batches
 
@@ -95,7 +95,7 @@ def apply(
     indexed = list(enumerate(plan.changes))
 
     def wraps(change: Change) -> bool:
-        return kinds.get(change.rule.kind).traits.wraps
+        return kinds.get(change.entry.kind).traits.wraps
 
     widening = [(i, c) for i, c in indexed if wraps(c) and c.action in _WIDENING]
     narrowing = [(i, c) for i, c in indexed if wraps(c) and c.action not in _WIDENING]

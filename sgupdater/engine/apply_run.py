@@ -27,8 +27,8 @@ def current(clients: Clients, changes: Sequence[Change], scope: Scope) -> list[C
     """The entries of the containers these changes touch, as they are now."""
     ids: dict[str, set[str]] = defaultdict(set)
     for change in changes:
-        if change.rule.group_id:
-            ids[change.rule.kind].add(change.rule.group_id)
+        if change.entry.container_id:
+            ids[change.entry.kind].add(change.entry.container_id)
     found: list[Current] = []
     for name, wanted in sorted(ids.items()):
         kind = kinds.get(name)
@@ -65,7 +65,7 @@ def _send(
 
 def _last(change: Change) -> bool:
     """A change that can narrow who may call AWS, the caller included: sent after the rest."""
-    return kinds.get(change.rule.kind).safety(change.rule).governs_callers
+    return kinds.get(change.entry.kind).safety(change.entry).governs_callers
 
 
 def _first(changes: Sequence[Change], skip: Sequence[int] = ()) -> list[int]:

@@ -11,7 +11,7 @@ from typing import Any, Literal
 from sgupdater import kinds
 from sgupdater._types import BOTH, Cidr, Direction
 from sgupdater.cidrs import Mapping, inside, renumbered
-from sgupdater.models import Change, Plan, PortKey, Quota, Rule, Scan
+from sgupdater.models import Change, Entry, Plan, PortKey, Quota, Scan
 from sgupdater.scope import Scope
 
 Operation = Literal["show", "update", "add", "remove"]
@@ -67,18 +67,18 @@ class Request:
         )
 
 
-def _sort_key(rule: Rule) -> tuple[object, ...]:
+def _sort_key(rule: Entry) -> tuple[object, ...]:
     cidr, traffic = rule.cidr, rule.traffic
     return (
         rule.kind,
-        rule.group_id,
+        rule.container_id,
         ("", "", -1, -1, "") if traffic is None else
         (traffic.direction, traffic.protocol, traffic.from_port, traffic.to_port, traffic.action),
         cidr.version,
         # Numbers, not text: formatting 100,000 addresses is most of a big plan's time.
         int(cidr.network_address),
         cidr.prefixlen,
-        rule.rule_id,
+        rule.entry_id,
     )  # fmt: skip
 
 
@@ -95,18 +95,18 @@ class _Planning:
     allowed: set[tuple[PortKey, tuple[int, int, int]]]
     room: dict[str, int]
     changes: list[Change] = field(default_factory=list)
-    matched: list[Rule] = field(default_factory=list)
-    unchanged: list[Rule] = field(default_factory=list)
-    blocked: list[tuple[Rule, str]] = field(default_factory=list)
-    kept: list[tuple[Rule, str]] = field(default_factory=list)
+    matched: list[Entry] = field(default_factory=list)
+    unchanged: list[Entry] = field(default_factory=list)
+    blocked: list[tuple[Entry, str]] = field(default_factory=list)
+    kept: list[tuple[Entry, str]] = field(default_factory=list)
     # What the run allows beyond the plan's own changes (--include-block-lists).
     allow: frozenset[str] = frozenset()
 
-    def present(self, rule: Rule, target: Cidr | None) -> bool:
+    def present(self, rule: Entry, target: Cidr | None) -> bool:
         """True when the target CIDR is already allowed alike."""
         return target is not None and (rule.key, _ck(target)) in self.allowed
 
-    def remove(self, rule: Rule, target: Cidr | None) -> None:
+    def remove(self, rule: Entry, target: Cidr | None) -> None:
         restricts = kinds.get(rule.kind).safety(rule).restricts
         if restricts:
             # Deleting a deny would let the range in, not shut it out.
@@ -117,20 +117,20 @@ class _Planning:
         else:
             self.unchanged.append(rule)
 
-    def decide(self, rule: Rule, target: Cidr | None, held: AnyMapping[str, str]) -> None:
+    def decide(self, rule: Entry, target: Cidr | None, held: AnyMapping[str, str]) -> None:
         """What becomes of one matched entry."""
         self.matched.append(rule)
         if self.request.skip_managed and rule.managed:
             # Left to its stack: counted in the summary as managed, never changed here.
             self.unchanged.append(rule)
-        elif rule.group_id in held:
-            self.blocked.append((rule, held[rule.group_id]))
+        elif rule.container_id in held:
+            self.blocked.append((rule, held[rule.container_id]))
         elif self.request.operation == "remove":
             self.remove(rule, target)
         elif target is not None:  # update and add always carry a to-cidr
             self.move(rule, target)
 
-    def consented(self, rule: Rule, target: Cidr) -> bool:
+    def consented(self, rule: Entry, target: Cidr) -> bool:
         """False (and blocked) for a restricting entry whose kind wants consent not given."""
         safety = kinds.get(rule.kind).safety(rule)
         if not safety.restricts or not safety.consent or safety.consent in self.allow:
@@ -142,7 +142,7 @@ class _Planning:
         self.blocked.append((rule, why))
         return False
 
-    def move(self, rule: Rule, target: Cidr) -> None:
+    def move(self, rule: Entry, target: Cidr) -> None:
         """update or add: allow target where rule allows its CIDR (and drop it for update)."""
         if not self.consented(rule, target):
             return
@@ -158,7 +158,7 @@ class _Planning:
                     why += f" ({kinds.allowance(safety.consent).flag})"
                 self.changes[at] = dataclasses.replace(change, reason=why)
 
-    def moved(self, rule: Rule, target: Cidr) -> None:
+    def moved(self, rule: Entry, target: Cidr) -> None:
         """The changes of move, whatever the entry means."""
         operation, traits = self.request.operation, kinds.get(rule.kind).traits
         if traits.in_place_only:
@@ -167,7 +167,7 @@ class _Planning:
                 self.blocked.append((rule, why))
             else:
                 # Ordered by number, not unique by CIDR: replacing is always possible.
-                why = f"replace rule {rule.rule_id}"
+                why = f"replace rule {rule.entry_id}"
                 self.changes.append(Change("modify", rule, target, reason=why))
             return
         if traits.values_repeat:
@@ -194,20 +194,20 @@ class _Planning:
         if operation == "update":
             self.changes.append(Change("revoke", rule, target, f"{target} authorized first"))
 
-    def fits(self, rule: Rule) -> bool:
+    def fits(self, rule: Entry) -> bool:
         """Take one place in the rule's container; False (and blocked) when it is full."""
-        left = self.room.get(rule.group_id)
+        left = self.room.get(rule.container_id)
         if left is None:
             return True
         if left < 1:
-            self.blocked.append((rule, f"{rule.group_name or rule.group_id} is full"))
+            self.blocked.append((rule, f"{rule.container_name or rule.container_id} is full"))
             return False
-        self.room[rule.group_id] = left - 1
+        self.room[rule.container_id] = left - 1
         return True
 
 
 def plan(
-    rules: Iterable[Rule],
+    rules: Iterable[Entry],
     request: Request,
     room: Room | None = None,
     locked: AnyMapping[str, str] | None = None,
@@ -255,7 +255,7 @@ def plan(
 
 def _within_quotas(
     changes: list[Change], quotas: AnyMapping[str, Quota]
-) -> tuple[list[Change], tuple[tuple[Rule, str], ...]]:
+) -> tuple[list[Change], tuple[tuple[Entry, str], ...]]:
     """The changes whose containers' writes fit their quotas, and the others, blocked.
 
     A quota's containers are written together or not at all: half a policy's changes would
@@ -263,9 +263,9 @@ def _within_quotas(
     """
     spent: dict[str, int] = {}
     for change in changes:
-        quota = quotas.get(change.rule.group_id)
+        quota = quotas.get(change.entry.container_id)
         if quota is not None:
-            cost = kinds.get(change.rule.kind).cost(change)
+            cost = kinds.get(change.entry.kind).cost(change)
             spent[quota.key] = spent.get(quota.key, 0) + cost
     over = {}
     for container, quota in quotas.items():
@@ -277,6 +277,8 @@ def _within_quotas(
             )
     if not over:
         return changes, ()
-    fit = [c for c in changes if c.rule.group_id not in over]
-    blocked = tuple((c.rule, over[c.rule.group_id]) for c in changes if c.rule.group_id in over)
+    fit = [c for c in changes if c.entry.container_id not in over]
+    blocked = tuple(
+        (c.entry, over[c.entry.container_id]) for c in changes if c.entry.container_id in over
+    )
     return fit, blocked

@@ -6,7 +6,7 @@ import dataclasses
 from collections import defaultdict
 from collections.abc import Iterable
 
-from sgupdater._types import GroupId, RuleId
+from sgupdater._types import ContainerId, EntryId
 from sgupdater.engine.verify import Expect
 from sgupdater.files.journal_read import Journalled
 from sgupdater.models import IN_DOUBT, Change, Target
@@ -15,7 +15,7 @@ from sgupdater.models import IN_DOUBT, Change, Target
 def undo(item: Journalled) -> list[Expect]:
     """The changes that undo one journalled change, and what must hold to make them."""
     change, made = item.change, item.new_id
-    rule, new, ref = change.rule, change.new_cidr, change.prefix_list
+    rule, new, ref = change.entry, change.new_cidr, change.prefix_list
     why = f"roll back ({IN_DOUBT}: no answer was journalled)" if item.in_doubt else "roll back"
     found: list[Expect] = []
     if change.action in ("modify", "authorize") and ref is not None and new is None:
@@ -24,7 +24,7 @@ def undo(item: Journalled) -> list[Expect]:
         # pointed the rule itself at the list in place, so it is allowed again here (EC2
         # cannot change a rule's type back).
         reference = dataclasses.replace(
-            rule, rule_id=RuleId(made if change.action == "authorize" else rule.rule_id)
+            rule, entry_id=EntryId(made if change.action == "authorize" else rule.entry_id)
         )
         if change.action == "modify":
             back = Change("authorize", rule, rule.cidr, f"{why}: allow again")
@@ -32,19 +32,19 @@ def undo(item: Journalled) -> list[Expect]:
         drop = Change("revoke", reference, None, f"{why}: drop the reference", ref)
         found.append(Expect(drop, still=ref.id, covered_by=str(rule.cidr), in_doubt=item.in_doubt))
     elif change.action == "create" and ref is not None:
-        made_list = dataclasses.replace(rule, group_id=GroupId(made))
+        made_list = dataclasses.replace(rule, container_id=ContainerId(made))
         gone = Change("delete", made_list, None, f"{why}: delete the list", ref)
         found.append(Expect(gone, still=str(rule.cidr), in_doubt=item.in_doubt))
     elif change.action == "modify" and new is not None:
         # An entry named by what it allows (a policy's value) has a new id once modified.
-        now = dataclasses.replace(rule, cidr=new, rule_id=RuleId(made or rule.rule_id))
+        now = dataclasses.replace(rule, cidr=new, entry_id=EntryId(made or rule.entry_id))
         back = Change("modify", now, rule.cidr, why)
         found.append(Expect(back, still=str(new), in_doubt=item.in_doubt))
     elif change.action == "revoke":
         back = Change("authorize", rule, rule.cidr, f"{why}: allow again")
         found.append(Expect(back, absent=True, in_doubt=item.in_doubt))
     elif change.action == "authorize" and new is not None:
-        added = dataclasses.replace(rule, cidr=new, rule_id=RuleId(made))
+        added = dataclasses.replace(rule, cidr=new, entry_id=EntryId(made))
         found.append(
             Expect(Change("revoke", added, None, why), still=str(new), in_doubt=item.in_doubt)
         )

@@ -20,10 +20,10 @@ from sgupdater.errors import TargetError
 from sgupdater.kinds.interface import Kind, KindScan, Reading
 from sgupdater.models import (
     Credentials,
+    Entry,
     ItemFailure,
     Plan,
     Quota,
-    Rule,
     Scan,
     Target,
     TargetResult,
@@ -190,7 +190,7 @@ class _Found:
     account: AccountId | None
     read: int = 0
     groups: int = 0
-    entries: list[Rule] = field(default_factory=list)
+    entries: list[Entry] = field(default_factory=list)
     room: dict[str, int] = field(default_factory=dict)
     locked: dict[str, str] = field(default_factory=dict)
     quotas: dict[str, Quota] = field(default_factory=dict)

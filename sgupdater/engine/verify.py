@@ -7,7 +7,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 
 from sgupdater import kinds
-from sgupdater._types import RuleId
+from sgupdater._types import EntryId
 from sgupdater.models import IN_DOUBT, Change, Current, Plan, PortKey, Skipped, new_value
 
 
@@ -43,11 +43,13 @@ def _still(
     bound: bool = False,
 ) -> tuple[str | None, Change]:
     """Why the entry no longer looks as planned (None: it does), and the change to make."""
-    rule, key = change.rule, change.rule.key
-    now = by_id.get(_slot(key, rule.rule_id)) if rule.rule_id else None
-    if now is None and bound and rule.rule_id:
+    rule, key = change.entry, change.entry.key
+    now = by_id.get(_slot(key, rule.entry_id)) if rule.entry_id else None
+    if now is None and bound and rule.entry_id:
         alike = (key, still) in allowed
-        why = f"; a rule alike in {rule.group_id} is not the one the plan names" if alike else ""
+        why = (
+            f"; a rule alike in {rule.container_id} is not the one the plan names" if alike else ""
+        )
         return f"the rule is gone since{why}", change
     if now is None and not kinds.get(rule.kind).traits.in_place_only:
         # The same rule under another id (made anew since, as migrate and its rollback do):
@@ -57,9 +59,9 @@ def _still(
         return "the rule is gone since", change
     if (now.key, now.cidr, now.description) != (key, still, rule.description):
         return "the rule was changed since; not overwritten", change
-    if now.rule_id != rule.rule_id:
+    if now.entry_id != rule.entry_id:
         change = dataclasses.replace(
-            change, rule=dataclasses.replace(rule, rule_id=RuleId(now.rule_id))
+            change, entry=dataclasses.replace(rule, entry_id=EntryId(now.entry_id))
         )
     return None, change
 
@@ -86,29 +88,29 @@ def verify(
     expected: Sequence[Expect], current: Sequence[Current]
 ) -> tuple[Plan, dict[int, Skipped]]:
     """All the changes (ids filled in where found), and why some must not be made."""
-    by_id = {_slot(c.key, c.rule_id): c for c in current if c.rule_id}
+    by_id = {_slot(c.key, c.entry_id): c for c in current if c.entry_id}
     allowed = {(c.key, c.cidr): c for c in current}
     produced = {
-        (e.change.rule.key, new_value(e.change))
+        (e.change.entry.key, new_value(e.change))
         for e in expected
         if e.change.action in ("modify", "authorize", "create")
     }
     changes: list[Change] = []
     skipped: dict[int, Skipped] = {}
     for index, item in enumerate(expected):
-        change, key = item.change, item.change.rule.key
+        change, key = item.change, item.change.entry.key
         reason = None
-        rule = change.rule
+        rule = change.entry
         # Re-creating a deleted ACL entry needs its number free.
         taken = (
             kinds.get(rule.kind).traits.in_place_only
             and change.action == "authorize"
-            and _slot(key, rule.rule_id) in by_id
+            and _slot(key, rule.entry_id) in by_id
         )
         if item.absent and (key, new_value(change)) in allowed:
             reason = f"{new_value(change)} is already allowed alike"
         elif item.absent and taken:
-            reason = f"rule number {rule.rule_id} is taken since"
+            reason = f"rule number {rule.entry_id} is taken since"
         elif item.still is not None:
             reason, change = _still(change, item.still, by_id, allowed, item.bound)
         if reason is None and item.covered_by is not None:
@@ -120,15 +122,15 @@ def verify(
         if reason is not None:
             skipped[index] = Skipped(reason)
         changes.append(change)
-    return Plan(tuple(changes), tuple(e.change.rule for e in expected)), skipped
+    return Plan(tuple(changes), tuple(e.change.entry for e in expected)), skipped
 
 
 def for_plan(plan: Plan) -> list[Expect]:
     """What a reviewed plan's changes expect of the rules they touch."""
     expected = []
     for change in plan.changes:
-        cidr = str(change.rule.cidr)
-        bound = bool(change.rule.rule_id)
+        cidr = str(change.entry.cidr)
+        bound = bool(change.entry.entry_id)
         if change.action == "create":
             # The applier reuses a list of that name if one appeared meanwhile.
             expected.append(Expect(change))

@@ -51,7 +51,7 @@ def _identity(record: dict[str, Any]) -> str:
 
 def _restored(name: str, item: Journalled, open_world: bool) -> None:
     # Undoing a modify or a revoke allows the rule's old CIDR again: the journal's word.
-    old = item.change.rule.cidr
+    old = item.change.entry.cidr
     if item.change.action in ("modify", "revoke") and old.prefixlen == 0 and not open_world:
         claim = "the journal claims the rule allowed"
         raise open_world_refused(f"{name}:{item.line}", old, claim)

@@ -10,15 +10,15 @@ from __future__ import annotations
 from typing import Any, cast
 
 from sgupdater import kinds
-from sgupdater._types import AccountId, Action, Cidr, GroupId, Region, RuleId
+from sgupdater._types import AccountId, Action, Cidr, ContainerId, EntryId, Region
 from sgupdater.errors import ConfigError, InputError
 from sgupdater.files.fields import Fields, depth_ok
 from sgupdater.models import (
     Change,
     Credentials,
+    Entry,
     Plan,
     PrefixListRef,
-    Rule,
     Target,
     Traffic,
     repoint,
@@ -67,21 +67,21 @@ def _pairs(fields: Fields, key: str) -> tuple[tuple[str, str], ...]:
     return tuple((key_, value) for key_, value in found)
 
 
-def rule_from(fields: Fields, account: str | None, region: str) -> Rule:
+def rule_from(fields: Fields, account: str | None, region: str) -> Entry:
     """An entry as a plan file or journal line recorded it."""
     name = fields.raw.get("kind", "rule")  # version 1 records before kinds were named
     try:
         kind = kinds.get(name)
     except InputError as exc:
         raise fields.fail("kind", str(exc)) from None
-    return Rule(
+    return Entry(
         kind=kind.name,
         account=AccountId(account or ""),
         region=Region(region),
-        group_id=GroupId(fields.text("group_id", pattern=kind.traits.container_form)),
-        group_name=fields.text("group_name", optional=True),
+        container_id=ContainerId(fields.text("group_id", pattern=kind.traits.container_form)),
+        container_name=fields.text("group_name", optional=True),
         cidr=fields.cidr("cidr"),
-        rule_id=RuleId(fields.text("rule_id", optional=True, pattern=kind.traits.entry_form)),
+        entry_id=EntryId(fields.text("rule_id", optional=True, pattern=kind.traits.entry_form)),
         traffic=_traffic(fields, kind.traits.keeps_denies) if kind.traits.has_traffic else None,
         description=fields.text("description", optional=True) or None,
         vpc_id=fields.text("vpc_id", optional=True),
@@ -137,7 +137,7 @@ def _steps(change: Change) -> tuple[Change, ...]:
     """A change as this version makes it; a version-1 migrate pointed a rule at a list in place."""
     ref = change.prefix_list
     if change.action == "modify" and ref is not None and change.new_cidr is None:
-        return repoint(change.rule, ref)
+        return repoint(change.entry, ref)
     return (change,)
 
 
@@ -163,5 +163,5 @@ def plans_from(name: str, document: Any, *, open_world: bool = False) -> dict[Ta
         )
         if target in plans:
             raise ConfigError(f"{fields.where}: the same target appears twice")
-        plans[target] = Plan(changes, tuple(c.rule for c in changes))
+        plans[target] = Plan(changes, tuple(c.entry for c in changes))
     return plans

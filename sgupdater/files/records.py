@@ -17,10 +17,10 @@ from sgupdater.models import (
     Applied,
     Change,
     Credentials,
+    Entry,
     Failed,
     Outcome,
     PrefixListRef,
-    Rule,
     Target,
     TargetResult,
     Traffic,
@@ -108,13 +108,13 @@ class JournalRecord(CredentialsRecord, total=False):
     new_rule_id: str | None
 
 
-def rule_record(rule: Rule) -> RuleRecord:
+def rule_record(rule: Entry) -> RuleRecord:
     """The stored copy of an entry."""
     traffic = rule.traffic or Traffic("ingress", "-1")
     record = RuleRecord(
-        rule_id=rule.rule_id,
-        group_id=rule.group_id,
-        group_name=rule.group_name,
+        rule_id=rule.entry_id,
+        group_id=rule.container_id,
+        group_name=rule.container_name,
         vpc_id=rule.vpc_id,
         direction=traffic.direction,
         protocol=traffic.protocol,
@@ -158,10 +158,10 @@ def journal_change(command: str, target: Target, change: Change, event: Event) -
         role_arn=creds.role_arn,
         external_id=creds.external_id,
         session_name=creds.session_name,
-        account=change.rule.account or target.account,
+        account=change.entry.account or target.account,
         region=target.region,
         action=change.action,
-        rule=rule_record(change.rule),
+        rule=rule_record(change.entry),
         new_cidr=str(change.new_cidr) if change.new_cidr is not None else None,
         prefix_list=list_record(change.prefix_list),
     )
@@ -181,7 +181,7 @@ def change_record(change: Change) -> ChangeRecord:
     """A plan file's copy of a change."""
     return ChangeRecord(
         action=change.action,
-        rule=rule_record(change.rule),
+        rule=rule_record(change.entry),
         new_cidr=str(change.new_cidr) if change.new_cidr is not None else None,
         prefix_list=list_record(change.prefix_list),
         reason=change.reason,

@@ -24,12 +24,12 @@ from sgupdater.models import (
     IN_DOUBT_CODE,
     Change,
     Current,
+    Entry,
     Failed,
     Found,
     ItemFailure,
     Outcome,
     Quota,
-    Rule,
     Target,
 )
 from sgupdater.scope import Scope
@@ -171,7 +171,7 @@ class Reading:
 class KindScan:
     """The relevant entries a kind found in one target."""
 
-    entries: tuple[Rule, ...]
+    entries: tuple[Entry, ...]
     containers: int = 0
     # The account owning what was read, when the answers say.
     account: AccountId | None = None
@@ -220,7 +220,7 @@ class Kind(Protocol):
     def apply(self, client: Any, batch: Batch) -> dict[int, Outcome]:
         """Carry out a batch of changes to one container; an outcome per change index."""
 
-    def safety(self, rule: Rule) -> Safety:
+    def safety(self, rule: Entry) -> Safety:
         """Whether the entry restricts, needs consent to move, or governs who may call AWS."""
 
     def cost(self, change: Change) -> int:

@@ -10,8 +10,8 @@ from sgupdater.models import (
     IN_DOUBT,
     Applied,
     Change,
+    Entry,
     Failed,
-    Rule,
     Skipped,
     TargetResult,
     Traffic,
@@ -99,7 +99,7 @@ class Summary:
     in_doubt: int = 0
 
 
-def place(rule: Rule) -> Place:
+def place(rule: Entry) -> Place:
     """The leading columns for an entry."""
     # An entry with no traffic of its own (a prefix list's): the referencing rules decide it.
     traffic = rule.traffic or Traffic("ingress", "")
@@ -107,8 +107,8 @@ def place(rule: Rule) -> Place:
         account=rule.account,
         region=rule.region,
         vpc_id=rule.vpc_id,
-        group_id=rule.group_id,
-        group_name=rule.group_name,
+        group_id=rule.container_id,
+        group_name=rule.container_name,
         direction=traffic.direction if rule.traffic is not None else "",
         protocol=traffic.protocol,
         from_port=traffic.from_port,
@@ -116,17 +116,17 @@ def place(rule: Rule) -> Place:
     )
 
 
-def _action(rule: Rule) -> str:
+def _action(rule: Entry) -> str:
     return rule.traffic.action if rule.traffic is not None else ""
 
 
-def rule_row(rule: Rule, alias: str | None = None) -> RuleRow:
+def rule_row(rule: Entry, alias: str | None = None) -> RuleRow:
     """The output row of a matched rule."""
     return RuleRow(
         **place(rule),
         cidr=str(rule.cidr),
         description=rule.description or "",
-        rule_id=rule.rule_id,
+        rule_id=rule.entry_id,
         account_alias=alias or "",
         kind=rule.kind,
         rule_action=_action(rule),
@@ -142,13 +142,13 @@ def rule_rows(results: Sequence[TargetResult]) -> Iterator[RuleRow]:
 
 
 def _change_row(change: Change, status: str, detail: str, new_id: str, alias: str) -> ChangeRow:
-    rule, ref = change.rule, change.prefix_list
+    rule, ref = change.entry, change.prefix_list
     return ChangeRow(
         **place(rule),
         old_cidr=str(rule.cidr),
         new_cidr=str(change.new_cidr) if change.new_cidr is not None else "",
         description=rule.description or "",
-        rule_id=rule.rule_id,
+        rule_id=rule.entry_id,
         action=change.action,
         status=status,
         detail=detail,

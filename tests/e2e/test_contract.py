@@ -9,8 +9,8 @@ from pathlib import Path
 import pytest
 from moto.core.authorization import enable_iam_authentication
 
-from sgupdater._types import GroupId, KindName
-from sgupdater.models import Rule
+from sgupdater._types import ContainerId, KindName
+from sgupdater.models import Entry
 from testkit import helpers, records
 from testkit.helpers import perm
 from tests.e2e.conftest import Aws, Cli
@@ -21,9 +21,9 @@ NET = ipaddress.ip_network(A)
 WAF_SET = "REGIONAL/office/0f3a9c2e-1b2d-4c5e-8f90-1a2b3c4d5e6f"
 
 
-def _entry(kind: str, container: str, description: str | None, rule_id: str = "") -> Rule:
-    return Rule(KindName(kind), records.ACCOUNT, records.REGION, GroupId(container), "x", NET,
-                rule_id=rule_id, description=description)  # fmt: skip
+def _entry(kind: str, container: str, description: str | None, rule_id: str = "") -> Entry:
+    return Entry(KindName(kind), records.ACCOUNT, records.REGION, ContainerId(container), "x", NET,
+                entry_id=rule_id, description=description)  # fmt: skip
 
 
 def test_apply_changes_the_reviewed_rule_id_never_a_look_alike(

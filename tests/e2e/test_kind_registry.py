@@ -17,9 +17,9 @@ from typing import Any
 import pytest
 
 from sgupdater import kinds
-from sgupdater._types import AccountId, GroupId, KindName
+from sgupdater._types import AccountId, ContainerId, KindName
 from sgupdater.kinds.interface import Batch, KindScan, Reading, Safety, Switch, Traits
-from sgupdater.models import Applied, Change, Current, Outcome, Rule
+from sgupdater.models import Applied, Change, Current, Entry, Outcome
 from sgupdater.scope import Scope
 from tests.e2e.conftest import Cli
 
@@ -40,12 +40,12 @@ class Notebook:
 
     def scan(self, client: Any, reading: Reading) -> KindScan:
         entries = tuple(
-            Rule(
+            Entry(
                 kind=self.name,
                 account=AccountId(reading.account or ""),
                 region=reading.target.region,
-                group_id=GroupId(page),
-                group_name="notes",
+                container_id=ContainerId(page),
+                container_name="notes",
                 cidr=ipaddress.ip_network(cidr),
                 description=description,
             )
@@ -58,7 +58,7 @@ class Notebook:
     def current(self, client: Any, container_ids: Sequence[str], scope: Scope) -> Iterator[Current]:
         for page in container_ids:
             for cidr, description in self.pages.get(page, {}).items():
-                yield Current("", (GroupId(page), None), cidr, description)
+                yield Current("", (ContainerId(page), None), cidr, description)
 
     def apply(self, client: Any, batch: Batch) -> dict[int, Outcome]:
         page = self.pages[batch.container_id]
@@ -67,17 +67,17 @@ class Notebook:
         for index, change in batch.changes:
             if record is not None:
                 record.before(change)
-            old, new = str(change.rule.cidr), change.new_cidr
+            old, new = str(change.entry.cidr), change.new_cidr
             if change.action in ("modify", "revoke"):
                 page.pop(old)
             if change.action in ("modify", "authorize") and new is not None:
-                page[str(new)] = change.rule.description
+                page[str(new)] = change.entry.description
             outcomes[index] = Applied()
             if record is not None:
                 record.after(change, outcomes[index])
         return outcomes
 
-    def safety(self, rule: Rule) -> Safety:
+    def safety(self, rule: Entry) -> Safety:
         """Entries only allow and govern no caller."""
         return Safety()
 

@@ -45,15 +45,15 @@ def test_a_plan_document_reads_back_as_the_same_plans() -> None:
     ref = PrefixListRef("offices", LIST, 5)
     changes = (
         Change("modify", sg_rule(A), ipaddress.ip_network(B), "replace in place"),
-        Change("authorize", sg_rule(B, rule_id="sgr-2"), None, "reference offices", ref),
-        Change("revoke", sg_rule(B, rule_id="sgr-2"), None, "offices referenced first", ref),
+        Change("authorize", sg_rule(B, entry_id="sgr-2"), None, "reference offices", ref),
+        Change("revoke", sg_rule(B, entry_id="sgr-2"), None, "offices referenced first", ref),
         Change("revoke", acl_entry(A), None, "remove"),
     )
     result = TargetResult(target, ACCOUNT, 1, Plan(changes, ()))
     document, count = formats.plan_document("update", [result])
     plans = plans_from("plan.json", json.loads(json.dumps(document)))
     assert count == 4
-    assert plans == {target: Plan(changes, tuple(c.rule for c in changes))}
+    assert plans == {target: Plan(changes, tuple(c.entry for c in changes))}
 
 
 def test_an_unknown_kind_in_a_plan_is_refused_with_its_place() -> None:
@@ -88,7 +88,7 @@ def test_a_version_1_migrate_change_is_read_as_reference_then_revoke() -> None:
     document, _ = formats.plan_document("migrate", [result])
     plans = plans_from("plan.json", document)
     [plan] = plans.values()
-    assert [(c.action, c.rule.rule_id, c.prefix_list) for c in plan.changes] == [
+    assert [(c.action, c.entry.entry_id, c.prefix_list) for c in plan.changes] == [
         ("authorize", "sgr-1", ref),
         ("revoke", "sgr-1", ref),
     ]

@@ -8,12 +8,12 @@ import ipaddress
 import pytest
 
 from sgupdater import kinds
-from sgupdater._types import GroupId, KindName
+from sgupdater._types import ContainerId, KindName
 from sgupdater.cidrs import Mapping
 from sgupdater.engine import apply_run
 from sgupdater.engine.planner import Request, plan
 from sgupdater.kinds.interface import Kind
-from sgupdater.models import Change, Quota, Rule
+from sgupdater.models import Change, Entry, Quota
 from testkit import records
 
 A, B = "192.0.2.0/24", "198.51.100.0/24"
@@ -21,14 +21,14 @@ NET = ipaddress.ip_network(A)
 WAF_SET = "REGIONAL/office/0f3a9c2e-1b2d-4c5e-8f90-1a2b3c4d5e6f"
 
 
-def _entry(kind: str, container: str, description: str | None, rule_id: str = "") -> Rule:
-    return Rule(KindName(kind), records.ACCOUNT, records.REGION, GroupId(container), "x", NET,
-                rule_id=rule_id, description=description)  # fmt: skip
+def _entry(kind: str, container: str, description: str | None, rule_id: str = "") -> Entry:
+    return Entry(KindName(kind), records.ACCOUNT, records.REGION, ContainerId(container), "x", NET,
+                entry_id=rule_id, description=description)  # fmt: skip
 
 
 # Per kind: an entry that allows, and one that restricts (None: the kind has none). A kind added
 # to the registry must add its answers here, or this test fails.
-SAMPLES: dict[str, tuple[Rule, Rule | None]] = {
+SAMPLES: dict[str, tuple[Entry, Entry | None]] = {
     "rule": (records.sg_rule(A), None),
     "prefix-list": (records.list_entry(A), None),
     "nacl": (records.acl_entry(A), records.acl_entry(A, number=90, action="deny")),
@@ -94,11 +94,11 @@ def test_each_kind_answers_the_contract_and_the_planner_holds_to_it(kind: Kind) 
     assert changes
     assert all(kind.cost(c) >= 0 for c in changes)
     # A container at its quota, or locked (protected, owned elsewhere), takes no change.
-    full: dict[str, Quota] = {allows.group_id: Quota(allows.group_id, 11, 10, "things")}
+    full: dict[str, Quota] = {allows.container_id: Quota(allows.container_id, 11, 10, "things")}
     over = plan([allows], UPDATE, quotas=full)
     assert over.changes == ()
     assert f"{11 + sum(kind.cost(c) for c in changes)} of 10 things" in over.blocked[0][1]
-    locked = plan([allows], UPDATE, {}, {allows.group_id: "protected: change it elsewhere"})
+    locked = plan([allows], UPDATE, {}, {allows.container_id: "protected: change it elsewhere"})
     assert locked.blocked == ((allows, "protected: change it elsewhere"),)
     # Writes that decide who may call AWS are the ones held for last.
     assert all(apply_run._last(c) is kind.safety(allows).governs_callers for c in changes)

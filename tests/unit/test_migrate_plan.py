@@ -15,10 +15,10 @@ A = "192.0.2.0/24"
 CIDR = ipaddress.ip_network(A)
 WHERE = (ACCOUNT, REGION)
 RULES = (
-    sg_rule(A, rule_id="sgr-1", port=22, description="office"),
-    sg_rule(A, rule_id="sgr-2", port=443, description="office"),
-    sg_rule(A, rule_id="sgr-3", port=80, description="vpn"),
-    sg_rule("10.0.0.0/8", rule_id="sgr-4"),
+    sg_rule(A, entry_id="sgr-1", port=22, description="office"),
+    sg_rule(A, entry_id="sgr-2", port=443, description="office"),
+    sg_rule(A, entry_id="sgr-3", port=80, description="vpn"),
+    sg_rule("10.0.0.0/8", entry_id="sgr-4"),
 )
 
 
@@ -31,9 +31,9 @@ def test_a_created_list_holds_the_cidr_described_as_most_rules_describe_it() -> 
     request = MigrateRequest(CIDR, "offices", create=True)
     planned = plan(RULES, request, WHERE, None, {}, set())
     create, *moves = planned.changes
-    assert (create.action, create.rule.description, create.new_cidr) == ("create", "office", CIDR)
+    assert (create.action, create.entry.description, create.new_cidr) == ("create", "office", CIDR)
     # A rule cannot change its type: each gets a reference beside it, then goes.
-    assert [(c.action, c.rule.rule_id) for c in moves] == [
+    assert [(c.action, c.entry.entry_id) for c in moves] == [
         ("authorize", "sgr-1"),
         ("revoke", "sgr-1"),
         ("authorize", "sgr-3"),
@@ -53,7 +53,7 @@ def test_a_rule_already_referencing_the_list_alike_loses_its_literal_twin() -> N
     request = MigrateRequest(CIDR, "offices")
     refs = {(RULES[0].key, "pl-1")}
     planned = plan(RULES, request, WHERE, offices(A), {}, refs)
-    assert [(c.action, c.rule.rule_id) for c in planned.changes] == [
+    assert [(c.action, c.entry.entry_id) for c in planned.changes] == [
         ("revoke", "sgr-1"),
         ("authorize", "sgr-3"),
         ("revoke", "sgr-3"),
@@ -67,8 +67,8 @@ def test_a_group_without_room_for_the_reference_is_blocked() -> None:
     # has 56 of 60 IPv4 units used.
     request = MigrateRequest(CIDR, "offices")
     planned = plan(RULES, request, WHERE, offices(A), {("sg-1", "ingress", "IPv4"): 56}, set())
-    assert [c.rule.rule_id for c in planned.changes] == []
-    assert [(r.rule_id, why.split(":")[0]) for r, why in planned.blocked] == [
+    assert [c.entry.entry_id for c in planned.changes] == []
+    assert [(r.entry_id, why.split(":")[0]) for r, why in planned.blocked] == [
         ("sgr-1", "would not fit"),
         ("sgr-3", "would not fit"),
         ("sgr-2", "would not fit"),

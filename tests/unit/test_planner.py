@@ -8,10 +8,10 @@ import ipaddress
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from sgupdater._types import AccountId, Cidr, Direction, GroupId, KindName, Region, RuleId
+from sgupdater._types import AccountId, Cidr, ContainerId, Direction, EntryId, KindName, Region
 from sgupdater.cidrs import Mapping, inside, renumbered
 from sgupdater.engine.planner import Request, Strategy, plan
-from sgupdater.models import Change, PortKey, Rule, Traffic
+from sgupdater.models import Change, Entry, PortKey, Traffic
 
 A = ipaddress.ip_network("192.0.2.0/24")
 B = ipaddress.ip_network("198.51.100.0/24")
@@ -26,7 +26,7 @@ State = frozenset[tuple[PortKey, Cidr, str | None]]
 
 
 @st.composite
-def rule_sets(draw: st.DrawFn) -> tuple[Rule, ...]:
+def rule_sets(draw: st.DrawFn) -> tuple[Entry, ...]:
     """Rules of up to three groups, never two equal ones (EC2 forbids duplicates)."""
     picks = draw(
         st.lists(
@@ -42,14 +42,14 @@ def rule_sets(draw: st.DrawFn) -> tuple[Rule, ...]:
         )
     )
     return tuple(
-        Rule(
+        Entry(
             kind=KindName("rule"),
             account=AccountId("111111111111"),
             region=Region("eu-west-1"),
             vpc_id="vpc-1",
-            group_id=GroupId(group),
-            group_name=group,
-            rule_id=RuleId(f"sgr-{i}"),
+            container_id=ContainerId(group),
+            container_name=group,
+            entry_id=EntryId(f"sgr-{i}"),
             traffic=Traffic(direction, proto, low, high),
             cidr=cidr,
             description=description,
@@ -58,25 +58,25 @@ def rule_sets(draw: st.DrawFn) -> tuple[Rule, ...]:
     )
 
 
-def apply(rules: tuple[Rule, ...], changes: tuple[Change, ...]) -> tuple[Rule, ...]:
+def apply(rules: tuple[Entry, ...], changes: tuple[Change, ...]) -> tuple[Entry, ...]:
     """What EC2 holds after the changes: modify in place, authorize adds, revoke drops."""
-    by_id = {r.rule_id: r for r in rules}
+    by_id = {r.entry_id: r for r in rules}
     for n, change in enumerate(changes):
         if change.action == "modify":
             assert change.new_cidr is not None
-            by_id[change.rule.rule_id] = dataclasses.replace(change.rule, cidr=change.new_cidr)
+            by_id[change.entry.entry_id] = dataclasses.replace(change.entry, cidr=change.new_cidr)
         elif change.action == "revoke":
-            del by_id[change.rule.rule_id]
+            del by_id[change.entry.entry_id]
         else:
             assert change.new_cidr is not None
-            new_id = RuleId(f"sgr-new-{n}")
-            by_id[new_id] = dataclasses.replace(change.rule, rule_id=new_id, cidr=change.new_cidr)
+            new_id = EntryId(f"sgr-new-{n}")
+            by_id[new_id] = dataclasses.replace(change.entry, entry_id=new_id, cidr=change.new_cidr)
         keys = [(r.key, r.cidr) for r in by_id.values()]
         assert len(keys) == len(set(keys)), f"duplicate rule after {change}"
     return tuple(by_id.values())
 
 
-def state(rules: tuple[Rule, ...]) -> State:
+def state(rules: tuple[Entry, ...]) -> State:
     """Rules as EC2 compares them, ids aside."""
     return frozenset((r.key, r.cidr, r.description) for r in rules)
 
@@ -90,7 +90,7 @@ def request(
 @settings(max_examples=300)
 @given(rule_sets(), st.sampled_from(["modify", "authorize-revoke"]))
 def test_update_leaves_no_rule_allowing_the_old_cidr(
-    rules: tuple[Rule, ...], strategy: Strategy
+    rules: tuple[Entry, ...], strategy: Strategy
 ) -> None:
     after = apply(rules, plan(rules, request("update", strategy)).changes)
     assert not [r for r in after if r.cidr in (A, A6)]
@@ -99,7 +99,7 @@ def test_update_leaves_no_rule_allowing_the_old_cidr(
 @settings(max_examples=300)
 @given(rule_sets(), st.sampled_from(["modify", "authorize-revoke"]))
 def test_update_keeps_every_other_rule_and_allows_the_new_cidr_alike(
-    rules: tuple[Rule, ...], strategy: Strategy
+    rules: tuple[Entry, ...], strategy: Strategy
 ) -> None:
     after = apply(rules, plan(rules, request("update", strategy)).changes)
     untouched = [r for r in rules if r.cidr not in (A, A6)]
@@ -113,7 +113,7 @@ def test_update_keeps_every_other_rule_and_allows_the_new_cidr_alike(
 @settings(max_examples=300)
 @given(rule_sets(), st.sampled_from(["modify", "authorize-revoke"]))
 def test_planning_again_after_update_finds_nothing(
-    rules: tuple[Rule, ...], strategy: Strategy
+    rules: tuple[Entry, ...], strategy: Strategy
 ) -> None:
     after = apply(rules, plan(rules, request("update", strategy)).changes)
     again = plan(after, request("update", strategy))
@@ -123,7 +123,7 @@ def test_planning_again_after_update_finds_nothing(
 
 @settings(max_examples=300)
 @given(rule_sets())
-def test_add_then_remove_only_where_equals_update(rules: tuple[Rule, ...]) -> None:
+def test_add_then_remove_only_where_equals_update(rules: tuple[Entry, ...]) -> None:
     updated = apply(rules, plan(rules, request("update")).changes)
     added = apply(rules, plan(rules, request("add")).changes)
     removed = apply(added, plan(added, request("remove")).changes)
@@ -132,7 +132,7 @@ def test_add_then_remove_only_where_equals_update(rules: tuple[Rule, ...]) -> No
 
 @settings(max_examples=300)
 @given(rule_sets())
-def test_both_strategies_reach_the_same_rules(rules: tuple[Rule, ...]) -> None:
+def test_both_strategies_reach_the_same_rules(rules: tuple[Entry, ...]) -> None:
     in_place = apply(rules, plan(rules, request("update", "modify")).changes)
     two_step = apply(rules, plan(rules, request("update", "authorize-revoke")).changes)
     assert state(in_place) == state(two_step)
@@ -140,24 +140,24 @@ def test_both_strategies_reach_the_same_rules(rules: tuple[Rule, ...]) -> None:
 
 @settings(max_examples=300)
 @given(rule_sets())
-def test_modify_strategy_keeps_the_ids_of_rules_it_replaces(rules: tuple[Rule, ...]) -> None:
+def test_modify_strategy_keeps_the_ids_of_rules_it_replaces(rules: tuple[Entry, ...]) -> None:
     proposed = plan(rules, request("update"))
-    after = {r.rule_id: r for r in apply(rules, proposed.changes)}
+    after = {r.entry_id: r for r in apply(rules, proposed.changes)}
     for change in proposed.changes:
         if change.action == "modify":
-            assert after[change.rule.rule_id].cidr == change.new_cidr
-            assert after[change.rule.rule_id].description == change.rule.description
+            assert after[change.entry.entry_id].cidr == change.new_cidr
+            assert after[change.entry.entry_id].description == change.entry.description
 
 
 @given(rule_sets())
-def test_show_lists_exactly_the_rules_allowing_the_cidr(rules: tuple[Rule, ...]) -> None:
+def test_show_lists_exactly_the_rules_allowing_the_cidr(rules: tuple[Entry, ...]) -> None:
     shown = plan(rules, request("show", mappings=(Mapping(A),))).matched
     assert set(shown) == {r for r in rules if r.cidr == A}
     assert plan(rules, request("show", mappings=(Mapping(A),))).changes == ()
 
 
 @given(rule_sets())
-def test_show_with_a_to_cidr_lists_the_rules_still_lacking_it(rules: tuple[Rule, ...]) -> None:
+def test_show_with_a_to_cidr_lists_the_rules_still_lacking_it(rules: tuple[Entry, ...]) -> None:
     shown = plan(rules, request("show", mappings=(Mapping(A, B),))).matched
     allowed = {(r.key, r.cidr) for r in rules}
     assert set(shown) == {r for r in rules if r.cidr == A and (r.key, B) not in allowed}
@@ -165,10 +165,10 @@ def test_show_with_a_to_cidr_lists_the_rules_still_lacking_it(rules: tuple[Rule,
 
 @given(rule_sets(), st.sampled_from(["ingress", "egress"]))
 def test_a_direction_filter_never_plans_the_other_direction(
-    rules: tuple[Rule, ...], direction: Direction
+    rules: tuple[Entry, ...], direction: Direction
 ) -> None:
     chosen = Request("update", MAPPINGS, "modify", frozenset((direction,)))
-    assert all(c.rule.direction == direction for c in plan(rules, chosen).changes)
+    assert all(c.entry.direction == direction for c in plan(rules, chosen).changes)
 
 
 def test_two_old_ranges_moving_to_one_new_range_never_duplicate() -> None:
@@ -178,13 +178,13 @@ def test_two_old_ranges_moving_to_one_new_range_never_duplicate() -> None:
         "account": AccountId("1"),
         "region": Region("r"),
         "vpc_id": "v",
-        "group_id": GroupId("g"),
-        "group_name": "g",
+        "container_id": ContainerId("g"),
+        "container_name": "g",
         "traffic": Traffic("ingress", "tcp", 22, 22),
     }
     rules = (
-        Rule(rule_id=RuleId("sgr-a"), cidr=A, **common),  # type: ignore[arg-type]
-        Rule(rule_id=RuleId("sgr-c"), cidr=c, **common),  # type: ignore[arg-type]
+        Entry(entry_id=EntryId("sgr-a"), cidr=A, **common),  # type: ignore[arg-type]
+        Entry(entry_id=EntryId("sgr-c"), cidr=c, **common),  # type: ignore[arg-type]
     )
     changes = plan(rules, request("update", mappings=(Mapping(A, B), Mapping(c, B)))).changes
     assert [ch.action for ch in changes] == ["modify", "revoke"]
@@ -195,7 +195,7 @@ INSIDE_A = [ipaddress.ip_network(c) for c in ("192.0.2.10/32", "192.0.2.128/25",
 
 
 @st.composite
-def ranged_rule_sets(draw: st.DrawFn) -> tuple[Rule, ...]:
+def ranged_rule_sets(draw: st.DrawFn) -> tuple[Entry, ...]:
     """Rules allowing CIDRs inside A, inside B, or elsewhere."""
     base = draw(rule_sets())
     cidrs = [*INSIDE_A, *(renumbered(c, A, B) for c in INSIDE_A), OTHER]
@@ -208,7 +208,7 @@ def ranged_rule_sets(draw: st.DrawFn) -> tuple[Rule, ...]:
 @settings(max_examples=300)
 @given(ranged_rule_sets(), st.sampled_from(["modify", "authorize-revoke"]))
 def test_renumber_moves_every_rule_inside_to_the_same_offset(
-    rules: tuple[Rule, ...], strategy: Strategy
+    rules: tuple[Entry, ...], strategy: Strategy
 ) -> None:
     wanted = Request("update", (Mapping(A, B),), strategy, match="within", renumber=True)
     after = apply(rules, plan(rules, wanted).changes)
@@ -228,6 +228,6 @@ def test_renumber_keeps_the_offset_and_prefix_length() -> None:
 
 
 @given(ranged_rule_sets())
-def test_within_shows_every_rule_inside_the_range(rules: tuple[Rule, ...]) -> None:
+def test_within_shows_every_rule_inside_the_range(rules: tuple[Entry, ...]) -> None:
     shown = plan(rules, Request("show", (Mapping(A),), match="within")).matched
     assert set(shown) == {r for r in rules if inside(r.cidr, A)}

@@ -8,10 +8,10 @@ import ipaddress
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from sgupdater._types import AccountId, Direction, GroupId, KindName, Region, RuleId
+from sgupdater._types import AccountId, ContainerId, Direction, EntryId, KindName, Region
 from sgupdater.cidrs import Mapping
 from sgupdater.engine.planner import Request, plan
-from sgupdater.models import Change, Rule, Traffic
+from sgupdater.models import Change, Entry, Traffic
 
 A = ipaddress.ip_network("192.0.2.0/24")
 B = ipaddress.ip_network("198.51.100.0/24")
@@ -19,29 +19,29 @@ OTHER = ipaddress.ip_network("10.0.0.0/8")
 MOVE = (Mapping(A, B),)
 
 
-def entry(kind: str, group: str, number: str, egress: bool, cidr: object, action: str) -> Rule:
+def entry(kind: str, group: str, number: str, egress: bool, cidr: object, action: str) -> Entry:
     listed = kind == "prefix-list"
     direction: Direction = "egress" if egress else "ingress"
-    return Rule(
+    return Entry(
         kind=KindName(kind),
         account=AccountId("111111111111"),
         region=Region("eu-west-1"),
         vpc_id="" if listed else "vpc-1",
-        group_id=GroupId(group),
-        group_name=group,
-        rule_id=RuleId("" if listed else number),
+        container_id=ContainerId(group),
+        container_name=group,
+        entry_id=EntryId("" if listed else number),
         traffic=None if listed else Traffic(direction, "tcp", 22, 22, action),
         cidr=cidr,  # type: ignore[arg-type]
         description="office" if listed else None,
     )
 
 
-def action(rule: Rule) -> str:
+def action(rule: Entry) -> str:
     return rule.traffic.action if rule.traffic is not None else ""
 
 
 @st.composite
-def entry_sets(draw: st.DrawFn) -> tuple[Rule, ...]:
+def entry_sets(draw: st.DrawFn) -> tuple[Entry, ...]:
     """Entries of two prefix lists (one per CIDR) and two ACLs (one per number and direction)."""
     lists = draw(
         st.lists(
@@ -69,17 +69,17 @@ def entry_sets(draw: st.DrawFn) -> tuple[Rule, ...]:
     )
 
 
-def where(rule: Rule) -> tuple[str, ...]:
+def where(rule: Entry) -> tuple[str, ...]:
     if rule.kind == "prefix-list":
-        return (rule.group_id, str(rule.cidr))
-    return (rule.group_id, rule.direction or "", rule.rule_id)
+        return (rule.container_id, str(rule.cidr))
+    return (rule.container_id, rule.direction or "", rule.entry_id)
 
 
-def apply(rules: tuple[Rule, ...], changes: tuple[Change, ...]) -> tuple[Rule, ...]:
+def apply(rules: tuple[Entry, ...], changes: tuple[Change, ...]) -> tuple[Entry, ...]:
     """What EC2 holds after the changes; a list never holds a CIDR twice."""
     held = {where(r): r for r in rules}
     for change in changes:
-        old = held.pop(where(change.rule))
+        old = held.pop(where(change.entry))
         if change.action == "modify":
             assert change.new_cidr is not None
             new = dataclasses.replace(old, cidr=change.new_cidr)
@@ -96,7 +96,7 @@ def apply(rules: tuple[Rule, ...], changes: tuple[Change, ...]) -> tuple[Rule, .
 
 @settings(max_examples=300)
 @given(entry_sets())
-def test_update_leaves_nothing_naming_the_old_cidr(rules: tuple[Rule, ...]) -> None:
+def test_update_leaves_nothing_naming_the_old_cidr(rules: tuple[Entry, ...]) -> None:
     after = apply(rules, plan(rules, Request("update", MOVE)).changes)
     assert not [r for r in after if r.cidr == A]
     assert plan(after, Request("update", MOVE)).changes == ()
@@ -104,7 +104,7 @@ def test_update_leaves_nothing_naming_the_old_cidr(rules: tuple[Rule, ...]) -> N
 
 @settings(max_examples=300)
 @given(entry_sets())
-def test_update_keeps_each_acl_entry_number_and_action(rules: tuple[Rule, ...]) -> None:
+def test_update_keeps_each_acl_entry_number_and_action(rules: tuple[Entry, ...]) -> None:
     after = apply(rules, plan(rules, Request("update", MOVE)).changes)
     before = {where(r): action(r) for r in rules if r.kind == "nacl"}
     assert {where(r): action(r) for r in after if r.kind == "nacl"} == before
@@ -115,7 +115,7 @@ def test_update_keeps_each_acl_entry_number_and_action(rules: tuple[Rule, ...]) 
 
 @settings(max_examples=300)
 @given(entry_sets())
-def test_remove_never_deletes_a_deny_entry(rules: tuple[Rule, ...]) -> None:
+def test_remove_never_deletes_a_deny_entry(rules: tuple[Entry, ...]) -> None:
     after = apply(rules, plan(rules, Request("remove", (Mapping(A),))).changes)
     assert {r for r in rules if action(r) == "deny"} <= set(after)
     assert not [r for r in after if r.cidr == A and action(r) != "deny"]
@@ -123,7 +123,7 @@ def test_remove_never_deletes_a_deny_entry(rules: tuple[Rule, ...]) -> None:
 
 @settings(max_examples=300)
 @given(entry_sets())
-def test_add_then_remove_only_where_equals_update_for_lists(rules: tuple[Rule, ...]) -> None:
+def test_add_then_remove_only_where_equals_update_for_lists(rules: tuple[Entry, ...]) -> None:
     lists = tuple(r for r in rules if r.kind == "prefix-list")
     updated = apply(lists, plan(lists, Request("update", MOVE)).changes)
     added = apply(lists, plan(lists, Request("add", MOVE)).changes)
@@ -132,8 +132,10 @@ def test_add_then_remove_only_where_equals_update_for_lists(rules: tuple[Rule, .
 
 
 @given(entry_sets(), st.integers(min_value=0, max_value=2))
-def test_a_list_never_grows_past_its_room(rules: tuple[Rule, ...], room: int) -> None:
+def test_a_list_never_grows_past_its_room(rules: tuple[Entry, ...], room: int) -> None:
     lists = tuple(r for r in rules if r.kind == "prefix-list")
     planned = plan(lists, Request("add", MOVE), {"pl-1": room})
-    added = [c for c in planned.changes if c.action == "authorize" and c.rule.group_id == "pl-1"]
+    added = [
+        c for c in planned.changes if c.action == "authorize" and c.entry.container_id == "pl-1"
+    ]
     assert len(added) <= room

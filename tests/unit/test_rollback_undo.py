@@ -42,8 +42,8 @@ def applied(change: Change, new_id: str | None = None) -> Journalled:
 def test_a_modify_is_modified_back_while_it_still_allows_the_new_cidr() -> None:
     expect = only(undo(applied(Change("modify", sg_rule(A), NEW))))
     back = expect.change
-    assert (back.action, str(back.rule.cidr), str(back.new_cidr)) == ("modify", B, A)
-    assert (back.rule.rule_id, expect.still) == ("sgr-1", B)
+    assert (back.action, str(back.entry.cidr), str(back.new_cidr)) == ("modify", B, A)
+    assert (back.entry.entry_id, expect.still) == ("sgr-1", B)
 
 
 def test_a_revoke_is_authorized_again_unless_already_there() -> None:
@@ -57,7 +57,7 @@ def test_a_revoke_is_authorized_again_unless_already_there() -> None:
 
 def test_an_authorize_is_revoked_by_the_id_the_call_returned() -> None:
     expect = only(undo(applied(Change("authorize", sg_rule(A), NEW), "sgr-new")))
-    assert (expect.change.action, expect.change.rule.rule_id, expect.still) == (
+    assert (expect.change.action, expect.change.entry.entry_id, expect.still) == (
         "revoke",
         "sgr-new",
         B,
@@ -67,7 +67,7 @@ def test_an_authorize_is_revoked_by_the_id_the_call_returned() -> None:
 def test_a_reference_is_dropped_once_the_literal_rule_is_back() -> None:
     ref = PrefixListRef("offices", LIST, 5)
     drop = only(undo(applied(Change("authorize", sg_rule(A), None, "reference", ref), "sgr-ref")))
-    assert (drop.change.action, drop.change.rule.rule_id, drop.still, drop.covered_by) == (
+    assert (drop.change.action, drop.change.entry.entry_id, drop.still, drop.covered_by) == (
         "revoke",
         "sgr-ref",
         LIST,
@@ -76,24 +76,24 @@ def test_a_reference_is_dropped_once_the_literal_rule_is_back() -> None:
     # A version-1 journal pointed the rule itself at the list: allowed again, then dropped.
     back, drop = undo(applied(Change("modify", sg_rule(A), None, "reference", ref)))
     assert (back.change.action, str(back.change.new_cidr), back.absent) == ("authorize", A, True)
-    assert (drop.change.action, drop.change.rule.rule_id) == ("revoke", "sgr-1")
+    assert (drop.change.action, drop.change.entry.entry_id) == ("revoke", "sgr-1")
 
 
 def test_a_created_list_is_deleted_while_it_holds_only_what_it_was_made_with() -> None:
     ref = PrefixListRef("offices", LIST, 5)
     entry = list_entry(A, list_id="")
     made = only(undo(applied(Change("create", entry, entry.cidr, "c", ref), LIST)))
-    assert (made.change.action, made.change.rule.group_id, made.still) == ("delete", LIST, A)
+    assert (made.change.action, made.change.entry.container_id, made.still) == ("delete", LIST, A)
 
 
 def test_undos_come_newest_first_and_skip_what_was_not_applied() -> None:
-    first = lines(Change("modify", sg_rule(A, rule_id="sgr-1"), NEW))
+    first = lines(Change("modify", sg_rule(A, entry_id="sgr-1"), NEW))
     second = [
-        (n + 2, line) for n, line in lines(Change("modify", sg_rule(A, rule_id="sgr-2"), NEW))
+        (n + 2, line) for n, line in lines(Change("modify", sg_rule(A, entry_id="sgr-2"), NEW))
     ]
     failed = [
-        (n + 4, line) for n, line in lines(Change("modify", sg_rule(A, rule_id="sgr-3"), NEW))
+        (n + 4, line) for n, line in lines(Change("modify", sg_rule(A, entry_id="sgr-3"), NEW))
     ]
     failed[1][1]["outcome"] = "failed"
     found = undos(journalled("journal", first + second + failed, open_world=False))
-    assert [e.change.rule.rule_id for e in found[TARGET]] == ["sgr-2", "sgr-1"]
+    assert [e.change.entry.entry_id for e in found[TARGET]] == ["sgr-2", "sgr-1"]

@@ -34,7 +34,7 @@ def test_a_rule_changed_since_is_not_overwritten() -> None:
 
 def test_a_new_cidr_already_allowed_alike_is_not_added_again() -> None:
     rule = sg_rule(A)
-    twin = dataclasses.replace(rule, rule_id="sgr-2", cidr=NEW)
+    twin = dataclasses.replace(rule, entry_id="sgr-2", cidr=NEW)
     expected = [Expect(Change("authorize", rule, NEW), still=A, absent=True)]
     assert reasons(expected, [now(rule), now(twin)]) == {0: f"{B} is already allowed alike"}
 

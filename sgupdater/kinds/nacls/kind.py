@@ -6,12 +6,12 @@ from collections.abc import Iterable, Iterator, Sequence
 from functools import partial
 from typing import TYPE_CHECKING, Any
 
-from sgupdater._types import AccountId, Cidr, Direction, GroupId, KindName, Region, RuleId
+from sgupdater._types import AccountId, Cidr, ContainerId, Direction, EntryId, KindName, Region
 from sgupdater.cidrs import normalise
 from sgupdater.kinds.common import ALLOWS, named, normalise_protocol
 from sgupdater.kinds.interface import Batch, KindError, KindScan, Reading, Safety, Switch, Traits
 from sgupdater.kinds.sending import Sender
-from sgupdater.models import Change, Current, Outcome, Rule, Skipped, Traffic
+from sgupdater.models import Change, Current, Entry, Outcome, Skipped, Traffic
 from sgupdater.scope import Scope, tags_of
 
 if TYPE_CHECKING:
@@ -38,19 +38,19 @@ def _entries(acl: Any) -> Iterator[tuple[Any, Cidr]]:
             yield raw, cidr
 
 
-def _rule(acl: Any, raw: Any, cidr: Cidr, region: str, managed: str) -> Rule:
+def _rule(acl: Any, raw: Any, cidr: Cidr, region: str, managed: str) -> Entry:
     protocol = normalise_protocol(str(raw.get("Protocol", "-1")))
     low, high = _ports(raw, protocol)
     tags = tags_of(acl)
     direction: Direction = "egress" if raw.get("Egress") else "ingress"
-    return Rule(
+    return Entry(
         kind=NAME,
         account=AccountId(acl.get("OwnerId", "")),
         region=Region(region),
-        group_id=GroupId(acl["NetworkAclId"]),
-        group_name=tags.get("Name", "default" if acl.get("IsDefault") else ""),
+        container_id=ContainerId(acl["NetworkAclId"]),
+        container_name=tags.get("Name", "default" if acl.get("IsDefault") else ""),
         cidr=cidr,
-        rule_id=RuleId(str(raw["RuleNumber"])),
+        entry_id=EntryId(str(raw["RuleNumber"])),
         traffic=Traffic(direction, protocol, low, high, str(raw.get("RuleAction", ""))),
         vpc_id=acl.get("VpcId", ""),
         managed=managed,
@@ -69,12 +69,12 @@ def _acls(client: EC2Client, scope: Scope, ids: Iterable[str] = ()) -> Iterator[
 
 
 def _entry(change: Change, cidr: Cidr) -> dict[str, Any]:
-    rule, traffic = change.rule, change.rule.traffic
+    rule, traffic = change.entry, change.entry.traffic
     if traffic is None:
-        raise KindError(f"ACL entry {rule.rule_id} has no traffic", code="MalformedChange")
+        raise KindError(f"ACL entry {rule.entry_id} has no traffic", code="MalformedChange")
     entry: dict[str, Any] = {
-        "NetworkAclId": rule.group_id,
-        "RuleNumber": int(rule.rule_id),
+        "NetworkAclId": rule.container_id,
+        "RuleNumber": int(rule.entry_id),
         "Protocol": _NUMBERS.get(traffic.protocol, traffic.protocol),
         "RuleAction": traffic.action,
         "Egress": traffic.direction == "egress",
@@ -98,7 +98,7 @@ class NetworkAcls:
 
     def scan(self, client: EC2Client, reading: Reading) -> KindScan:
         """Every entry of the ACLs in scope whose CIDR is relevant."""
-        found: list[Rule] = []
+        found: list[Entry] = []
         for acl in _acls(client, reading.scope):
             tags = tags_of(acl)
             if not reading.scope.wants(tags):
@@ -119,14 +119,14 @@ class NetworkAcls:
         for acl in _acls(client, Scope(), container_ids):
             for raw, cidr in _entries(acl):
                 rule = _rule(acl, raw, cidr, "", "")
-                yield Current(rule.rule_id, rule.key, str(cidr), None)
+                yield Current(rule.entry_id, rule.key, str(cidr), None)
 
     def apply(self, client: EC2Client, batch: Batch) -> dict[int, Outcome]:
         """Replace, delete or re-create each entry: EC2 has one call per entry."""
         run = Sender(batch)
         for index, change in batch.changes:
             one = [(index, change)]
-            rule, new = change.rule, change.new_cidr
+            rule, new = change.entry, change.new_cidr
             if change.action == "modify" and new is not None:
                 replace = partial(client.replace_network_acl_entry, **_entry(change, new))
                 run.call("ReplaceNetworkAclEntry", one, replace)
@@ -137,7 +137,7 @@ class NetworkAcls:
                 delete = partial(
                     client.delete_network_acl_entry,
                     NetworkAclId=batch.container_id,
-                    RuleNumber=int(rule.rule_id),
+                    RuleNumber=int(rule.entry_id),
                     Egress=rule.direction == "egress",
                 )
                 run.call("DeleteNetworkAclEntry", one, delete)
@@ -145,10 +145,10 @@ class NetworkAcls:
                 run.settle(one, Skipped(f"{change.action} does not apply to a network ACL entry"))
         return run.outcomes
 
-    def safety(self, rule: Rule) -> Safety:
+    def safety(self, rule: Entry) -> Safety:
         """A deny entry restricts: deleting it would let the range in. It follows the range."""
         if rule.traffic is None or rule.traffic.action != "allow":
-            return Safety(restricts=f"a deny entry (#{rule.rule_id})")
+            return Safety(restricts=f"a deny entry (#{rule.entry_id})")
         return ALLOWS
 
     def cost(self, change: Change) -> int:

@@ -12,7 +12,7 @@ from typing import Any
 
 import botocore.exceptions
 
-from sgupdater._types import AccountId, GroupId, KindName
+from sgupdater._types import AccountId, ContainerId, KindName
 from sgupdater.aws import sessions as aws
 from sgupdater.kinds.interface import Batch, KindError, KindScan, Reading, Safety, Switch
 from sgupdater.kinds.policies import document as policy_doc
@@ -28,7 +28,7 @@ from sgupdater.kinds.policies.common import (
 )
 from sgupdater.kinds.policies.iam_read import policy_json
 from sgupdater.kinds.sending import Sender
-from sgupdater.models import Change, Current, Failed, ItemFailure, Outcome, Quota, Rule, Skipped
+from sgupdater.models import Change, Current, Entry, Failed, ItemFailure, Outcome, Quota, Skipped
 from sgupdater.scope import Scope
 
 NAME = KindName("bucket-policy")
@@ -114,7 +114,7 @@ class BucketPolicies:
 
     def scan(self, client: Any, reading: Reading) -> KindScan:
         """The matching values of every bucket policy; a bucket that cannot be read fails alone."""
-        rules: list[Rule] = []
+        rules: list[Entry] = []
         quotas: dict[str, Quota] = {}
         failures: list[ItemFailure] = []
         owner = reading.account or AccountId("")
@@ -142,14 +142,14 @@ class BucketPolicies:
         for container in container_ids:
             found = read(client, _bucket(container))
             for hit in policy_doc.hits(found[0] if found is not None else None):
-                yield Current(hit.entry, (GroupId(container), None), str(hit.cidr), hit.meaning)
+                yield Current(hit.entry, (ContainerId(container), None), str(hit.cidr), hit.meaning)
 
     def apply(self, client: Any, batch: Batch) -> dict[int, Outcome]:
         """Re-read the policy, rewrite its matching values, put it back once."""
         run = Sender(batch)
         return run.carried_out(batch, lambda: _put(client, run, batch))
 
-    def safety(self, rule: Rule) -> Safety:
+    def safety(self, rule: Entry) -> Safety:
         """Restricting where removal widens; a bucket policy governs who may call S3 on it."""
         return policy_safety(rule)
 

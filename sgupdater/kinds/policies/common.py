@@ -5,11 +5,11 @@ from __future__ import annotations
 import copy
 from typing import Any
 
-from sgupdater._types import AccountId, GroupId, KindName
+from sgupdater._types import AccountId, ContainerId, KindName
 from sgupdater.kinds.interface import KindError, Reading, Safety, Switch, Traits
 from sgupdater.kinds.policies import document as policy_doc
 from sgupdater.kinds.sending import Sender
-from sgupdater.models import Change, Rule, Skipped
+from sgupdater.models import Change, Entry, Skipped
 
 SWITCH = Switch(
     "policies",
@@ -23,18 +23,18 @@ _ADDED = 5
 
 def policy_rules(
     kind: KindName, where: tuple[str, str], document: Any, reading: Reading, owner: AccountId
-) -> list[Rule]:
+) -> list[Entry]:
     """One entry per relevant aws:SourceIp value of a policy (container id, name)."""
     container, name = where
     return [
-        Rule(
+        Entry(
             kind=kind,
             account=owner,
             region=reading.target.region,
-            group_id=GroupId(container),
-            group_name=name,
+            container_id=ContainerId(container),
+            container_name=name,
             cidr=hit.cidr,
-            rule_id=hit.entry,
+            entry_id=hit.entry,
             description=hit.meaning,
         )
         for hit in policy_doc.hits(document)
@@ -56,7 +56,7 @@ def policy_traits(container_form: str, container: str) -> Traits:
     )
 
 
-def policy_safety(rule: Rule) -> Safety:
+def policy_safety(rule: Entry) -> Safety:
     """A policy's value: restricting when its removal widens; always governing callers.
 
     A value in a Deny, or under NotIpAddress, decides who may call; so does an Allow's
@@ -79,7 +79,7 @@ def policy_cost(change: Change) -> int:
         return 0  # a value removed: counted as nothing saved
     if change.action == "authorize":
         return len(str(new)) + _ADDED
-    return max(0, len(str(new)) - len(str(change.rule.cidr)))
+    return max(0, len(str(new)) - len(str(change.entry.cidr)))
 
 
 def policy_cell(what: str, name: str, rule_id: str) -> str:
@@ -95,9 +95,11 @@ def rewritten(
     after = copy.deepcopy(document)
     todo: list[tuple[int, Change]] = []
     for index, change in changes:
-        rule = change.rule
+        rule = change.entry
         try:
-            why = policy_doc.rewrite(after, rule.rule_id, change.action, rule.cidr, change.new_cidr)
+            why = policy_doc.rewrite(
+                after, rule.entry_id, change.action, rule.cidr, change.new_cidr
+            )
         except KindError as exc:
             why = f"{exc}; left as it is"
         if why:
@@ -112,6 +114,6 @@ def made_ids(todo: list[tuple[int, Change]]) -> dict[int, str]:
     ids: dict[int, str] = {}
     for index, change in todo:
         if change.action in ("authorize", "modify") and change.new_cidr is not None:
-            ref, operator = policy_doc.parse_entry(change.rule.rule_id)
+            ref, operator = policy_doc.parse_entry(change.entry.entry_id)
             ids[index] = policy_doc.entry_of(ref, operator, change.new_cidr)
     return ids

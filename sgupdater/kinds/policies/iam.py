@@ -16,7 +16,7 @@ from typing import Any
 
 import botocore.exceptions
 
-from sgupdater._types import AccountId, GroupId, KindName
+from sgupdater._types import AccountId, ContainerId, KindName
 from sgupdater.aws import sessions as aws
 from sgupdater.kinds.interface import Batch, KindScan, Reading, Safety, Switch
 from sgupdater.kinds.policies import document as policy_doc
@@ -33,7 +33,7 @@ from sgupdater.kinds.policies.common import (
 )
 from sgupdater.kinds.policies.iam_read import MANAGED, call, inline, policy_json
 from sgupdater.kinds.sending import Sender
-from sgupdater.models import Change, Current, Failed, Outcome, Rule
+from sgupdater.models import Change, Current, Entry, Failed, Outcome
 from sgupdater.scope import Scope
 
 log = logging.getLogger("sgupdater")
@@ -107,7 +107,7 @@ class IamPolicies:
 
     def scan(self, client: Any, reading: Reading) -> KindScan:
         """The matching values of every policy, each policy's quota, and what it cannot take."""
-        rules: list[Rule] = []
+        rules: list[Entry] = []
         locked: dict[str, str] = {}
         quotas = {}
         owner = reading.account or AccountId("")
@@ -123,7 +123,7 @@ class IamPolicies:
             elif not pruned and held.versions >= MAX_VERSIONS:
                 locked[held.container] = _full(held.container)
             rules.extend(matched)
-        notes = _caller_notes(reading, found, {r.group_id for r in rules})
+        notes = _caller_notes(reading, found, {r.container_id for r in rules})
         return KindScan(tuple(rules), locked=locked, quotas=quotas, notes=notes)
 
     def current(self, client: Any, container_ids: Sequence[str], scope: Scope) -> Iterator[Current]:
@@ -136,14 +136,14 @@ class IamPolicies:
                     continue
                 raise
             for hit in policy_doc.hits(document):
-                yield Current(hit.entry, (GroupId(container), None), str(hit.cidr), hit.meaning)
+                yield Current(hit.entry, (ContainerId(container), None), str(hit.cidr), hit.meaning)
 
     def apply(self, client: Any, batch: Batch) -> dict[int, Outcome]:
         """Rewrite the policy's matching values, then write it once."""
         run = _PolicyRun(client, batch)
         return run.carried_out(batch, run.write)
 
-    def safety(self, rule: Rule) -> Safety:
+    def safety(self, rule: Entry) -> Safety:
         """Restricting where removal widens; every value governs who may call AWS."""
         return policy_safety(rule)
 

@@ -132,7 +132,7 @@ class _ListRun(Sender):
         """What each change still adds and removes; those with nothing left are settled."""
         steps: list[Step] = []
         for index, change in queue:
-            rule, new = change.rule, change.new_cidr
+            rule, new = change.entry, change.new_cidr
             removing = change.action in ("modify", "revoke")
             if removing and rule.cidr not in entries:
                 self.settle([(index, change)], Skipped(f"{rule.cidr} is no longer in the list"))
@@ -164,7 +164,7 @@ class _ListRun(Sender):
             self.settle([(index, change)], Applied(new_id=existing[0]["PrefixListId"]))
             return
         family = "IPv4" if change.new_cidr.version == 4 else "IPv6"
-        entry = _entry(change.new_cidr, change.rule.description)
+        entry = _entry(change.new_cidr, change.entry.description)
         response = self.call(
             "CreateManagedPrefixList",
             [(index, change)],
@@ -183,7 +183,7 @@ class _ListRun(Sender):
         """Delete a list this tool created, unless it holds more than it was created with."""
         index, change = self.batch[0]
         entries = dict(entries_of(self.client, self.resource_id))
-        if set(entries) - {change.rule.cidr}:
+        if set(entries) - {change.entry.cidr}:
             why = "entries were added to the list since; kept it"
             self.settle([(index, change)], Skipped(why))
             return

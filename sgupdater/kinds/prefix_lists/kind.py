@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Iterator, Sequence
 from typing import TYPE_CHECKING
 
-from sgupdater._types import AccountId, GroupId
+from sgupdater._types import AccountId, ContainerId
 from sgupdater.kinds.common import ALLOWS, named
 from sgupdater.kinds.interface import Batch, KindScan, Reading, Safety, Switch, Traits
 from sgupdater.kinds.prefix_lists import apply as pl_apply
@@ -17,7 +17,7 @@ from sgupdater.kinds.prefix_lists.read import (
     info,
     list_rule,
 )
-from sgupdater.models import Change, Current, Outcome, Rule
+from sgupdater.models import Change, Current, Entry, Outcome
 from sgupdater.scope import Scope, tags_of
 
 if TYPE_CHECKING:
@@ -46,7 +46,7 @@ class PrefixLists:
 
     def scan(self, client: EC2Client, reading: Reading) -> KindScan:
         """The relevant entries of every list the account owns, and the room left in each."""
-        rules: list[Rule] = []
+        rules: list[Entry] = []
         room: dict[str, int] = {}
         held: dict[str, str] = {}
         for raw in described(client):
@@ -74,13 +74,13 @@ class PrefixLists:
         for raw in described(client, container_ids):
             list_id = raw["PrefixListId"]
             for cidr, description in entries_of(client, list_id):
-                yield Current("", (GroupId(list_id), None), str(cidr), description)
+                yield Current("", (ContainerId(list_id), None), str(cidr), description)
 
     def apply(self, client: EC2Client, batch: Batch) -> dict[int, Outcome]:
         """Create, edit under CurrentVersion, or delete one list."""
         return pl_apply.apply_list(client, batch)
 
-    def safety(self, rule: Rule) -> Safety:
+    def safety(self, rule: Entry) -> Safety:
         """Entries only allow: removing one never lets more in; they govern traffic, not calls."""
         return ALLOWS
 

@@ -17,7 +17,7 @@ from sgupdater.errors import TargetError
 from sgupdater.kinds.prefix_lists import read as pl_read
 from sgupdater.kinds.prefix_lists.read import PrefixList
 from sgupdater.kinds.security_groups import read as sg_read
-from sgupdater.models import Change, Plan, PortKey, PrefixListRef, Rule, Scan, repoint
+from sgupdater.models import Change, Entry, Plan, PortKey, PrefixListRef, Scan, repoint
 from sgupdater.scope import Scope
 
 if TYPE_CHECKING:
@@ -28,7 +28,7 @@ DEFAULT_MAX_ENTRIES = 5
 # inbound and outbound rules, each counted apart for IPv4 and IPv6).
 DEFAULT_RULES_QUOTA = 60
 
-# Rule units used per (group, direction, IP family); a prefix-list reference counts as the
+# Entry units used per (group, direction, IP family); a prefix-list reference counts as the
 # list's MaxEntries.
 Space = tuple[str, Direction | None, str]
 Usage = dict[Space, int]
@@ -55,7 +55,7 @@ class MigrateRequest:
         """Only rules allowing exactly the CIDR move to the list."""
         return cidr == self.cidr
 
-    def moves(self, rule: Rule) -> bool:
+    def moves(self, rule: Entry) -> bool:
         """True for a security-group rule this migration points at the list."""
         return (
             rule.kind == sg_read.NAME
@@ -71,7 +71,7 @@ class MigrateRequest:
         """Read the list and the groups' rule usage, then plan (no I/O past the reads)."""
         account = found.account or found.target.account
         where = (AccountId(account or ""), found.target.region)
-        groups = sorted({r.group_id for r in found.rules})
+        groups = sorted({r.container_id for r in found.rules})
         if not groups:
             return Plan((), ())
         client = clients(sg_read.SERVICE)
@@ -135,20 +135,20 @@ def _list_changes(
     return ref, [Change("authorize", entry, cidr, f"add {cidr} to {found.name}", ref)], note
 
 
-def _order(rule: Rule) -> tuple[object, ...]:
+def _order(rule: Entry) -> tuple[object, ...]:
     traffic = rule.traffic
     ports = (traffic.protocol, traffic.from_port, traffic.to_port) if traffic else ("", -1, -1)
-    return (rule.group_id, rule.direction or "", *ports, rule.rule_id)
+    return (rule.container_id, rule.direction or "", *ports, rule.entry_id)
 
 
-def _description(request: MigrateRequest, rules: Sequence[Rule]) -> str | None:
+def _description(request: MigrateRequest, rules: Sequence[Entry]) -> str | None:
     # The entry is described as most of the rules describe the CIDR (ties: alphabetically).
     said = Counter(r.description for r in rules if r.description)
     return request.description or (min(said, key=lambda d: (-said[d], d)) if said else None)
 
 
 def plan(
-    rules: Iterable[Rule],
+    rules: Iterable[Entry],
     request: MigrateRequest,
     where: Where,
     found: PrefixList | None,
@@ -165,8 +165,8 @@ def plan(
         return Plan((), tuple(ordered), (), tuple((r, str(locked.args[0])) for r in ordered))
     weight = ref.max_entries or 1
     used = dict(usage)
-    blocked: list[tuple[Rule, str]] = []
-    unchanged: list[Rule] = []
+    blocked: list[tuple[Entry, str]] = []
+    unchanged: list[Entry] = []
     for rule in ordered:
         if request.skip_managed and rule.managed:
             unchanged.append(rule)
@@ -175,7 +175,7 @@ def plan(
             why = f"{ref.name} already referenced alike{note}"
             changes.append(Change("revoke", rule, None, why, prefix_list=ref))
             continue
-        space = (rule.group_id, rule.direction, family(rule.cidr))
+        space = (rule.container_id, rule.direction, family(rule.cidr))
         # The reference is authorized before the literal rule goes: both count at once.
         after = used.get(space, 0) + weight
         if after > request.rules_quota:
@@ -188,7 +188,7 @@ def plan(
             continue
         used[space] = after
         changes.extend(repoint(rule, ref, note))
-    if not any(c.rule.kind == sg_read.NAME for c in changes):
+    if not any(c.entry.kind == sg_read.NAME for c in changes):
         # Nothing would reference the list: do not create or widen it for nobody.
         changes = []
     return Plan(tuple(changes), tuple(ordered), tuple(unchanged), tuple(blocked))
@@ -208,7 +208,7 @@ def _find(client: EC2Client, lists: Sequence[Any], scope: Scope, wanted: str) ->
 def usage(
     client: EC2Client, group_ids: Sequence[str], page_size: int, lists: Sequence[Any]
 ) -> tuple[Usage, Refs]:
-    """Rule units used per (group, direction, family), and the lists each rule references."""
+    """Entry units used per (group, direction, family), and the lists each rule references."""
     weights = {
         raw["PrefixListId"]: (raw.get("AddressFamily") or "IPv4", int(raw.get("MaxEntries") or 1))
         for raw in lists

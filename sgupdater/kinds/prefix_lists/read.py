@@ -6,9 +6,9 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
-from sgupdater._types import AccountId, Cidr, GroupId, KindName, Region
+from sgupdater._types import AccountId, Cidr, ContainerId, KindName, Region
 from sgupdater.cidrs import normalise
-from sgupdater.models import Rule
+from sgupdater.models import Entry
 from sgupdater.scope import Scope, tags_of
 
 if TYPE_CHECKING:
@@ -109,14 +109,14 @@ def list_rule(
     cidr: Cidr,
     description: str | None,
     managed: str = "",
-) -> Rule:
+) -> Entry:
     """One entry as the pipeline carries it; rules referencing the list decide its traffic."""
-    return Rule(
+    return Entry(
         kind=NAME,
         account=where[0],
         region=where[1],
-        group_id=GroupId(list_id),
-        group_name=name,
+        container_id=ContainerId(list_id),
+        container_name=name,
         cidr=cidr,
         description=description,
         managed=managed,

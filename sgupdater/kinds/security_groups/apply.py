@@ -22,17 +22,17 @@ Made = tuple[PortKey, str]
 
 def traffic_of(change: Change) -> Traffic:
     """A rule's traffic; every security-group rule has one."""
-    traffic = change.rule.traffic
+    traffic = change.entry.traffic
     if traffic is None:
         raise KindError(
-            f"rule {change.rule.rule_id} has no direction, protocol or ports",
+            f"rule {change.entry.entry_id} has no direction, protocol or ports",
             code="MalformedChange",
         )
     return traffic
 
 
 def _modify_request(change: Change) -> Any:
-    rule, traffic = change.rule, traffic_of(change)
+    rule, traffic = change.entry, traffic_of(change)
     cidr = change.new_cidr if change.new_cidr is not None else rule.cidr
     # The call replaces the whole rule: every field is sent, or it would be lost. The rule
     # keeps its type: CIDR to CIDR of the same family (EC2 refuses any other change).
@@ -44,7 +44,7 @@ def _modify_request(change: Change) -> Any:
     }
     if rule.description:
         request["Description"] = rule.description
-    return {"SecurityGroupRuleId": rule.rule_id, "SecurityGroupRule": request}
+    return {"SecurityGroupRuleId": rule.entry_id, "SecurityGroupRule": request}
 
 
 def allows(change: Change) -> str:
@@ -59,7 +59,7 @@ def allows(change: Change) -> str:
 
 
 def _permission(change: Change) -> Any:
-    rule, traffic, new = change.rule, traffic_of(change), change.new_cidr
+    rule, traffic, new = change.entry, traffic_of(change), change.new_cidr
     if new is None:
         ranges, entry = "PrefixListIds", {"PrefixListId": allows(change)}
     elif new.version == 4:
@@ -88,7 +88,7 @@ def _new_rule_ids(rules: Any, batch: Indexed) -> dict[int, str]:
     created = {made_key(raw): str(raw["SecurityGroupRuleId"]) for raw in rules}
     ids: dict[int, str] = {}
     for index, change in batch:
-        found = created.get(((change.rule.group_id, traffic_of(change)), allows(change)))
+        found = created.get(((change.entry.container_id, traffic_of(change)), allows(change)))
         if found is not None:
             ids[index] = found
     return ids
@@ -137,7 +137,7 @@ class _GroupRun(Sender):
             if direction == "ingress"
             else self.client.authorize_security_group_egress
         )
-        tags = _tagged(batch[0][1].rule.tags)
+        tags = _tagged(batch[0][1].entry.tags)
         self.call(
             f"AuthorizeSecurityGroup{direction.capitalize()}",
             batch,
@@ -152,7 +152,7 @@ class _GroupRun(Sender):
             # Something meant to allow the new range failed: keep the old one so access stays.
             self.settle(batch, Skipped("an earlier change in this group failed; kept the old rule"))
             return
-        rule_ids = [change.rule.rule_id for _, change in batch]
+        rule_ids = [change.entry.entry_id for _, change in batch]
         call = (
             self.client.revoke_security_group_ingress
             if direction == "ingress"
@@ -171,7 +171,7 @@ def apply_group(client: EC2Client, batch: Batch) -> dict[int, Outcome]:
     by_action: dict[tuple[str, Direction, tuple[tuple[str, str], ...]], Indexed] = defaultdict(list)
     for index, change in batch.changes:
         # One authorize call per direction and set of tags to carry over.
-        tags = change.rule.tags if change.action == "authorize" else ()
+        tags = change.entry.tags if change.action == "authorize" else ()
         by_action[(change.action, traffic_of(change).direction, tags)].append((index, change))
     modifies = [item for key, items in by_action.items() if key[0] == "modify" for item in items]
     if modifies:

@@ -6,12 +6,12 @@ from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
-from sgupdater._types import AccountId, Cidr, RuleId
+from sgupdater._types import AccountId, Cidr, EntryId
 from sgupdater.kinds.common import ALLOWS, named
 from sgupdater.kinds.interface import Batch, KindScan, Reading, Safety, Switch, Traits
 from sgupdater.kinds.security_groups import apply as sg_apply
 from sgupdater.kinds.security_groups.read import NAME, SERVICE, rule_cidr, rule_key, rules_of_groups
-from sgupdater.models import Change, Current, Outcome, Rule
+from sgupdater.models import Change, Current, Entry, Outcome
 from sgupdater.scope import Scope, tags_of
 
 if TYPE_CHECKING:
@@ -71,16 +71,16 @@ def _relevant_rules(client: EC2Client, reading: Reading) -> list[tuple[Any, Cidr
     return kept
 
 
-def _rule(raw: Any, cidr: Cidr, info: _GroupInfo, reading: Reading) -> Rule:
+def _rule(raw: Any, cidr: Cidr, info: _GroupInfo, reading: Reading) -> Entry:
     group_id, traffic = rule_key(raw)
-    return Rule(
+    return Entry(
         kind=NAME,
         account=info.owner,
         region=reading.target.region,
-        group_id=group_id,
-        group_name=info.name,
+        container_id=group_id,
+        container_name=info.name,
         cidr=cidr,
-        rule_id=RuleId(raw["SecurityGroupRuleId"]),
+        entry_id=EntryId(raw["SecurityGroupRuleId"]),
         traffic=traffic,
         description=raw.get("Description") or None,
         vpc_id=info.vpc_id,
@@ -133,7 +133,7 @@ class SecurityGroups:
         """Modify in one call, then authorize, then revoke: the order that never cuts access."""
         return sg_apply.apply_group(client, batch)
 
-    def safety(self, rule: Rule) -> Safety:
+    def safety(self, rule: Entry) -> Safety:
         """Entries only allow: removing one never lets more in; they govern traffic, not calls."""
         return ALLOWS
 

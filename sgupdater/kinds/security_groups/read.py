@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Iterator, Sequence
 from typing import TYPE_CHECKING, Any
 
-from sgupdater._types import Cidr, GroupId, KindName
+from sgupdater._types import Cidr, ContainerId, KindName
 from sgupdater.cidrs import normalise
 from sgupdater.kinds.common import normalise_protocol
 from sgupdater.models import PortKey, Traffic
@@ -35,7 +35,7 @@ def rule_key(raw: Any) -> PortKey:
         int(raw.get("FromPort", -1)),
         int(raw.get("ToPort", -1)),
     )
-    return (GroupId(raw["GroupId"]), traffic)
+    return (ContainerId(raw["GroupId"]), traffic)
 
 
 def rules_of_groups(client: EC2Client, group_ids: Sequence[str], page_size: int) -> Iterator[Any]:

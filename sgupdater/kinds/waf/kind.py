@@ -12,14 +12,14 @@ from typing import Any
 
 import botocore.exceptions
 
-from sgupdater._types import AccountId, Cidr, GroupId, KindName
+from sgupdater._types import AccountId, Cidr, ContainerId, KindName
 from sgupdater.aws import sessions as aws
 from sgupdater.cidrs import normalise
 from sgupdater.kinds.common import ALLOWS
 from sgupdater.kinds.interface import Batch, KindError, KindScan, Reading, Safety, Switch, Traits
 from sgupdater.kinds.sending import Sender
 from sgupdater.kinds.waf import use as waf_use
-from sgupdater.models import Change, Current, Failed, ItemFailure, Outcome, Rule, Skipped
+from sgupdater.models import Change, Current, Entry, Failed, ItemFailure, Outcome, Skipped
 from sgupdater.scope import Scope, tags_of
 
 log = logging.getLogger("sgupdater")
@@ -127,7 +127,7 @@ class IpSets:
 
     def scan(self, client: Any, reading: Reading) -> KindScan:
         """The relevant addresses of every IP set, each with its use, and the room left."""
-        rules: list[Rule] = []
+        rules: list[Entry] = []
         room: dict[str, int] = {}
         failures: list[ItemFailure] = []
         for summary in _listed(client, self.scope):
@@ -153,7 +153,7 @@ class IpSets:
 
     def _read_set(
         self, client: Any, reading: Reading, summary: Any, ident: str
-    ) -> tuple[int, list[Rule]] | None:
+    ) -> tuple[int, list[Entry]] | None:
         """How many addresses a set holds and its relevant ones; None when filtered out."""
         tags = _tags(client, summary["ARN"])
         if not reading.scope.wants(tags):
@@ -161,12 +161,12 @@ class IpSets:
         held = _addresses(client.get_ip_set(**_parts(ident))["IPSet"])
         owner = AccountId(summary["ARN"].split(":")[4])
         return len(held), [
-            Rule(
+            Entry(
                 kind=self.name,
                 account=owner,
                 region=reading.target.region,
-                group_id=GroupId(ident),
-                group_name=f"{summary['Name']} ({self.scope})",
+                container_id=ContainerId(ident),
+                container_name=f"{summary['Name']} ({self.scope})",
                 cidr=cidr,
                 # The set's ARN until its use is known (see _used).
                 description=summary["ARN"],
@@ -177,7 +177,7 @@ class IpSets:
         ]
 
     @staticmethod
-    def _used(rule: Rule, known: dict[str, waf_use.Use], unknown: waf_use.Use | None) -> Rule:
+    def _used(rule: Entry, known: dict[str, waf_use.Use], unknown: waf_use.Use | None) -> Entry:
         use = unknown or known.get(rule.description or "", waf_use.Use(waf_use.UNREFERENCED))
         return dataclasses.replace(rule, description=use.text)
 
@@ -194,14 +194,14 @@ class IpSets:
             use = unknown or known.get(raw.get("ARN", ""), waf_use.Use(waf_use.UNREFERENCED))
             for _, cidr in _addresses(raw):
                 if cidr is not None:
-                    yield Current("", (GroupId(ident), None), str(cidr), use.text)
+                    yield Current("", (ContainerId(ident), None), str(cidr), use.text)
 
     def apply(self, client: Any, batch: Batch) -> dict[int, Outcome]:
         """Every change to one set in one UpdateIPSet, under the LockToken just read."""
         run = _SetRun(client, batch)
         return run.carried_out(batch, run.edit)
 
-    def safety(self, rule: Rule) -> Safety:
+    def safety(self, rule: Entry) -> Safety:
         """A set a Block rule uses (or of unknown use) restricts; moving it needs consent."""
         use = (rule.description or "").split(" ", 1)[0]
         if use in waf_use.RESTRICTING:
@@ -271,7 +271,7 @@ class _SetRun(Sender):
         present = {cidr: text for text, cidr in held if cidr is not None}
         todo: list[tuple[int, Change]] = []
         for index, change in self.pending(self.batch):
-            old, new = change.rule.cidr, change.new_cidr
+            old, new = change.entry.cidr, change.new_cidr
             removing = change.action in ("modify", "revoke")
             if removing and old not in present:
                 self.settle([(index, change)], Skipped(f"{old} is no longer in the IP set"))
