@@ -9,10 +9,13 @@ import typer
 
 from sgupdater.cli.flows import FileRun, apply_expected
 from sgupdater.cli.options import (
+    Concurrency,
     DryRun,
     JournalPath,
     OpenWorld,
     OutputOpt,
+    Quiet,
+    Verbose,
     Yes,
     with_allowances,
 )
@@ -33,12 +36,6 @@ Sha256 = Annotated[
         help="Apply only if the plan file's SHA-256 is this (as --plan-out printed it).",
     ),
 ]
-Quiet = Annotated[bool, typer.Option("--quiet", "-q", help="No progress bar.")]
-Verbose = Annotated[bool, typer.Option("--verbose", "-v", help="Log each step to stderr.")]
-Concurrency = Annotated[
-    int,
-    typer.Option("--concurrency", metavar="N", min=1, max=64, help="Targets processed at once."),
-]
 
 
 def _warn(path: Path, what: str) -> None:
@@ -58,7 +55,7 @@ def apply_command(
     journal: JournalPath = None,
     quiet: Quiet = False,
     verbose: Verbose = False,
-    concurrency: Concurrency = DEFAULT_CONCURRENCY,
+    concurrency: Concurrency = None,
     allow: frozenset[str] = frozenset(),
 ) -> int:
     """Apply exactly a reviewed plan; rules that drifted since it was made are skipped."""
@@ -66,7 +63,8 @@ def apply_command(
     _warn(plan_file, "plan")
     plans = planfile.read(plan_file, sha256=sha256, open_world=allow_open_world)
     expected = {target: verify.for_plan(plan) for target, plan in plans.items()}
-    run = FileRun(output, quiet, concurrency, journal, yes=yes, dry_run=False, allow=allow)
+    each = concurrency or DEFAULT_CONCURRENCY
+    run = FileRun(output, quiet, each, journal, yes=yes, dry_run=False, allow=allow)
     return apply_expected("apply", expected, run)
 
 
@@ -79,7 +77,7 @@ def rollback_command(
     journal: JournalPath = None,
     quiet: Quiet = False,
     verbose: Verbose = False,
-    concurrency: Concurrency = DEFAULT_CONCURRENCY,
+    concurrency: Concurrency = None,
     detailed_exitcode: Annotated[
         bool,
         typer.Option(
@@ -97,7 +95,7 @@ def rollback_command(
     run = FileRun(
         output,
         quiet,
-        concurrency,
+        concurrency or DEFAULT_CONCURRENCY,
         journal,
         yes=yes,
         dry_run=dry_run,

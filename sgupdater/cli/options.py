@@ -39,6 +39,31 @@ def _option(name: str, default: Any, kind: Any, *flags: str, **info: Any) -> ins
 
 
 Many = list[str] | None
+
+# The options every command takes, declared once as typed parameters: the search commands get
+# them through _COMMON, apply and rollback name them in their signatures.
+OutputOpt = Annotated[
+    OutputFormat | None,
+    typer.Option("--output", "-o", metavar="FORMAT",
+                 help="table, tsv or json. Default: table on a terminal, else tsv."),
+]  # fmt: skip
+Quiet = Annotated[bool, typer.Option("--quiet", "-q", help="No progress bar or per-target table.")]
+Verbose = Annotated[bool, typer.Option("--verbose", "-v", help="Log each step to stderr.")]
+Concurrency = Annotated[
+    int | None,
+    typer.Option("--concurrency", metavar="N", min=1, max=64,
+                 help=f"Targets processed at once in each process (default "
+                 f"{runner.DEFAULT_CONCURRENCY}, {runner.WORKER_CONCURRENCY} in each worker "
+                 "process)."),
+]  # fmt: skip
+
+
+def _shared(name: str, default: Any, annotation: Any) -> inspect.Parameter:
+    return inspect.Parameter(
+        name, inspect.Parameter.KEYWORD_ONLY, default=default, annotation=annotation
+    )
+
+
 _COMMON = [
     _option("config_file", None, Path | None, "--config", metavar="FILE",
             help="YAML file with targets, regions, filters and mappings; flags override it."),
@@ -70,11 +95,8 @@ _COMMON = [
             help="Only groups with this tag (repeatable; all must match)."),
     _option("exclude_tag", None, Many, "--exclude-tag", metavar="KEY[=VALUE]",
             help="Leave out groups with this tag (repeatable)."),
-    _option("output", None, OutputFormat | None, "--output", "-o", metavar="FORMAT",
-            help="table, tsv or json. Default: table on a terminal, else tsv."),
-    _option("concurrency", None, int | None, "--concurrency", metavar="N", min=1, max=64,
-            help=f"Targets processed at once in each process (default {runner.DEFAULT_CONCURRENCY},"
-            f" {runner.WORKER_CONCURRENCY} in each worker process)."),
+    _shared("output", None, OutputOpt),
+    _shared("concurrency", None, Concurrency),
     _option("processes", None, int | None, "--processes", metavar="N", min=1, max=64,
             help="Worker processes that scan (default: one per core for 800+ targets)."),
     _option("page_size", MAX_PAGE_SIZE, int, "--page-size", metavar="N", min=5,
@@ -84,10 +106,10 @@ _COMMON = [
     _option("managed_tag", None, Many, "--managed-tag", metavar="KEY[=VALUE]",
             help="Tag that marks IaC-managed resources (repeatable; default managed-by, ManagedBy,"
             " managed_by; CloudFormation's aws:cloudformation:* always)."),
-    _option("quiet", False, bool, "--quiet", "-q", help="No progress bar or per-target table."),
+    _shared("quiet", False, Quiet),
     _option("detailed_exitcode", False, bool, "--detailed-exitcode",
             help="With show or --dry-run: exit 3 when something is found or pending, 0 when not."),
-    _option("verbose", False, bool, "--verbose", "-v", help="Log each step to stderr."),
+    _shared("verbose", False, Verbose),
 ]  # fmt: skip
 
 
@@ -314,8 +336,4 @@ JournalPath = Annotated[
 OpenWorld = Annotated[
     bool,
     typer.Option("--allow-open-world", help="Allow 0.0.0.0/0 or ::/0 as a CIDR to allow."),
-]
-OutputOpt = Annotated[
-    OutputFormat | None,
-    typer.Option("--output", "-o", metavar="FORMAT", help="table, tsv or json."),
 ]
