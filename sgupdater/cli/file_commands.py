@@ -25,7 +25,7 @@ from sgupdater.errors import InputError
 from sgupdater.files import journal as journal_file
 from sgupdater.files import plan as planfile
 from sgupdater.files import safe as files
-from sgupdater.files.journal_read import journalled
+from sgupdater.files.journal import journalled
 from sgupdater.logs import set_logging
 
 Sha256 = Annotated[

@@ -8,7 +8,7 @@ from collections.abc import Iterable
 
 from sgupdater._types import ContainerId, EntryId
 from sgupdater.engine.verify import Expect
-from sgupdater.files.journal_read import Journalled
+from sgupdater.files.journal import Journalled
 from sgupdater.models import IN_DOUBT, Change, Target
 
 

@@ -1,3 +1,4 @@
-"""The files sgupdater writes and reads back: plan files and journals (records, plan, plan_read,
-journal, journal_read), the checked-field helpers (fields) and safe creation (safe).
+"""The files sgupdater writes and reads back, one module per file: plan files (plan) and journals
+(journal), each with its schema, writer and checked reader; the change records both share
+(changes), the checked-field helpers (fields) and safe creation (safe).
 """

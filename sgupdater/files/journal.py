@@ -1,4 +1,7 @@
-"""The journal: one JSON line per change, written before and after each API call."""
+"""Journals: their schema, one JSON line per event written and flushed before each call, read
+back with every line checked and before/after lines paired (a change with no answer is in
+doubt).
+"""
 
 from __future__ import annotations
 
@@ -7,13 +10,92 @@ import os
 import threading
 import time
 import uuid
+from collections import defaultdict
+from dataclasses import dataclass, replace
 from pathlib import Path
-from typing import Any
+from typing import Any, Literal
 
 from sgupdater.errors import ConfigError
-from sgupdater.files.records import JOURNAL_VERSION, JournalRecord, journal_change, journal_outcome
+from sgupdater.files.changes import (
+    JOURNAL_ACTIONS,
+    CredentialsRecord,
+    ListRecord,
+    RuleRecord,
+    change_from,
+    list_record,
+    open_world_refused,
+    rule_record,
+    target_from,
+)
+from sgupdater.files.fields import Fields, depth_ok
 from sgupdater.files.safe import create_new
-from sgupdater.models import Change, Outcome, Target
+from sgupdater.models import (
+    Applied,
+    Change,
+    Failed,
+    Outcome,
+    Target,
+    status_of,
+)
+
+JOURNAL_VERSION = 1
+
+
+# "kept": a whole document a call replaced or deleted, journalled before it (never undone).
+Event = Literal["start", "before", "after", "end", "kept"]
+
+
+class JournalRecord(CredentialsRecord, total=False):
+    """One line of the journal; `before`/`after` lines describe one change."""
+
+    format_version: int
+    run_id: str
+    time: str
+    event: Event
+    command: str
+    account: str | None
+    region: str
+    action: str
+    rule: RuleRecord
+    new_cidr: str | None
+    prefix_list: ListRecord | None
+    outcome: str
+    error: str
+    # "kept" lines: the container, what the document was, and the document itself.
+    container: str
+    what: str
+    document: Any
+    new_rule_id: str | None
+
+
+def journal_change(command: str, target: Target, change: Change, event: Event) -> JournalRecord:
+    """The journal line of a change about to be sent (before) or answered (after)."""
+    creds = target.credentials
+    return JournalRecord(
+        event=event,
+        command=command,
+        profile=creds.profile,
+        role_arn=creds.role_arn,
+        external_id=creds.external_id,
+        session_name=creds.session_name,
+        account=change.entry.account or target.account,
+        region=target.region,
+        action=change.action,
+        rule=rule_record(change.entry),
+        new_cidr=str(change.new_cidr) if change.new_cidr is not None else None,
+        prefix_list=list_record(change.prefix_list),
+    )
+
+
+def journal_outcome(record: JournalRecord, outcome: Outcome) -> JournalRecord:
+    """An `after` line: the change's line with what AWS answered."""
+    record["outcome"] = status_of(outcome)
+    if isinstance(outcome, Failed):
+        record["error"] = f"{outcome.code}: {outcome.message}"
+    if isinstance(outcome, Applied):
+        record["new_rule_id"] = outcome.new_id
+    return record
+
 
 MAX_BYTES = 256 * 1024 * 1024
 
@@ -123,4 +205,85 @@ def read(path: Path) -> list[tuple[int, Any]]:
                 f"{path}:{number}: not a sgupdater journal of format version {JOURNAL_VERSION}"
             )
         found.append((number, record))
+    return found
+
+
+# What a before line and its after line both say; the rest is the answer or bookkeeping.
+_ANSWER = ("event", "time", "outcome", "error", "new_rule_id", "format_version")
+
+
+@dataclass(frozen=True, slots=True)
+class Journalled:
+    """A change the journal says was made, or may have been (in doubt), checked."""
+
+    line: int
+    target: Target
+    change: Change
+    # What the call created: a new rule's id, a created list's id ("" when none or unknown).
+    new_id: str = ""
+    in_doubt: bool = False
+
+
+def _content(record: dict[str, Any]) -> str:
+    return json.dumps({k: v for k, v in record.items() if k not in _ANSWER}, sort_keys=True)
+
+
+def _identity(record: dict[str, Any]) -> str:
+    """Which change a line is about, whatever else an edit changed in it."""
+    rule = record.get("rule") or {}
+    listed = record.get("prefix_list") or {}
+    keys = (
+        record.get("run_id"), record.get("account"), record.get("region"),
+        record.get("profile"), record.get("role_arn"), record.get("action"),
+        rule.get("kind"), rule.get("group_id"), rule.get("rule_id"), rule.get("cidr"),
+        listed.get("name"),
+    )  # fmt: skip
+    return json.dumps(keys)
+
+
+def _restored(name: str, item: Journalled, open_world: bool) -> None:
+    # Undoing a modify or a revoke allows the rule's old CIDR again: the journal's word.
+    old = item.change.entry.cidr
+    if item.change.action in ("modify", "revoke") and old.prefixlen == 0 and not open_world:
+        claim = "the journal claims the rule allowed"
+        raise open_world_refused(f"{name}:{item.line}", old, claim)
+
+
+def journalled(name: str, lines: list[tuple[int, Any]], *, open_world: bool) -> list[Journalled]:
+    """The applied and in-doubt changes of a journal, in the order they were journalled."""
+    waiting: dict[str, list[tuple[Journalled, str]]] = defaultdict(list)
+    made: list[Journalled] = []
+    for number, record in lines:
+        where = f"{name}:{number}"
+        depth_ok(where, record)
+        fields = Fields(where, record)
+        event = fields.choice("event", ("start", "before", "after", "end", "kept"))
+        if event in ("start", "end", "kept"):
+            # A kept document is for the record: rollback restores values, not documents.
+            continue
+        target = target_from(fields)
+        change = change_from(fields, target, actions=JOURNAL_ACTIONS, open_world=True)
+        item = Journalled(number, target, change)
+        if event == "before":
+            waiting[_identity(record)].append((item, _content(record)))
+            continue
+        outcome = fields.choice("outcome", ("applied", "skipped", "failed"))
+        befores = waiting[_identity(record)]
+        if not befores:
+            if outcome == "applied":
+                raise ConfigError(f"{where}: an applied change with no before line: edited?")
+            continue  # settled without a call (skipped, interrupted): nothing was sent
+        before, content = befores.pop()
+        if content != _content(record):
+            raise ConfigError(
+                f"{where}: this after line disagrees with its before line {before.line} "
+                "on the change: the journal was edited"
+            )
+        if outcome == "applied":
+            new_id = fields.text("new_rule_id", optional=True)
+            made.append(Journalled(before.line, target, change, new_id))
+    doubts = [replace(item, in_doubt=True) for items in waiting.values() for item, _ in items]
+    found = sorted(made + doubts, key=lambda item: item.line)
+    for item in found:
+        _restored(name, item, open_world)
     return found

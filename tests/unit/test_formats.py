@@ -8,9 +8,11 @@ import json
 import pytest
 
 from sgupdater.errors import ConfigError, InputError
-from sgupdater.files import records as formats
+from sgupdater.files import changes, journal
+from sgupdater.files import plan as planfile
+from sgupdater.files.changes import rule_from
 from sgupdater.files.fields import Fields
-from sgupdater.files.plan_read import plans_from, rule_from
+from sgupdater.files.plan import plans_from
 from sgupdater.models import (
     Applied,
     Change,
@@ -30,13 +32,13 @@ ENTRIES = [sg_rule(A), sg_rule("2001:db8::/32", direction="egress"), list_entry(
 
 @pytest.mark.parametrize("rule", ENTRIES, ids=lambda r: r.kind)
 def test_every_kind_of_entry_reads_back_as_written(rule: object) -> None:
-    record = formats.rule_record(rule)  # type: ignore[arg-type]
+    record = changes.rule_record(rule)  # type: ignore[arg-type]
     stored = json.loads(json.dumps(record))
     assert rule_from(Fields("rule", stored), ACCOUNT, REGION) == rule
 
 
 def test_a_list_entry_is_written_as_version_1_wrote_it() -> None:
-    record = formats.rule_record(list_entry(A))
+    record = changes.rule_record(list_entry(A))
     assert (record["direction"], record["protocol"], record["from_port"]) == ("ingress", "-1", -1)
 
 
@@ -50,14 +52,14 @@ def test_a_plan_document_reads_back_as_the_same_plans() -> None:
         Change("revoke", acl_entry(A), None, "remove"),
     )
     result = TargetResult(target, ACCOUNT, 1, Plan(changes, ()))
-    document, count = formats.plan_document("update", [result])
+    document, count = planfile.plan_document("update", [result])
     plans = plans_from("plan.json", json.loads(json.dumps(document)))
     assert count == 4
     assert plans == {target: Plan(changes, tuple(c.entry for c in changes))}
 
 
 def test_an_unknown_kind_in_a_plan_is_refused_with_its_place() -> None:
-    document, _ = formats.plan_document(
+    document, _ = planfile.plan_document(
         "update",
         [TargetResult(Target(REGION), ACCOUNT, 1, Plan((Change("revoke", sg_rule(A)),), ()))],
     )
@@ -69,14 +71,14 @@ def test_an_unknown_kind_in_a_plan_is_refused_with_its_place() -> None:
 def test_journal_lines_carry_the_outcome() -> None:
     change = Change("authorize", sg_rule(A), ipaddress.ip_network(B))
     target = Target(REGION, Credentials("prod"))
-    before = formats.journal_change("update", target, change, "before")
+    before = journal.journal_change("update", target, change, "before")
     assert (before["event"], before["profile"], before["new_cidr"]) == ("before", "prod", B)
-    applied = formats.journal_outcome(
-        formats.journal_change("update", target, change, "after"), Applied("sgr-9")
+    applied = journal.journal_outcome(
+        journal.journal_change("update", target, change, "after"), Applied("sgr-9")
     )
     assert (applied["outcome"], applied["new_rule_id"]) == ("applied", "sgr-9")
-    failed = formats.journal_outcome(
-        formats.journal_change("update", target, change, "after"), Failed("Boom", "no")
+    failed = journal.journal_outcome(
+        journal.journal_change("update", target, change, "after"), Failed("Boom", "no")
     )
     assert (failed["outcome"], failed["error"]) == ("failed", "Boom: no")
 
@@ -85,7 +87,7 @@ def test_a_version_1_migrate_change_is_read_as_reference_then_revoke() -> None:
     ref = PrefixListRef("offices", LIST, 5)
     old = Change("modify", sg_rule(A), None, "reference offices", ref)
     result = TargetResult(Target(REGION), ACCOUNT, 1, Plan((old,), ()))
-    document, _ = formats.plan_document("migrate", [result])
+    document, _ = planfile.plan_document("migrate", [result])
     plans = plans_from("plan.json", document)
     [plan] = plans.values()
     assert [(c.action, c.entry.entry_id, c.prefix_list) for c in plan.changes] == [
@@ -95,7 +97,7 @@ def test_a_version_1_migrate_change_is_read_as_reference_then_revoke() -> None:
 
 
 def _plan(change: Change) -> dict[str, object]:
-    document, _ = formats.plan_document(
+    document, _ = planfile.plan_document(
         "update", [TargetResult(Target(REGION, account=ACCOUNT), ACCOUNT, 1, Plan((change,), ()))]
     )
     return document

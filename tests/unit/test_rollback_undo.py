@@ -7,8 +7,8 @@ from typing import Any
 
 from sgupdater.engine.rollback import undo, undos
 from sgupdater.engine.verify import Expect
-from sgupdater.files import records as formats
-from sgupdater.files.journal_read import Journalled, journalled
+from sgupdater.files import journal
+from sgupdater.files.journal import Journalled, journalled
 from sgupdater.models import Applied, Change, PrefixListRef, Target
 from testkit.records import ACCOUNT, REGION, list_entry, sg_rule
 
@@ -26,9 +26,9 @@ def only(undone: list[Expect]) -> Expect:
 
 def lines(change: Change, new_id: str | None = None) -> list[tuple[int, Any]]:
     """The before and after lines a run writes for a change that was made."""
-    before = formats.journal_change("update", TARGET, change, "before")
-    after = formats.journal_outcome(
-        formats.journal_change("update", TARGET, change, "after"), Applied(new_id)
+    before = journal.journal_change("update", TARGET, change, "before")
+    after = journal.journal_outcome(
+        journal.journal_change("update", TARGET, change, "after"), Applied(new_id)
     )
     return [(1, before), (2, after)]
 

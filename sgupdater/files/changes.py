@@ -1,39 +1,152 @@
-"""Reading plan files and journal lines back (formats.py writes them), every field checked.
-
-A file is checked whole before the first call: types and allowed values, canonical CIDRs of
-the rule's family, a new CIDR exactly where the action needs one, and the open-world guard of
-`update` (0.0.0.0/0 or ::/0 only with --allow-open-world).
+"""The change records plan files and journals share: written, and read back with every field
+checked (the same guards as the command line: allowed values, families, the open-world guard).
 """
 
 from __future__ import annotations
 
-from typing import Any, cast
+from typing import TypedDict, cast
 
 from sgupdater import kinds
 from sgupdater._types import AccountId, Action, Cidr, ContainerId, EntryId, Region
-from sgupdater.errors import ConfigError, InputError
-from sgupdater.files.fields import Fields, depth_ok
+from sgupdater.errors import InputError
+from sgupdater.files.fields import Fields
 from sgupdater.models import (
     Change,
     Credentials,
     Entry,
-    Plan,
     PrefixListRef,
     Target,
     Traffic,
-    repoint,
 )
 
 PLAN_ACTIONS = ("modify", "authorize", "revoke", "create")
+
+
 JOURNAL_ACTIONS = (*PLAN_ACTIONS, "delete")
+
+
 # The actions whose new CIDR a change makes a container allow.
 _ALLOWING = ("modify", "authorize", "create")
+
+
 _PROTOCOL = r"tcp|udp|icmp|icmpv6|-1|[0-9]{1,3}"
+
+
 _ACCOUNT = r"[0-9]{12}"
+
+
 _REGION = r"[a-z]{2}(-[a-z]+)+-[0-9]{1,2}"
+
+
 _ROLE_ARN = r"arn:aws[a-z-]*:iam::[0-9]{12}:role/[\w+=,.@/-]{1,512}"
+
+
 _SESSION = r"[\w+=,.@-]{2,64}"
+
+
 _LIST_ID = r"pl-[0-9a-f]{8,17}"
+
+
+class _RuleFields(TypedDict):
+    """An entry's fields every version-1 record has."""
+
+    rule_id: str
+    group_id: str
+    group_name: str
+    vpc_id: str
+    direction: str
+    protocol: str
+    from_port: int
+    to_port: int
+    cidr: str
+    description: str | None
+    kind: str
+    rule_action: str
+    managed: str
+
+
+class RuleRecord(_RuleFields, total=False):
+    """An entry as plan files and journals store it; tags are absent from older records."""
+
+    tags: list[list[str]]
+
+
+class ListRecord(TypedDict):
+    """The prefix list a change creates, deletes or points a rule at."""
+
+    name: str
+    id: str
+    max_entries: int
+
+
+class CredentialsRecord(TypedDict, total=False):
+    """How a journal line or plan file names a target's credentials (never secrets)."""
+
+    profile: str | None
+    role_arn: str | None
+    external_id: str | None
+    session_name: str
+
+
+class ChangeRecord(TypedDict):
+    """One change of a plan file."""
+
+    action: str
+    rule: RuleRecord
+    new_cidr: str | None
+    prefix_list: ListRecord | None
+    reason: str
+
+
+def rule_record(rule: Entry) -> RuleRecord:
+    """The stored copy of an entry."""
+    traffic = rule.traffic or Traffic("ingress", "-1")
+    record = RuleRecord(
+        rule_id=rule.entry_id,
+        group_id=rule.container_id,
+        group_name=rule.container_name,
+        vpc_id=rule.vpc_id,
+        direction=traffic.direction,
+        protocol=traffic.protocol,
+        from_port=traffic.from_port,
+        to_port=traffic.to_port,
+        cidr=str(rule.cidr),
+        description=rule.description,
+        kind=rule.kind,
+        rule_action=traffic.action,
+        managed=rule.managed,
+    )
+    if rule.tags:
+        record["tags"] = [[key, value] for key, value in rule.tags]
+    return record
+
+
+def list_record(ref: PrefixListRef | None) -> ListRecord | None:
+    """The stored copy of a change's prefix list."""
+    if ref is None:
+        return None
+    return ListRecord(name=ref.name, id=ref.id, max_entries=ref.max_entries)
+
+
+def credentials_record(creds: Credentials) -> CredentialsRecord:
+    """The record of a target's credentials."""
+    return CredentialsRecord(
+        profile=creds.profile,
+        role_arn=creds.role_arn,
+        external_id=creds.external_id,
+        session_name=creds.session_name,
+    )
+
+
+def change_record(change: Change) -> ChangeRecord:
+    """A plan file's copy of a change."""
+    return ChangeRecord(
+        action=change.action,
+        rule=rule_record(change.entry),
+        new_cidr=str(change.new_cidr) if change.new_cidr is not None else None,
+        prefix_list=list_record(change.prefix_list),
+        reason=change.reason,
+    )
 
 
 def open_world_refused(where: str, cidr: Cidr, claim: str) -> InputError:
@@ -131,37 +244,3 @@ def target_from(fields: Fields) -> Target:
     alias = fields.text("alias", optional=True) or None
     region = Region(fields.text("region", pattern=_REGION))
     return Target(region, creds, AccountId(account) if account else None, alias)
-
-
-def _steps(change: Change) -> tuple[Change, ...]:
-    """A change as this version makes it; a version-1 migrate pointed a rule at a list in place."""
-    ref = change.prefix_list
-    if change.action == "modify" and ref is not None and change.new_cidr is None:
-        return repoint(change.entry, ref)
-    return (change,)
-
-
-def plans_from(name: str, document: Any, *, open_world: bool = False) -> dict[Target, Plan]:
-    """The per-target plans of a plan file's document, checked whole."""
-    depth_ok(name, document)
-    top = Fields(name, document)
-    plans: dict[Target, Plan] = {}
-    for i, raw in enumerate(top.items("targets")):
-        fields = Fields(f"{name}: targets[{i}]", raw)
-        target = target_from(fields)
-        changes = tuple(
-            step
-            for j, item in enumerate(fields.items("changes"))
-            for step in _steps(
-                change_from(
-                    Fields(f"{fields.where}.changes[{j}]", item),
-                    target,
-                    actions=PLAN_ACTIONS,
-                    open_world=open_world,
-                )
-            )
-        )
-        if target in plans:
-            raise ConfigError(f"{fields.where}: the same target appears twice")
-        plans[target] = Plan(changes, tuple(c.entry for c in changes))
-    return plans
