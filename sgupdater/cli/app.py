@@ -56,9 +56,9 @@ def _mappings(
         return (Mapping(parse_cidr(source, option=names[0]), kept),)
     if target is not None:
         raise InputError(f"{names[1]} needs {names[0]}")
-    if common.settings is None or not common.settings.mappings:
+    if not common.mappings:
         raise InputError(f"pass {names[0]}, or --config with a 'mappings' list")
-    return common.settings.mappings
+    return common.mappings
 
 
 def _request(
@@ -73,7 +73,7 @@ def _request(
             f"--match within needs --renumber for {operation}: each rule inside the range needs "
             "its own new CIDR (show and remove work without it)"
         )
-    for kind in kinds.enabled(common.scope):
+    for kind in kinds.enabled(common.options.scope):
         if operation == "add" and kind.traits.in_place_only and kind.switch is not None:
             raise InputError(
                 f"add does not take {kind.switch.flag}: an entry's rule number orders it, so there "

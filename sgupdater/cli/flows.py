@@ -131,7 +131,7 @@ def scan(
     resolved = targets.resolve(
         common.targets,
         run.sessions,
-        concurrency=common.concurrency,
+        concurrency=common.options.concurrency,
         defer=workers.defers(common.options),
     )
     found = resolved.targets

@@ -14,6 +14,7 @@ import typer
 
 from sgupdater import kinds
 from sgupdater._types import BOTH, Direction
+from sgupdater.cidrs import Mapping
 from sgupdater.cli import config
 from sgupdater.engine import runner
 from sgupdater.engine.targets import ALL_REGIONS, TargetSpec
@@ -152,15 +153,18 @@ _SEARCH = [
 
 @dataclass(frozen=True, slots=True)
 class Common:
-    """The shared options after merging flags over the configuration file."""
+    """The shared options after merging flags over the configuration file, read once.
+
+    The run's own settings (scope, concurrency, ...) live in `options` alone; the rest is how
+    the command talks (output, quiet) and what it asks (targets, mappings, direction, match).
+    """
 
     targets: TargetSpec
-    scope: Scope
     direction: DirectionChoice
     output: OutputFormat | None
-    concurrency: int
     quiet: bool
-    settings: config.FileSettings | None
+    # The configuration file's mappings (None: no file): the one thing commands read of it.
+    mappings: tuple[Mapping, ...] | None
     options: runner.Options
     match: MatchChoice = MatchChoice.exact
     renumber: bool = False
@@ -244,12 +248,10 @@ def _merge(given: dict[str, Any]) -> Common:
     )
     return Common(
         spec,
-        scope,
         direction,
         given["output"],
-        given["concurrency"] or runner.DEFAULT_CONCURRENCY,
         given["quiet"],
-        settings,
+        settings.mappings if settings is not None else None,
         runner.Options(
             scope,
             given["concurrency"] or runner.DEFAULT_CONCURRENCY,
