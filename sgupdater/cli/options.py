@@ -32,11 +32,14 @@ class DirectionChoice(str, Enum):
     both = "both"
 
 
-def _option(name: str, default: Any, kind: Any, *flags: str, **info: Any) -> inspect.Parameter:
-    annotation = Annotated[kind, typer.Option(*flags, **info)]
+def _shared(name: str, default: Any, annotation: Any) -> inspect.Parameter:
     return inspect.Parameter(
         name, inspect.Parameter.KEYWORD_ONLY, default=default, annotation=annotation
     )
+
+
+def _option(name: str, default: Any, kind: Any, *flags: str, **info: Any) -> inspect.Parameter:
+    return _shared(name, default, Annotated[kind, typer.Option(*flags, **info)])
 
 
 Many = list[str] | None
@@ -57,12 +60,6 @@ Concurrency = Annotated[
                  f"{runner.DEFAULT_CONCURRENCY}, {runner.WORKER_CONCURRENCY} in each worker "
                  "process)."),
 ]  # fmt: skip
-
-
-def _shared(name: str, default: Any, annotation: Any) -> inspect.Parameter:
-    return inspect.Parameter(
-        name, inspect.Parameter.KEYWORD_ONLY, default=default, annotation=annotation
-    )
 
 
 _COMMON = [
@@ -276,21 +273,7 @@ def with_common(*, search: bool = True) -> Callable[[Callable[..., int]], Callab
 
 
 def _decorate(command: Callable[..., int], shared: list[inspect.Parameter]) -> Callable[..., int]:
-    signature = inspect.signature(command, eval_str=True)
-    own = [p for p in signature.parameters.values() if p.name != "common"]
-    names = [p.name for p in shared]
-
-    @functools.wraps(command)
-    def wrapper(**kwargs: Any) -> int:
-        given = {name: kwargs.pop(name) for name in names}
-        return command(common=_merge(given), **kwargs)
-
-    parameters = own + shared
-    # typer reads the signature and the annotations; both must name the shared options too.
-    wrapper.__signature__ = signature.replace(parameters=parameters)  # type: ignore[attr-defined]
-    wrapper.__annotations__ = {p.name: p.annotation for p in parameters}
-    del wrapper.__wrapped__
-    return wrapper
+    return _injected(command, shared, "common", _merge)
 
 
 def with_allowances(command: Callable[..., int]) -> Callable[..., int]:
@@ -298,17 +281,30 @@ def with_allowances(command: Callable[..., int]) -> Callable[..., int]:
     shared = [
         _option(a.key, False, bool, a.flag, help=a.help) for a in kinds.allowances(on_apply=True)
     ]
+    return _injected(
+        command, shared, "allow", lambda given: frozenset(k for k in given if given[k])
+    )
+
+
+def _injected(
+    command: Callable[..., int],
+    shared: list[inspect.Parameter],
+    into: str,
+    make: Callable[[dict[str, Any]], Any],
+) -> Callable[..., int]:
+    """The command with `shared` options added to its signature; it receives `make(their values)`
+    as its parameter `into`."""
     signature = inspect.signature(command, eval_str=True)
-    own = [p for p in signature.parameters.values() if p.name != "allow"]
+    own = [p for p in signature.parameters.values() if p.name != into]
     names = [p.name for p in shared]
 
     @functools.wraps(command)
     def wrapper(**kwargs: Any) -> int:
-        allow = frozenset(name for name in names if kwargs.pop(name))
-        return command(allow=allow, **kwargs)
+        given = {name: kwargs.pop(name) for name in names}
+        return command(**{into: make(given)}, **kwargs)
 
     parameters = own + shared
-    # typer reads the signature and the annotations; both must name the allowances too.
+    # typer reads the signature and the annotations; both must name the shared options too.
     wrapper.__signature__ = signature.replace(parameters=parameters)  # type: ignore[attr-defined]
     wrapper.__annotations__ = {p.name: p.annotation for p in parameters}
     del wrapper.__wrapped__
