@@ -11,6 +11,7 @@ from typing import Any, Literal
 from sgupdater import kinds
 from sgupdater._types import BOTH, Cidr, Direction
 from sgupdater.cidrs import Mapping, inside, renumbered
+from sgupdater.kinds.interface import Safety
 from sgupdater.models import Change, Entry, Plan, PortKey, Quota, Scan
 from sgupdater.scope import Scope
 
@@ -130,9 +131,8 @@ class _Planning:
         elif target is not None:  # update and add always carry a to-cidr
             self.move(rule, target)
 
-    def consented(self, rule: Entry, target: Cidr) -> bool:
+    def consented(self, rule: Entry, target: Cidr, safety: Safety) -> bool:
         """False (and blocked) for a restricting entry whose kind wants consent not given."""
-        safety = kinds.get(rule.kind).safety(rule)
         if not safety.restricts or not safety.consent or safety.consent in self.allow:
             return True
         why = (
@@ -144,11 +144,11 @@ class _Planning:
 
     def move(self, rule: Entry, target: Cidr) -> None:
         """update or add: allow target where rule allows its CIDR (and drop it for update)."""
-        if not self.consented(rule, target):
+        safety = kinds.get(rule.kind).safety(rule)
+        if not self.consented(rule, target, safety):
             return
         made = len(self.changes)
         self.moved(rule, target)
-        safety = kinds.get(rule.kind).safety(rule)
         if safety.restricts:
             # The plan names what the change is and, for a block list, the decision taken.
             for at in range(made, len(self.changes)):
