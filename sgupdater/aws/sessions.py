@@ -282,8 +282,14 @@ def known_regions(sess: Session) -> frozenset[str]:
     return frozenset(names)
 
 
+# What one target's work may fail with: AWS's answers, botocore's own errors, and ours.
+FAILURES = (botocore.exceptions.ClientError, botocore.exceptions.BotoCoreError, TargetError)
+
+
 def target_error(exc: Exception) -> TargetError:
     """Turn a botocore failure into a printable TargetError with the AWS error code."""
+    if isinstance(exc, TargetError):
+        return exc
     if isinstance(exc, botocore.exceptions.ClientError):
         error = exc.response.get("Error", {})
         code = str(error.get("Code", "ClientError"))

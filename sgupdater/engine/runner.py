@@ -11,8 +11,6 @@ from concurrent.futures import Executor, ThreadPoolExecutor, as_completed
 from dataclasses import dataclass, field
 from typing import Any, Protocol
 
-import botocore.exceptions
-
 from sgupdater import kinds
 from sgupdater._types import AccountId, Cidr
 from sgupdater.aws import sessions as aws
@@ -84,10 +82,8 @@ class Run:
 def _guarded(item: TargetResult, work: Callable[[TargetResult], TargetResult]) -> TargetResult:
     try:
         return work(item)
-    except (botocore.exceptions.ClientError, botocore.exceptions.BotoCoreError) as exc:
+    except aws.FAILURES as exc:
         return dataclasses.replace(item, error=aws.target_error(exc))
-    except TargetError as exc:
-        return dataclasses.replace(item, error=exc)
 
 
 def order(result: TargetResult) -> tuple[str, str, str]:
@@ -159,15 +155,13 @@ def scan_target(
         reading = Reading(target, scope, request.relevant, found.account, side, clients)
         try:
             found.add(kind, kind.scan(clients(kind.service), reading))
-        except (botocore.exceptions.ClientError, botocore.exceptions.BotoCoreError) as exc:
-            errors.append(aws.target_error(exc))
-        except TargetError as exc:
-            errors.append(exc)
-        else:
-            continue
-        log.info("%s: %s not read: %s", target.label, kind.name, errors[-1])
-        found.failures.append(ItemFailure(kind.name, "", errors[-1].code, str(errors[-1])))
-    if errors and len(errors) == len(found.failures) and not found.read:
+        except aws.FAILURES as exc:
+            error = aws.target_error(exc)
+            log.info("%s: %s not read: %s", target.label, kind.name, error)
+            found.failures.append(ItemFailure(kind.name, "", error.code, str(error)))
+            errors.append(error)
+    if errors and not found.read:
+        # Every kind failed: the target itself did (credentials, endpoint), as one failure.
         raise errors[0]
     log.info("%s: %d groups scanned, %d entries relevant", target.label, found.groups,
              len(found.entries))  # fmt: skip
