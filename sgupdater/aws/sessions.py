@@ -62,8 +62,10 @@ def session(profile: str | None) -> Session:
     # credential_source) would otherwise retry in legacy mode, 3 attempts. Settings a client is
     # given explicitly still win (Config.merge), and the user's own retry settings win over ours.
     core.set_default_client_config(_config(core))
-    core.register("needs-retry", _remember_cause)
-    core.register("request-created", _log_retry)
+    if log.isEnabledFor(logging.INFO):
+        # -v only: two handlers on every request are not paid for by runs that log nothing.
+        core.register("needs-retry", _remember_cause)
+        core.register("request-created", _log_retry)
     return core
 
 
