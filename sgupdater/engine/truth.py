@@ -9,22 +9,28 @@ the request was carried out. Before an outcome is recorded, the container is rea
 from __future__ import annotations
 
 import logging
-from collections.abc import Callable
 from typing import Any
 
 from sgupdater import kinds
-from sgupdater.models import Change, Current, Found, new_value
+from sgupdater.kinds.interface import Check, Indexed
+from sgupdater.models import Change, Current, Found, PortKey, new_value
 from sgupdater.scope import Scope
 
 log = logging.getLogger("sgupdater")
 
-# Reads a batch's container and tells each change's state (by change index).
-Check = Callable[[list[tuple[int, Change]]], dict[int, Found]]
+
+class _Now:
+    """A container's entries as read again, indexed the three ways a change is looked up."""
+
+    def __init__(self, now: list[Current]) -> None:
+        self.empty = not now
+        self.by_value: dict[tuple[PortKey, str], Current] = {(c.key, c.cidr): c for c in now}
+        self.by_slot = {(_direction(c.key), c.entry_id): c for c in now}
+        self.ids = {c.entry_id for c in now}
 
 
-def _slot(current: Current) -> tuple[str, str]:
-    traffic = current.key[1]
-    return (traffic.direction if traffic is not None else "", current.entry_id)
+def _direction(key: PortKey) -> str:
+    return key[1].direction if key[1] is not None else ""
 
 
 def _made_id(change: Change, new: str) -> str | None:
@@ -34,30 +40,27 @@ def _made_id(change: Change, new: str) -> str | None:
     return rule_id[: -len(old)] + new if rule_id.endswith("|" + old) else None
 
 
-def state_of(change: Change, now: list[Current]) -> Found:
+def state_of(change: Change, now: _Now) -> Found:
     """Whether the change is in place in these entries (its container's, read now)."""
     rule, old, new = change.entry, str(change.entry.cidr), new_value(change)
     if change.action in ("create", "delete"):
         # A whole list: gone once deleted; made lists are found by name on a re-run.
-        return Found("done") if change.action == "delete" and not now else Found("unknown")
+        return Found("done") if change.action == "delete" and now.empty else Found("unknown")
     traits = kinds.get(rule.kind).traits
-    direction = rule.traffic.direction if rule.traffic is not None else ""
-    by_value = {(c.key, c.cidr): c for c in now}
     if traits.in_place_only or (rule.entry_id and not traits.values_repeat):
-        at = {_slot(c): c for c in now}.get((direction, rule.entry_id))
+        at = now.by_slot.get((_direction(rule.key), rule.entry_id))
         here = at.cidr if at is not None and at.key == rule.key else None
         if change.action == "authorize" and not traits.in_place_only:
-            made = by_value.get((rule.key, new))
+            made = now.by_value.get((rule.key, new))
             return Found("done", made.entry_id or None) if made else Found("untouched")
         wanted = None if change.action == "revoke" else new
         before = None if change.action == "authorize" else old
         if here == wanted:
             return Found("done", rule.entry_id or None)
         return Found("untouched") if here == before else Found("unknown")
-    ids = {c.entry_id for c in now}
-    old_here = (rule.key, old) in by_value and (not rule.entry_id or rule.entry_id in ids)
+    old_here = (rule.key, old) in now.by_value and (not rule.entry_id or rule.entry_id in now.ids)
     new_id = _made_id(change, new) if rule.entry_id else None
-    new_here = (rule.key, new) in by_value and (new_id is None or new_id in ids)
+    new_here = (rule.key, new) in now.by_value and (new_id is None or new_id in now.ids)
     if change.action == "revoke":
         return Found("untouched") if old_here else Found("done")
     if change.action == "authorize":
@@ -70,12 +73,12 @@ def state_of(change: Change, now: list[Current]) -> Found:
 def checker(client: Any, container: str) -> Check:
     """How a batch of one container finds out what is true (for Batch.check)."""
 
-    def check(batch: list[tuple[int, Change]]) -> dict[int, Found]:
+    def check(batch: Indexed) -> dict[int, Found]:
         kind = kinds.get(batch[0][1].entry.kind)
         if not container or container.startswith("new:"):
             # A list still to be created has no id to read: a re-run finds it by its name.
             return {index: Found("unknown") for index, _ in batch}
-        now = list(kind.current(client, [container], Scope()))
+        now = _Now(list(kind.current(client, [container], Scope())))
         log.info("%s: read again to learn what the call did", container)
         return {index: state_of(change, now) for index, change in batch}
 
