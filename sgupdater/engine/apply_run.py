@@ -10,7 +10,7 @@ from __future__ import annotations
 import dataclasses
 import logging
 from collections import defaultdict
-from collections.abc import Sequence
+from collections.abc import Container, Sequence
 
 from sgupdater import kinds
 from sgupdater.engine import applier, verify
@@ -68,7 +68,7 @@ def _last(change: Change) -> bool:
     return kinds.get(change.entry.kind).safety(change.entry).governs_callers
 
 
-def _first(changes: Sequence[Change], skip: Sequence[int] = ()) -> list[int]:
+def _first(changes: Sequence[Change], skip: Container[int] = ()) -> list[int]:
     """The indices of the changes sent in the first phase (not held for last, not skipped)."""
     return [i for i, c in enumerate(changes) if i not in skip and not _last(c)]
 
@@ -108,7 +108,8 @@ def _then_last(
         pairs = zip(item.plan.changes, outcomes, strict=True)
         return [i for i, (c, o) in enumerate(pairs) if o is None and _last(c)]
 
-    if not any(waiting(r) for r in results):
+    held = {r.target: todo for r in results if (todo := waiting(r))}
+    if not held:
         return results
     # A target that failed, or a change refused: a re-run will be needed, from where the caller
     # calls now. (A container that could not be read is no such sign: it stays unread.)
@@ -117,7 +118,7 @@ def _then_last(
     )
 
     def work(item: TargetResult) -> TargetResult:
-        todo = waiting(item)
+        todo = held.get(item.target)
         if not todo:
             return item
         outcomes = list(item.outcomes or ())
@@ -143,7 +144,7 @@ def apply_checked(
     progress: Progress | None = None,
 ) -> list[TargetResult]:
     """Check each change against the rules as they are now, then apply those still valid
-    (those that decide who may call AWS last, as apply_all does).
+    (those that decide who may call AWS last, after every other change of the run).
 
     `seeds`: the scanned results the changes come from, whose counts the results keep.
     """
@@ -176,7 +177,7 @@ def apply_checked(
             plan=dataclasses.replace(base, changes=plan.changes),
         )
         if not dry_run:
-            _sent(item, _first(plan.changes, list(skipped)), clients, run, journal, outcomes)
+            _sent(item, _first(plan.changes, skipped), clients, run, journal, outcomes)
         return dataclasses.replace(item, outcomes=tuple(outcomes))
 
     items = list(seeds) or [TargetResult(target=t, account=t.account) for t in expected]
