@@ -127,7 +127,7 @@ class IpSets:
 
     def scan(self, client: Any, reading: Reading) -> KindScan:
         """The relevant addresses of every IP set, each with its use, and the room left."""
-        rules: list[Entry] = []
+        held: list[tuple[str, list[Entry]]] = []
         room: dict[str, int] = {}
         failures: list[ItemFailure] = []
         for summary in _listed(client, self.scope):
@@ -140,15 +140,18 @@ class IpSets:
                 continue
             if found is not None:
                 room[ident] = MAX_ADDRESSES - found[0]
-                rules.extend(found[1])
-        if not rules:
+                held.append((summary["ARN"], found[1]))
+        if not any(entries for _, entries in held):
             return KindScan((), room=room, failures=tuple(failures))
-        known, unknown, problem = waf_use.uses_or_unknown(client, self.scope)
+        use, problem = waf_use.use_of(client, self.scope)
         if problem is not None:
-            error = aws.target_error(problem)
-            what = f"web ACLs and rule groups: {error}"
-            failures.append(ItemFailure(self.name, "", error.code, what))
-        rules = [self._used(rule, known, unknown) for rule in rules]
+            what = f"web ACLs and rule groups: {problem}"
+            failures.append(ItemFailure(self.name, "", problem.code, what))
+        rules = [
+            dataclasses.replace(entry, description=use(arn).text)
+            for arn, entries in held
+            for entry in entries
+        ]
         return KindScan(tuple(rules), room=room, failures=tuple(failures))
 
     def _read_set(
@@ -168,22 +171,15 @@ class IpSets:
                 container_id=ContainerId(ident),
                 container_name=f"{summary['Name']} ({self.scope})",
                 cidr=cidr,
-                # The set's ARN until its use is known (see _used).
-                description=summary["ARN"],
                 managed=reading.scope.managed_by(tags),
             )
             for _, cidr in held
             if cidr is not None and reading.relevant(cidr)
         ]
 
-    @staticmethod
-    def _used(rule: Entry, known: dict[str, waf_use.Use], unknown: waf_use.Use | None) -> Entry:
-        use = unknown or known.get(rule.description or "", waf_use.Use(waf_use.UNREFERENCED))
-        return dataclasses.replace(rule, description=use.text)
-
     def current(self, client: Any, container_ids: Sequence[str], scope: Scope) -> Iterator[Current]:
         """The addresses of these sets as they are now, each with the set's use now."""
-        known, unknown, _ = waf_use.uses_or_unknown(client, self.scope)
+        use, _ = waf_use.use_of(client, self.scope)
         for ident in container_ids:
             try:
                 raw = client.get_ip_set(**_parts(ident))["IPSet"]
@@ -191,10 +187,10 @@ class IpSets:
                 if aws.target_error(exc).code == "WAFNonexistentItemException":
                     continue
                 raise
-            use = unknown or known.get(raw.get("ARN", ""), waf_use.Use(waf_use.UNREFERENCED))
+            text = use(raw.get("ARN", "")).text
             for _, cidr in _addresses(raw):
                 if cidr is not None:
-                    yield Current("", (ContainerId(ident), None), str(cidr), use.text)
+                    yield Current("", (ContainerId(ident), None), str(cidr), text)
 
     def apply(self, client: Any, batch: Batch) -> dict[int, Outcome]:
         """Every change to one set in one UpdateIPSet, under the LockToken just read."""

@@ -9,13 +9,14 @@ another range. So every reference is read, and each set gets the use of all of t
 from __future__ import annotations
 
 from collections import defaultdict
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from typing import Any
 
 import botocore.exceptions
 
 from sgupdater.aws import sessions as aws
+from sgupdater.errors import TargetError
 
 ALLOW, BLOCK, MIXED, UNREFERENCED, UNKNOWN = "allow", "block", "mixed", "unreferenced", "unknown"
 # ListWebACLs and ListRuleGroups: Limit "min": 1, "max": 100.
@@ -167,11 +168,13 @@ def _combined(words: dict[str, str]) -> Use:
     return Use(MIXED, "; ".join(f"{word}: {where}" for word, where in sorted(words.items())))
 
 
-def uses_or_unknown(client: Any, scope: str) -> tuple[dict[str, Use], Use | None, Exception | None]:
-    """uses(), or (when the web ACLs cannot be read) the use every set must be taken to have."""
+def use_of(client: Any, scope: str) -> tuple[Callable[[str], Use], TargetError | None]:
+    """Each set's use by its ARN (unreferenced when no rule names it), and the error when the
+    web ACLs cannot be read: then every set is taken to block, never unblocked by accident."""
     try:
-        return uses(client, scope), None, None
+        known = uses(client, scope)
     except (botocore.exceptions.ClientError, botocore.exceptions.BotoCoreError) as exc:
         error = aws.target_error(exc)
-        # Not knowing whether a set blocks, treat it as if it did: never unblock by accident.
-        return {}, Use(UNKNOWN, f"web ACLs not read: {error.code}"), exc
+        unknown = Use(UNKNOWN, f"web ACLs not read: {error.code}")
+        return (lambda arn: unknown), error
+    return (lambda arn: known.get(arn, Use(UNREFERENCED))), None
