@@ -71,7 +71,7 @@ def _full(arn: str) -> str:
     return (
         f"the policy has {MAX_VERSIONS} versions, as many as IAM keeps: delete one "
         f"(aws iam delete-policy-version --policy-arn {arn} --version-id …) or pass "
-        "--prune-policy-versions, and run again"
+        f"{PRUNE_VERSIONS.flag}, and run again"
     )
 
 
