@@ -64,10 +64,10 @@ PortKey = tuple[ContainerId, Traffic | None]
 class Entry:
     """One entry naming a CIDR, in the container of its kind that holds it.
 
-    group_id and group_name name the container (a security group, a prefix list, an ACL);
-    rule_id is the entry's id inside it, "" where the CIDR alone tells entries apart.
-    traffic is None for an entry with none of its own (a prefix list's: rules referencing
-    the list decide the traffic).
+    container_id and container_name name the container (the kind's Traits.container says
+    what it is: group, list, ACL, IP set, policy, bucket); entry_id is the entry's id inside
+    it, "" where the CIDR alone tells entries apart. traffic is None for an entry with none
+    of its own (a list's: the rules referencing the list decide the traffic).
     """
 
     kind: KindName
@@ -79,6 +79,7 @@ class Entry:
     entry_id: str = ""
     traffic: Traffic | None = None
     description: str | None = None
+    # The network the container belongs to (a VPC), "" where the kind has none.
     vpc_id: str = ""
     # Why the container belongs to infrastructure as code, e.g. "cloudformation:web".
     managed: str = ""
@@ -102,14 +103,17 @@ class Current:
 
     entry_id: str
     key: PortKey
-    # The CIDR, or the prefix-list id a rule references.
+    # The CIDR, or the id of the container an entry references (a prefix list).
     cidr: str
     description: str | None
 
 
 @dataclass(frozen=True, slots=True)
-class PrefixListRef:
-    """A customer-managed prefix list a change creates or points a rule at."""
+class ContainerRef:
+    """A container a change creates, deletes or points an entry at (migrate's list).
+
+    The kind offering the operation says what it is; the core only carries it.
+    """
 
     name: str
     id: str = ""  # empty until the list exists
@@ -121,19 +125,19 @@ class Change:
     """One planned API-level edit of one rule (or entry).
 
     new_cidr: what modify or authorize allows; for a revoke, the CIDR that replaces the rule.
-    prefix_list: for migrate, the list a rule is pointed at, or the list created or deleted.
+    reference: for migrate, the container an entry is pointed at, or the one created or deleted.
     """
 
     action: Action
     entry: Entry
     new_cidr: Cidr | None = None
     reason: str = ""
-    prefix_list: PrefixListRef | None = None
+    reference: ContainerRef | None = None
 
 
-def repoint(rule: Entry, ref: PrefixListRef, note: str = "") -> tuple[Change, Change]:
-    """A literal rule moved to a list: a rule referencing the list first, then the literal one
-    revoked. EC2 cannot change a rule's type in place (SecurityGroupRuleRequest)."""
+def repoint(rule: Entry, ref: ContainerRef, note: str = "") -> tuple[Change, Change]:
+    """A literal entry moved to a container: an entry referencing it first, then the literal one
+    revoked, so nothing is cut in between (an entry's type never changes in place)."""
     return (
         Change("authorize", rule, None, f"reference {ref.name}{note}", ref),
         Change("revoke", rule, None, f"{ref.name} referenced first", ref),
@@ -141,9 +145,9 @@ def repoint(rule: Entry, ref: PrefixListRef, note: str = "") -> tuple[Change, Ch
 
 
 def new_value(change: Change) -> str:
-    """What the change makes the entry allow: a CIDR, or (a rule repointed) a prefix list's id."""
-    if change.new_cidr is None and change.prefix_list is not None:
-        return change.prefix_list.id or change.prefix_list.name
+    """What the change makes the entry allow: a CIDR, or (an entry repointed) a container's id."""
+    if change.new_cidr is None and change.reference is not None:
+        return change.reference.id or change.reference.name
     return str(change.new_cidr)
 
 

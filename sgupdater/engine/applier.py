@@ -48,7 +48,7 @@ def _grouped(indexed: Indexed) -> dict[str, Indexed]:
     batches: dict[str, Indexed] = defaultdict(list)
     for index, change in indexed:
         # A container still to be created has no id yet: its name stands in.
-        ref = change.prefix_list
+        ref = change.reference
         key = change.entry.container_id or (f"new:{ref.name}" if ref is not None else "")
         batches[key].append((index, change))
     return batches
@@ -59,21 +59,21 @@ def _resolved(
 ) -> Indexed:
     """Point changes at the lists created in this run; skip those whose list is missing."""
     made = {
-        change.prefix_list.name: outcome.new_id
+        change.reference.name: outcome.new_id
         for index, change in created
-        if change.action == "create" and change.prefix_list is not None
+        if change.action == "create" and change.reference is not None
         and isinstance(outcome := outcomes.get(index), Applied) and outcome.new_id
     }  # fmt: skip
     kept: Indexed = []
     for index, change in rest:
-        ref = change.prefix_list
+        ref = change.reference
         if ref is None or ref.id:
             kept.append((index, change))
         elif ref.name in made:
             ref = dataclasses.replace(ref, id=made[ref.name])
-            kept.append((index, dataclasses.replace(change, prefix_list=ref)))
+            kept.append((index, dataclasses.replace(change, reference=ref)))
         else:
-            missing = Skipped(f"the prefix list {ref.name} was not created")
+            missing = Skipped(f"{ref.name} was not created")
             settle([(index, change)], missing, outcomes, record)
     return kept
 
@@ -106,7 +106,7 @@ def apply(
     if any(not isinstance(outcomes[i], Applied) for i, _ in indexed if i in outcomes):
         # Something before did not happen (a rule still relying on the list, perhaps):
         # keep every entry rather than cut access.
-        kept = Skipped("an earlier change did not apply; kept the prefix-list entry")
+        kept = Skipped("an earlier change did not apply; kept the entry others rely on")
         settle(narrowing, kept, outcomes, record)
         narrowing = []
     outcomes.update(_run(clients, _grouped(narrowing), workers, record, stop, allow))

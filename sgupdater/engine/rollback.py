@@ -15,7 +15,7 @@ from sgupdater.models import IN_DOUBT, Change, Target
 def undo(item: Journalled) -> list[Expect]:
     """The changes that undo one journalled change, and what must hold to make them."""
     change, made = item.change, item.new_id
-    rule, new, ref = change.entry, change.new_cidr, change.prefix_list
+    rule, new, ref = change.entry, change.new_cidr, change.reference
     why = f"roll back ({IN_DOUBT}: no answer was journalled)" if item.in_doubt else "roll back"
     found: list[Expect] = []
     if change.action in ("modify", "authorize") and ref is not None and new is None:

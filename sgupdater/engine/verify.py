@@ -138,9 +138,9 @@ def for_plan(plan: Plan) -> list[Expect]:
             expected.append(Expect(change, still=cidr, absent=True, bound=bound))
         elif change.action == "authorize":
             # Beside a rule or entry, that one must still be there; migrate's entry stands alone.
-            still = cidr if change.prefix_list is None else None
+            still = cidr if change.reference is None else None
             expected.append(Expect(change, still=still, absent=True, bound=bound))
         else:
-            cover = new_value(change) if change.new_cidr or change.prefix_list else None
+            cover = new_value(change) if change.new_cidr or change.reference else None
             expected.append(Expect(change, still=cidr, covered_by=cover, bound=bound))
     return expected

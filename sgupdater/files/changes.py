@@ -12,9 +12,9 @@ from sgupdater.errors import InputError
 from sgupdater.files.fields import Fields
 from sgupdater.models import (
     Change,
+    ContainerRef,
     Credentials,
     Entry,
-    PrefixListRef,
     Target,
     Traffic,
 )
@@ -121,7 +121,7 @@ def rule_record(rule: Entry) -> RuleRecord:
     return record
 
 
-def list_record(ref: PrefixListRef | None) -> ListRecord | None:
+def list_record(ref: ContainerRef | None) -> ListRecord | None:
     """The stored copy of a change's prefix list."""
     if ref is None:
         return None
@@ -144,7 +144,7 @@ def change_record(change: Change) -> ChangeRecord:
         action=change.action,
         rule=rule_record(change.entry),
         new_cidr=str(change.new_cidr) if change.new_cidr is not None else None,
-        prefix_list=list_record(change.prefix_list),
+        prefix_list=list_record(change.reference),
         reason=change.reason,
     )
 
@@ -203,9 +203,9 @@ def rule_from(fields: Fields, account: str | None, region: str) -> Entry:
     )
 
 
-def list_from(fields: Fields) -> PrefixListRef:
+def list_from(fields: Fields) -> ContainerRef:
     """The prefix list a change creates, deletes or points a rule at."""
-    return PrefixListRef(
+    return ContainerRef(
         fields.text("name"),
         fields.text("id", optional=True, pattern=_LIST_ID),
         fields.integer("max_entries", 1, 1000),

@@ -83,7 +83,7 @@ def journal_change(command: str, target: Target, change: Change, event: Event) -
         action=change.action,
         rule=rule_record(change.entry),
         new_cidr=str(change.new_cidr) if change.new_cidr is not None else None,
-        prefix_list=list_record(change.prefix_list),
+        prefix_list=list_record(change.reference),
     )
 
 

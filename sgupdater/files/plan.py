@@ -118,7 +118,7 @@ def _kind_and_version(path: Path, document: object) -> None:
 
 def _steps(change: Change) -> tuple[Change, ...]:
     """A change as this version makes it; a version-1 migrate pointed a rule at a list in place."""
-    ref = change.prefix_list
+    ref = change.reference
     if change.action == "modify" and ref is not None and change.new_cidr is None:
         return repoint(change.entry, ref)
     return (change,)

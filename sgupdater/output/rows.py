@@ -142,7 +142,7 @@ def rule_rows(results: Sequence[TargetResult]) -> Iterator[RuleRow]:
 
 
 def _change_row(change: Change, status: str, detail: str, new_id: str, alias: str) -> ChangeRow:
-    rule, ref = change.entry, change.prefix_list
+    rule, ref = change.entry, change.reference
     return ChangeRow(
         **place(rule),
         old_cidr=str(rule.cidr),

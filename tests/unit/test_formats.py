@@ -16,10 +16,10 @@ from sgupdater.files.plan import plans_from
 from sgupdater.models import (
     Applied,
     Change,
+    ContainerRef,
     Credentials,
     Failed,
     Plan,
-    PrefixListRef,
     Target,
     TargetResult,
 )
@@ -44,7 +44,7 @@ def test_a_list_entry_is_written_as_version_1_wrote_it() -> None:
 
 def test_a_plan_document_reads_back_as_the_same_plans() -> None:
     target = Target(REGION, Credentials("prod", "arn:aws:iam::111111111111:role/Ops"), ACCOUNT)
-    ref = PrefixListRef("offices", LIST, 5)
+    ref = ContainerRef("offices", LIST, 5)
     changes = (
         Change("modify", sg_rule(A), ipaddress.ip_network(B), "replace in place"),
         Change("authorize", sg_rule(B, entry_id="sgr-2"), None, "reference offices", ref),
@@ -84,13 +84,13 @@ def test_journal_lines_carry_the_outcome() -> None:
 
 
 def test_a_version_1_migrate_change_is_read_as_reference_then_revoke() -> None:
-    ref = PrefixListRef("offices", LIST, 5)
+    ref = ContainerRef("offices", LIST, 5)
     old = Change("modify", sg_rule(A), None, "reference offices", ref)
     result = TargetResult(Target(REGION), ACCOUNT, 1, Plan((old,), ()))
     document, _ = planfile.plan_document("migrate", [result])
     plans = plans_from("plan.json", document)
     [plan] = plans.values()
-    assert [(c.action, c.entry.entry_id, c.prefix_list) for c in plan.changes] == [
+    assert [(c.action, c.entry.entry_id, c.reference) for c in plan.changes] == [
         ("authorize", "sgr-1", ref),
         ("revoke", "sgr-1", ref),
     ]

@@ -41,7 +41,7 @@ def test_a_created_list_holds_the_cidr_described_as_most_rules_describe_it() -> 
         ("authorize", "sgr-2"),
         ("revoke", "sgr-2"),
     ]
-    assert {c.prefix_list.name for c in moves if c.prefix_list} == {"offices"}
+    assert {c.reference.name for c in moves if c.reference} == {"offices"}
 
 
 def test_a_missing_list_without_create_fails_the_target() -> None:

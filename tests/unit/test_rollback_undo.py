@@ -9,7 +9,7 @@ from sgupdater.engine.rollback import undo, undos
 from sgupdater.engine.verify import Expect
 from sgupdater.files import journal
 from sgupdater.files.journal import Journalled, journalled
-from sgupdater.models import Applied, Change, PrefixListRef, Target
+from sgupdater.models import Applied, Change, ContainerRef, Target
 from testkit.records import ACCOUNT, REGION, list_entry, sg_rule
 
 A, B = "192.0.2.0/24", "198.51.100.0/24"
@@ -65,7 +65,7 @@ def test_an_authorize_is_revoked_by_the_id_the_call_returned() -> None:
 
 
 def test_a_reference_is_dropped_once_the_literal_rule_is_back() -> None:
-    ref = PrefixListRef("offices", LIST, 5)
+    ref = ContainerRef("offices", LIST, 5)
     drop = only(undo(applied(Change("authorize", sg_rule(A), None, "reference", ref), "sgr-ref")))
     assert (drop.change.action, drop.change.entry.entry_id, drop.still, drop.covered_by) == (
         "revoke",
@@ -80,7 +80,7 @@ def test_a_reference_is_dropped_once_the_literal_rule_is_back() -> None:
 
 
 def test_a_created_list_is_deleted_while_it_holds_only_what_it_was_made_with() -> None:
-    ref = PrefixListRef("offices", LIST, 5)
+    ref = ContainerRef("offices", LIST, 5)
     entry = list_entry(A, list_id="")
     made = only(undo(applied(Change("create", entry, entry.cidr, "c", ref), LIST)))
     assert (made.change.action, made.change.entry.container_id, made.still) == ("delete", LIST, A)

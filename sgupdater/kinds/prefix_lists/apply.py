@@ -151,7 +151,7 @@ class _ListRun(Sender):
     def create(self) -> None:
         """Create the list holding the change's CIDR, or reuse one of that name."""
         index, change = self.batch[0]
-        ref = change.prefix_list
+        ref = change.reference
         # Migrate always names both.
         assert ref is not None
         assert change.new_cidr is not None

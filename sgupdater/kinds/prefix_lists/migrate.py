@@ -17,7 +17,7 @@ from sgupdater.errors import TargetError
 from sgupdater.kinds.prefix_lists import read as pl_read
 from sgupdater.kinds.prefix_lists.read import PrefixList
 from sgupdater.kinds.security_groups import read as sg_read
-from sgupdater.models import Change, Entry, Plan, PortKey, PrefixListRef, Scan, repoint
+from sgupdater.models import Change, ContainerRef, Entry, Plan, PortKey, Scan, repoint
 from sgupdater.scope import Scope
 
 if TYPE_CHECKING:
@@ -89,7 +89,7 @@ def family(cidr: Cidr) -> str:
 
 def _list_changes(
     request: MigrateRequest, where: Where, found: PrefixList | None, description: str | None
-) -> tuple[PrefixListRef, list[Change], str]:
+) -> tuple[ContainerRef, list[Change], str]:
     """The list the rules will reference, the changes that make it hold the CIDR, and a note.
 
     A TargetError when the list cannot serve; a LookupError with the reason when it exists but
@@ -108,16 +108,16 @@ def _list_changes(
                 f"{request.prefix_list} does not exist here; --create needs a name, not an id",
                 code="PrefixListNotFound",
             )
-        ref = PrefixListRef(request.prefix_list, "", request.max_entries)
+        ref = ContainerRef(request.prefix_list, "", request.max_entries)
         why = f"create prefix list {ref.name} (MaxEntries {ref.max_entries}) holding {cidr}"
         rule = pl_read.list_rule("", request.prefix_list, where, request.cidr, description)
-        return ref, [Change("create", rule, cidr, why, prefix_list=ref)], ""
+        return ref, [Change("create", rule, cidr, why, reference=ref)], ""
     if found.family and found.family != family(cidr):
         raise TargetError(
             f"prefix list {found.name} holds {found.family}, not {family(cidr)}",
             code="InvalidParameterValue",
         )
-    ref = PrefixListRef(found.name, found.id, found.max_entries)
+    ref = ContainerRef(found.name, found.id, found.max_entries)
     others = [str(c) for c, _ in found.entries if c != cidr]
     note = f"; the list also allows {', '.join(others)}" if others else ""
     if found.holds(cidr):
@@ -173,7 +173,7 @@ def plan(
             continue
         if ref.id and (rule.key, ref.id) in refs:
             why = f"{ref.name} already referenced alike{note}"
-            changes.append(Change("revoke", rule, None, why, prefix_list=ref))
+            changes.append(Change("revoke", rule, None, why, reference=ref))
             continue
         space = (rule.container_id, rule.direction, family(rule.cidr))
         # The reference is authorized before the literal rule goes: both count at once.

@@ -51,11 +51,11 @@ def allows(change: Change) -> str:
     """What the rule an authorize makes allows: its CIDR, or the id of the list it references."""
     if change.new_cidr is not None:
         return str(change.new_cidr)
-    if change.prefix_list is None or not change.prefix_list.id:
+    if change.reference is None or not change.reference.id:
         raise KindError(
             "an authorize names the CIDR or the prefix list it allows", code="MalformedChange"
         )
-    return change.prefix_list.id
+    return change.reference.id
 
 
 def _permission(change: Change) -> Any:
