@@ -166,6 +166,15 @@ def end(results: Sequence[TargetResult], *, command: str, applied: bool) -> int:
     return 1 if failed_targets or summary.failed or summary.blocked else 0
 
 
+def must_consent(command: str, *, dry_run: bool, yes: bool) -> None:
+    """Without a terminal to ask on, a command that writes needs --yes: refused before any read."""
+    if not dry_run and not yes and not sys.stdin.isatty():
+        raise InputError(
+            f"{command} changes AWS and there is no terminal to ask on: pass --yes to apply "
+            "without asking, or --dry-run to see the plan"
+        )
+
+
 def change(
     command: str,
     request: runner.Planning,
@@ -179,6 +188,7 @@ def change(
         raise InputError("--plan-out goes with --dry-run (then: sgupdater apply PLAN)")
     if common.detailed_exitcode and not dry_run:
         raise InputError("--detailed-exitcode goes with show or --dry-run")
+    must_consent(command, dry_run=dry_run, yes=yes)
     # Refused before anything is scanned; creating the file refuses it again, atomically.
     if plan_out is not None:
         files.must_be_new(plan_out, "plan")
@@ -232,6 +242,7 @@ def apply_expected(
     command: str, expected: dict[Target, list[verify.Expect]], asked: FileRun
 ) -> int:
     """Check changes against the rules as they are now, ask, apply the valid ones."""
+    must_consent(command, dry_run=asked.dry_run, yes=asked.yes)
     # Assumed roles are asked for where the first of the file's targets is; the file names
     # the accounts, which the credentials must reach before anything is sent.
     home = next((t.region for t in expected), None)

@@ -20,7 +20,7 @@ def test_add_allows_the_new_cidr_beside_the_old_one(aws: Aws, cli: Cli) -> None:
         "web",
         ingress=(perm(cidrs=(A,), description="office"), perm("tcp", 80, cidrs=(A, B))),
     )
-    run = cli("add", "--from-cidr", A, "--to-cidr", B)
+    run = cli("add", "--yes", "--from-cidr", A, "--to-cidr", B)
     assert run.code == 0, run.err
     assert helpers.rules(ec2, g) >= {
         ("ingress", "tcp", 22, 22, A, "office"),
@@ -36,7 +36,7 @@ def test_remove_revokes_every_rule_allowing_the_cidr(aws: Aws, cli: Cli) -> None
     g = helpers.group(
         ec2, helpers.vpc(ec2), "web", ingress=(perm(cidrs=(A, B)),), egress=(perm(cidrs=(A,)),)
     )
-    assert cli("remove", "--cidr", A).code == 0
+    assert cli("remove", "--yes", "--cidr", A).code == 0
     assert not [r for r in helpers.rules(ec2, g) if r[4] == A]
     assert ("ingress", "tcp", 22, 22, B, "") in helpers.rules(ec2, g)
 
@@ -49,7 +49,7 @@ def test_remove_only_where_keeps_rules_whose_replacement_is_missing(aws: Aws, cl
         "web",
         ingress=(perm("tcp", 22, cidrs=(A, B)), perm("tcp", 80, cidrs=(A,))),
     )
-    run = cli("remove", "--cidr", A, "--only-where", B)
+    run = cli("remove", "--yes", "--cidr", A, "--only-where", B)
     assert run.code == 0
     rules = helpers.rules(ec2, g)
     assert ("ingress", "tcp", 22, 22, A, "") not in rules
@@ -83,8 +83,10 @@ def test_add_then_remove_only_where_equals_update(
     )
     two_step = helpers.group(ec2, v, f"two-{len(perms)}-{id(perms)}", ingress=permissions)
     one_step = helpers.group(ec2, v, f"one-{len(perms)}-{id(perms)}", ingress=permissions)
-    assert cli("add", "--from-cidr", A, "--to-cidr", B, "--group-id", two_step).code == 0
-    assert cli("remove", "--cidr", A, "--only-where", B, "--group-id", two_step).code == 0
-    assert cli("update", "--from-cidr", A, "--to-cidr", B, "--group-id", one_step).code == 0
+    assert cli("add", "--yes", "--from-cidr", A, "--to-cidr", B, "--group-id", two_step).code == 0
+    assert cli("remove", "--yes", "--cidr", A, "--only-where", B, "--group-id", two_step).code == 0
+    assert (
+        cli("update", "--yes", "--from-cidr", A, "--to-cidr", B, "--group-id", one_step).code == 0
+    )
     assert helpers.rules(ec2, two_step) == helpers.rules(ec2, one_step)
     assert not [r for r in helpers.rules(ec2, one_step) if r[4] == A]

@@ -33,7 +33,7 @@ def test_two_ports_from_one_cidr_are_recorded_apart_and_rolled_back(
     before = helpers.rules(ec2, group)
     journal = tmp_path / "run.jsonl"
     run = cli(
-        "update", "--from-cidr", A, "--to-cidr", B, "--strategy", "authorize-revoke",
+        "update", "--yes", "--from-cidr", A, "--to-cidr", B, "--strategy", "authorize-revoke",
         "--journal", str(journal),
     )  # fmt: skip
     assert run.code == 0, run.err
@@ -55,7 +55,7 @@ def test_the_new_rule_keeps_the_old_rules_tags(aws: Aws, cli: Cli) -> None:
     ec2 = aws.ec2()
     ssh = helpers.rule_ids(ec2, group)[("ingress", "tcp", 22, 22, A, "ssh")]
     ec2.create_tags(Resources=[ssh], Tags=[{"Key": "owner", "Value": "netops"}])
-    run = cli("update", "--from-cidr", A, "--to-cidr", B, "--strategy", "authorize-revoke")
+    run = cli("update", "--yes", "--from-cidr", A, "--to-cidr", B, "--strategy", "authorize-revoke")
     assert run.code == 0, run.err
     new = helpers.rule_ids(ec2, group)[("ingress", "tcp", 22, 22, B, "ssh")]
     tags = ec2.describe_security_group_rules(SecurityGroupRuleIds=[new])["SecurityGroupRules"]
@@ -75,7 +75,7 @@ def test_an_authorize_whose_answer_was_lost_is_applied_not_failed(
     journal = tmp_path / "run.jsonl"
     try:
         run = cli(
-            "update", "--from-cidr", A, "--to-cidr", B, "--strategy", "authorize-revoke",
+            "update", "--yes", "--from-cidr", A, "--to-cidr", B, "--strategy", "authorize-revoke",
             "--journal", str(journal), "-o", "json",
         )  # fmt: skip
         counts = proxy.take_counts()

@@ -38,7 +38,7 @@ def run_json(cli: Cli, *args: str, code: int = 0) -> dict[str, Any]:
 def test_role_arns_reach_several_accounts(aws: Aws, cli: Cli) -> None:
     groups = {a: seed(aws, a) for a in ACCOUNTS[:2]}
     roles = [arg for a in ACCOUNTS[:2] for arg in ("--role-arn", f"arn:aws:iam::{a}:role/Ops")]
-    document = run_json(cli, "update", "--from-cidr", A, "--to-cidr", B, *roles)
+    document = run_json(cli, "update", "--yes", "--from-cidr", A, "--to-cidr", B, *roles)
     assert {c["account"] for c in document["changes"]} == set(ACCOUNTS[:2])
     for account, group in groups.items():
         assert has(aws, account, group, B)
@@ -49,7 +49,17 @@ def test_accounts_and_role_name(aws: Aws, cli: Cli) -> None:
     groups = {a: seed(aws, a) for a in ACCOUNTS}
     listed = ",".join(ACCOUNTS[:2])
     run_json(
-        cli, "update", "--from-cidr", A, "--to-cidr", B, "--accounts", listed, "--role-name", "Ops"
+        cli,
+        "update",
+        "--yes",
+        "--from-cidr",
+        A,
+        "--to-cidr",
+        B,
+        "--accounts",
+        listed,
+        "--role-name",
+        "Ops",
     )
     assert has(aws, ACCOUNTS[0], groups[ACCOUNTS[0]], B)
     assert has(aws, ACCOUNTS[1], groups[ACCOUNTS[1]], B)
@@ -67,6 +77,7 @@ def test_profiles_with_role_arn_and_source_profile(aws: Aws, cli: Cli) -> None:
     document = run_json(
         cli,
         "update",
+        "--yes",
         "--from-cidr",
         A,
         "--to-cidr",
@@ -102,6 +113,7 @@ def test_org_role_visits_every_active_account_but_the_excluded(aws: Aws, cli: Cl
     document = run_json(
         cli,
         "update",
+        "--yes",
         "--from-cidr",
         A,
         "--to-cidr",
@@ -126,6 +138,7 @@ def test_region_all_visits_every_enabled_region(aws: Aws, cli: Cli) -> None:
     document = run_json(
         cli,
         "update",
+        "--yes",
         "--from-cidr",
         A,
         "--to-cidr",
@@ -169,7 +182,7 @@ def test_config_file_with_two_mappings_and_targets(aws: Aws, cli: Cli, tmp_path:
         f"  - {{from: {A}, to: {B}}}\n"
         f"  - {{from: {C}, to: {D}}}\n"
     )
-    run_json(cli, "update", "--config", str(path))
+    run_json(cli, "update", "--yes", "--config", str(path))
     for account, group in groups.items():
         assert has(aws, account, group, B)
         assert has(aws, account, group, D)
@@ -184,7 +197,7 @@ def test_flags_override_the_config_file(aws: Aws, cli: Cli, tmp_path: Path) -> N
         f"targets:\n  role_arns: [arn:aws:iam::{ACCOUNTS[0]}:role/Ops]\n"
         f"mappings:\n  - {{from: {A}, to: {B}}}\n"
     )
-    run_json(cli, "update", "--config", str(path), "--from-cidr", C, "--to-cidr", D)
+    run_json(cli, "update", "--yes", "--config", str(path), "--from-cidr", C, "--to-cidr", D)
     assert has(aws, ACCOUNTS[0], group, A)
     assert has(aws, ACCOUNTS[0], group, D)
 
@@ -212,7 +225,7 @@ def test_a_bad_config_file_is_named_with_its_key(
 ) -> None:
     path = tmp_path / "bad.yaml"
     path.write_text(text)
-    run = cli("update", "--config", str(path), "--from-cidr", A, "--to-cidr", B)
+    run = cli("update", "--yes", "--config", str(path), "--from-cidr", A, "--to-cidr", B)
     assert run.code == 2
     assert len(run.err.strip().splitlines()) == 1
     assert message in run.err
@@ -242,6 +255,7 @@ def test_tag_filters(aws: Aws, cli: Cli) -> None:
     assert (
         cli(
             "update",
+            "--yes",
             "--from-cidr",
             A,
             "--to-cidr",
@@ -275,7 +289,7 @@ def test_tag_filters(aws: Aws, cli: Cli) -> None:
 )
 def test_bad_target_options(aws: Aws, cli: Cli, args: list[str], message: str) -> None:
     aws.add_profile("default2", "region = us-east-1")
-    run = cli("update", "--from-cidr", A, "--to-cidr", B, *args)
+    run = cli("update", "--yes", "--from-cidr", A, "--to-cidr", B, *args)
     assert run.code == 2, run.err
     assert message in run.err
     assert len(run.err.strip().splitlines()) == 1
@@ -304,13 +318,13 @@ def test_a_config_file_can_turn_on_ranges_prefix_lists_and_acls(
         f"mappings:\n  - {{from: {A}, to: {B}}}\nmatch: within\n"
         "scope: {renumber: true, prefix_lists: true, nacls: true}\n"
     )
-    document = run_json(cli, "update", "--config", str(path))
+    document = run_json(cli, "update", "--yes", "--config", str(path))
     assert {c["kind"] for c in document["changes"]} == {"rule", "prefix-list", "nacl"}
     assert ("ingress", "tcp", 22, 22, "198.51.100.10/32", "") in helpers.rules(ec2, group)
     assert helpers.entries(ec2, pl) == {(B, "paris")}
     assert {e[4] for e in helpers.acl_entries(ec2, acl)} == {B}
     # A flag overrides the file: --match exact with the file's renumber is refused.
-    refused = cli("update", "--config", str(path), "--match", "exact")
+    refused = cli("update", "--yes", "--config", str(path), "--match", "exact")
     assert refused.code == 2
 
 
@@ -324,7 +338,9 @@ def test_org_accounts_that_are_not_active_are_counted_and_named_never_visited(
     # Before Account.State existed, only Status told; an account with neither is an error.
     set_account_state(made["legacy"], None, "ACTIVE")
     set_account_state(made["odd"], None, None)
-    run = cli("update", "--from-cidr", A, "--to-cidr", B, "--org-role", "Ops", "-v", "-o", "json")
+    run = cli(
+        "update", "--yes", "--from-cidr", A, "--to-cidr", B, "--org-role", "Ops", "-v", "-o", "json"
+    )
     assert run.code == 1
     assert has(aws, made["dev"], groups["dev"], B)
     assert has(aws, made["legacy"], groups["legacy"], B)

@@ -63,12 +63,21 @@ def test_the_shipped_policy_is_enough_for_show_update_and_rollback(
     journal = tmp_path / "run.jsonl"
     with enable_iam_authentication():
         show = cli("show", "--from-cidr", A, "-p", "least")
-        dry = cli("update", "--from-cidr", A, "--to-cidr", B, "-p", "least", "--dry-run")
+        dry = cli("update", "--yes", "--from-cidr", A, "--to-cidr", B, "-p", "least", "--dry-run")
         update = cli(
-            "update", "--from-cidr", A, "--to-cidr", B, "-p", "least", "--journal", str(journal)
+            "update",
+            "--yes",
+            "--from-cidr",
+            A,
+            "--to-cidr",
+            B,
+            "-p",
+            "least",
+            "--journal",
+            str(journal),
         )
         after_update = helpers.rules(aws.ec2(profile="least"), group)
-        undo = cli("rollback", str(journal))
+        undo = cli("rollback", "--yes", str(journal))
     assert show.code == 0, show.err
     assert dry.code == 0, dry.err
     assert update.code == 0, update.err
@@ -80,19 +89,28 @@ def test_the_shipped_policy_is_enough_for_show_update_and_rollback(
 @pytest.mark.parametrize(
     ("action", "command"),
     [
-        ("ec2:ModifySecurityGroupRules", ["update", "--from-cidr", A, "--to-cidr", B]),
+        ("ec2:ModifySecurityGroupRules", ["update", "--yes", "--from-cidr", A, "--to-cidr", B]),
         ("ec2:DescribeSecurityGroupRules", ["show", "--from-cidr", A]),
-        ("ec2:AuthorizeSecurityGroupIngress", ["add", "--from-cidr", A, "--to-cidr", B]),
+        ("ec2:AuthorizeSecurityGroupIngress", ["add", "--yes", "--from-cidr", A, "--to-cidr", B]),
         (
             "ec2:ModifyManagedPrefixList",
-            ["update", "--from-cidr", A, "--to-cidr", B, "--prefix-lists"],
+            ["update", "--yes", "--from-cidr", A, "--to-cidr", B, "--prefix-lists"],
         ),
-        ("ec2:ReplaceNetworkAclEntry", ["update", "--from-cidr", A, "--to-cidr", B, "--nacls"]),
-        ("ec2:CreateManagedPrefixList", ["migrate", "--cidr", A, "--prefix-list", "o", "--create"]),
+        (
+            "ec2:ReplaceNetworkAclEntry",
+            ["update", "--yes", "--from-cidr", A, "--to-cidr", B, "--nacls"],
+        ),
+        (
+            "ec2:CreateManagedPrefixList",
+            ["migrate", "--yes", "--cidr", A, "--prefix-list", "o", "--create"],
+        ),
         ("wafv2:GetIPSet", ["show", "--from-cidr", A, "--waf"]),
-        ("wafv2:UpdateIPSet", ["update", "--from-cidr", A, "--to-cidr", B, "--waf"]),
-        ("iam:CreatePolicyVersion", ["update", "--from-cidr", A, "--to-cidr", B, "--policies"]),
-        ("s3:PutBucketPolicy", ["update", "--from-cidr", A, "--to-cidr", B, "--policies"]),
+        ("wafv2:UpdateIPSet", ["update", "--yes", "--from-cidr", A, "--to-cidr", B, "--waf"]),
+        (
+            "iam:CreatePolicyVersion",
+            ["update", "--yes", "--from-cidr", A, "--to-cidr", B, "--policies"],
+        ),
+        ("s3:PutBucketPolicy", ["update", "--yes", "--from-cidr", A, "--to-cidr", B, "--policies"]),
     ],
 )
 def test_without_one_action_the_failure_names_the_missing_permission(
@@ -192,8 +210,8 @@ def test_the_read_only_statement_is_enough_for_show_and_dry_runs_of_every_kind(
     every = ["--prefix-lists", "--nacls", "--waf", "--policies", "-p", "least", "-o", "json"]
     with enable_iam_authentication():
         show = cli("show", "--from-cidr", A, *every)
-        dry = cli("update", "--from-cidr", A, "--to-cidr", B, "--dry-run", *every)
-        wet = cli("update", "--from-cidr", A, "--to-cidr", B, *every)
+        dry = cli("update", "--yes", "--from-cidr", A, "--to-cidr", B, "--dry-run", *every)
+        wet = cli("update", "--yes", "--from-cidr", A, "--to-cidr", B, *every)
     assert show.code == 0, show.err
     assert len(json.loads(show.out)["rules"]) == 6
     assert dry.code == 0, dry.err
@@ -214,15 +232,15 @@ def test_the_shipped_policy_is_enough_for_lists_acls_ip_sets_migrate_and_their_r
     with enable_iam_authentication():
         runs = [
             cli(
-                "update", "--from-cidr", A, "--to-cidr", B, "--prefix-lists", "--nacls", "--waf",
-                "--policies", "-p", "least", "--journal", str(moved),
+                "update", "--yes", "--from-cidr", A, "--to-cidr", B, "--prefix-lists", "--nacls",
+                "--waf", "--policies", "-p", "least", "--journal", str(moved),
             ),
             cli(
-                "migrate", "--cidr", B, "--prefix-list", "office", "--create", "-p", "least",
-                "--journal", str(migrated),
+                "migrate", "--yes", "--cidr", B, "--prefix-list", "office", "--create",
+                "-p", "least", "--journal", str(migrated),
             ),
-            cli("rollback", str(migrated)),
-            cli("rollback", str(moved)),
+            cli("rollback", "--yes", str(migrated)),
+            cli("rollback", "--yes", str(moved)),
         ]  # fmt: skip
     for run in runs:
         assert run.code == 0, run.err
@@ -238,7 +256,9 @@ def test_verbose_logs_show_no_secret(aws: Aws, cli: Cli) -> None:
             f"\n[tokened]\naws_access_key_id = ASIAEXAMPLE\naws_secret_access_key = {secret}\n"
             f"aws_session_token = {token}\n"
         )
-    run = cli("update", "--from-cidr", A, "--to-cidr", B, "-p", "tokened", "-r", REGION, "-v")
+    run = cli(
+        "update", "--yes", "--from-cidr", A, "--to-cidr", B, "-p", "tokened", "-r", REGION, "-v"
+    )
     assert run.code == 0, run.err
     assert "ModifySecurityGroupRules" in run.err
     for text in (run.out, run.err):
@@ -267,7 +287,7 @@ def test_the_shipped_policy_is_enough_to_prune_a_policy_version(aws: Aws, cli: C
         "least",
     )
     with enable_iam_authentication():
-        run = cli("update", *args)
+        run = cli("update", "--yes", *args)
     assert run.code == 0, run.err
     assert len(iam.list_policy_versions(PolicyArn=arn)["Versions"]) == 5
     assert B in json.dumps(documents())

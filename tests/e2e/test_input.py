@@ -39,9 +39,12 @@ BAD = [
     (["update", "--from-cidr", A, "--to-cidr", B, "-o", "xml"], "--output"),
     (["update", "--from-cidr", A, "--to-cidr", B, "--strategy", "yolo"], "--strategy"),
     (["update", "--from-cidr", A, "--to-cidr", B, "--page-size", "1"], "--page-size"),
-    (["update", "--from-cidr", A, "--to-cidr", B, "-p", "nosuch"], "unknown profile 'nosuch'"),
     (
-        ["update", "--from-cidr", A, "--to-cidr", B, "-r", "mars-north-1"],
+        ["update", "--yes", "--from-cidr", A, "--to-cidr", B, "-p", "nosuch"],
+        "unknown profile 'nosuch'",
+    ),
+    (
+        ["update", "--yes", "--from-cidr", A, "--to-cidr", B, "-r", "mars-north-1"],
         "unknown region 'mars-north-1'",
     ),
     (["frobnicate"], "No such command"),
@@ -83,7 +86,7 @@ def test_no_region_anywhere_is_bad_input(aws: Aws, cli: Cli) -> None:
 def test_open_world_is_allowed_when_asked(aws: Aws, cli: Cli) -> None:
     ec2 = aws.ec2()
     g = helpers.group(ec2, helpers.vpc(ec2), "web", ingress=(perm("tcp", 80, cidrs=(A,)),))
-    run = cli("update", "--from-cidr", A, "--to-cidr", "0.0.0.0/0", "--allow-open-world")
+    run = cli("update", "--yes", "--from-cidr", A, "--to-cidr", "0.0.0.0/0", "--allow-open-world")
     assert run.code == 0
     assert ("ingress", "tcp", 80, 80, "0.0.0.0/0", "") in helpers.rules(ec2, g)
 
@@ -155,12 +158,14 @@ def test_an_unwritable_journal_changes_nothing(aws: Aws, cli: Cli, tmp_path: Pat
     g = helpers.group(ec2, helpers.vpc(ec2), "web", ingress=(perm(cidrs=(A,)),))
     before = helpers.rule_ids(ec2, g)
     # A directory where the journal should go, then a path under a file: neither can be made.
-    run = cli("update", "--from-cidr", A, "--to-cidr", B, "--journal", str(tmp_path))
+    run = cli("update", "--yes", "--from-cidr", A, "--to-cidr", B, "--journal", str(tmp_path))
     assert run.code == 2
     assert "exists; a journal is written to a new file" in run.err
     blocked = tmp_path / "file"
     blocked.write_text("")
-    run = cli("update", "--from-cidr", A, "--to-cidr", B, "--journal", str(blocked / "j.jsonl"))
+    run = cli(
+        "update", "--yes", "--from-cidr", A, "--to-cidr", B, "--journal", str(blocked / "j.jsonl")
+    )
     assert run.code == 2
     assert "cannot write the journal" in run.err
     assert helpers.rule_ids(ec2, g) == before

@@ -15,6 +15,8 @@ import time
 from collections.abc import Callable
 from pathlib import Path
 
+import pytest
+
 from testkit import helpers
 from testkit.helpers import perm
 from tests.e2e.conftest import Aws
@@ -91,11 +93,34 @@ def test_on_a_terminal_dash_y_skips_the_question(aws: Aws) -> None:
     assert ("ingress", "tcp", 22, 22, B, "") in helpers.rules(ec2, g)
 
 
-def test_in_a_pipe_it_applies_without_asking(aws: Aws) -> None:
+@pytest.mark.parametrize("command", ["update", "add", "remove"])
+def test_in_a_pipe_it_refuses_to_write_without_yes(aws: Aws, command: str) -> None:
+    ec2 = aws.ec2()
+    g = helpers.group(ec2, helpers.vpc(ec2), "web", ingress=(perm(cidrs=(A,)),))
+    before = helpers.rules(ec2, g)
+    args = ["--cidr", A] if command == "remove" else ["--from-cidr", A, "--to-cidr", B]
+    done = subprocess.run(
+        [*COMMAND, command, *args],
+        stdin=subprocess.DEVNULL,
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=False,
+    )
+    assert done.returncode == 2
+    assert done.stderr.strip().splitlines() == [
+        f"sgupdater: error: {command} changes AWS and there is no terminal to ask on: pass --yes to "
+        "apply without asking, or --dry-run to see the plan"
+    ]
+    assert done.stdout == ""
+    assert helpers.rules(ec2, g) == before
+
+
+def test_in_a_pipe_yes_applies_without_asking(aws: Aws) -> None:
     ec2 = aws.ec2()
     g = helpers.group(ec2, helpers.vpc(ec2), "web", ingress=(perm(cidrs=(A,)),))
     done = subprocess.run(
-        [*COMMAND, "update", "--from-cidr", A, "--to-cidr", B],
+        [*COMMAND, "update", "--yes", "--from-cidr", A, "--to-cidr", B],
         stdin=subprocess.DEVNULL,
         capture_output=True,
         text=True,

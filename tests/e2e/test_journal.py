@@ -39,7 +39,7 @@ def test_an_applying_run_journals_each_change_before_and_after(
 ) -> None:
     seed(aws)
     path = tmp_path / "run.jsonl"
-    run = cli("update", "--from-cidr", A, "--to-cidr", B, "--journal", str(path))
+    run = cli("update", "--yes", "--from-cidr", A, "--to-cidr", B, "--journal", str(path))
     assert run.code == 0
     assert f"journal: {path}" in run.err
     assert stat.S_IMODE(path.stat().st_mode) == 0o600
@@ -61,7 +61,7 @@ def test_the_default_journal_lives_in_the_state_directory(
     aws: Aws, cli: Cli, tmp_path: Path
 ) -> None:
     seed(aws)
-    run = cli("update", "--from-cidr", A, "--to-cidr", B)
+    run = cli("update", "--yes", "--from-cidr", A, "--to-cidr", B)
     written = list((tmp_path / "state" / "sgupdater").glob("journal-*.jsonl"))
     assert len(written) == 1
     assert str(written[0]) in run.err
@@ -69,7 +69,7 @@ def test_the_default_journal_lives_in_the_state_directory(
 
 def test_dry_run_and_show_write_no_journal(aws: Aws, cli: Cli, tmp_path: Path) -> None:
     seed(aws)
-    cli("update", "--from-cidr", A, "--to-cidr", B, "--dry-run")
+    cli("update", "--yes", "--from-cidr", A, "--to-cidr", B, "--dry-run")
     cli("show", "--from-cidr", A)
     assert not (tmp_path / "state").exists()
 
@@ -77,11 +77,11 @@ def test_dry_run_and_show_write_no_journal(aws: Aws, cli: Cli, tmp_path: Path) -
 @pytest.mark.parametrize(
     "args",
     [
-        ["update", "--from-cidr", A, "--to-cidr", B],
-        ["update", "--from-cidr", A, "--to-cidr", B, "--strategy", "authorize-revoke"],
-        ["update", "--from-cidr", A6, "--to-cidr", B6],
-        ["add", "--from-cidr", A, "--to-cidr", B],
-        ["remove", "--cidr", A],
+        ["update", "--yes", "--from-cidr", A, "--to-cidr", B],
+        ["update", "--yes", "--from-cidr", A, "--to-cidr", B, "--strategy", "authorize-revoke"],
+        ["update", "--yes", "--from-cidr", A6, "--to-cidr", B6],
+        ["add", "--yes", "--from-cidr", A, "--to-cidr", B],
+        ["remove", "--yes", "--cidr", A],
     ],
     ids=["update", "authorize-revoke", "ipv6", "add", "remove"],
 )
@@ -94,7 +94,7 @@ def test_rollback_restores_exactly_the_rules_the_run_changed(
     path = tmp_path / "run.jsonl"
     assert cli(*args, "--journal", str(path)).code == 0
     assert helpers.rules(ec2, group) != set(before)
-    run = cli("rollback", str(path), "--journal", str(tmp_path / "undo.jsonl"))
+    run = cli("rollback", "--yes", str(path), "--journal", str(tmp_path / "undo.jsonl"))
     assert run.code == 0, run.err
     after = helpers.rule_ids(ec2, group)
     assert set(after) == set(before)
@@ -110,11 +110,13 @@ def test_rollback_never_overwrites_a_rule_changed_since(aws: Aws, cli: Cli, tmp_
     group = seed(aws)
     ec2 = aws.ec2()
     path = tmp_path / "run.jsonl"
-    assert cli("update", "--from-cidr", A, "--to-cidr", B, "--journal", str(path)).code == 0
+    assert (
+        cli("update", "--yes", "--from-cidr", A, "--to-cidr", B, "--journal", str(path)).code == 0
+    )
     ids = helpers.rule_ids(ec2, group)
     ssh = ids[("ingress", "tcp", 22, 22, B, "ssh")]
     helpers.edit_by_hand(ec2, group, ssh, 22, "203.0.113.0/24", "changed by hand")
-    run = cli("rollback", str(path), "-o", "json")
+    run = cli("rollback", "--yes", str(path), "-o", "json")
     assert run.code == 0, run.err
     rows = json.loads(run.out)["changes"]
     skipped = [r for r in rows if r["status"] == "skipped"]
@@ -129,7 +131,7 @@ def test_rollback_never_overwrites_a_rule_changed_since(aws: Aws, cli: Cli, tmp_
 def test_rollback_dry_run_changes_nothing(aws: Aws, cli: Cli, tmp_path: Path) -> None:
     group = seed(aws)
     path = tmp_path / "run.jsonl"
-    cli("update", "--from-cidr", A, "--to-cidr", B, "--journal", str(path))
+    cli("update", "--yes", "--from-cidr", A, "--to-cidr", B, "--journal", str(path))
     after_update = helpers.rule_ids(aws.ec2(), group)
     run = cli("rollback", str(path), "--dry-run", "-o", "json")
     assert run.code == 0
@@ -142,10 +144,10 @@ def test_rolling_back_twice_changes_nothing_the_second_time(
 ) -> None:
     group = seed(aws)
     path = tmp_path / "run.jsonl"
-    cli("update", "--from-cidr", A, "--to-cidr", B, "--journal", str(path))
-    assert cli("rollback", str(path)).code == 0
+    cli("update", "--yes", "--from-cidr", A, "--to-cidr", B, "--journal", str(path))
+    assert cli("rollback", "--yes", str(path)).code == 0
     restored = helpers.rule_ids(aws.ec2(), group)
-    run = cli("rollback", str(path), "-o", "json")
+    run = cli("rollback", "--yes", str(path), "-o", "json")
     assert run.code == 0
     assert {r["status"] for r in json.loads(run.out)["changes"]} == {"skipped"}
     assert helpers.rule_ids(aws.ec2(), group) == restored
@@ -168,7 +170,7 @@ def test_a_broken_journal_is_one_line_and_exit_2(
 ) -> None:
     path = tmp_path / "bad.jsonl"
     path.write_text(content)
-    run = cli("rollback", str(path))
+    run = cli("rollback", "--yes", str(path))
     assert run.code == 2
     assert message in run.err
     assert len(run.err.strip().splitlines()) == 1
@@ -180,14 +182,14 @@ def test_a_torn_last_line_from_a_killed_run_is_tolerated(
     group = seed(aws)
     before = helpers.rules(aws.ec2(), group)
     path = tmp_path / "run.jsonl"
-    cli("update", "--from-cidr", A, "--to-cidr", B, "--journal", str(path))
+    cli("update", "--yes", "--from-cidr", A, "--to-cidr", B, "--journal", str(path))
     with path.open("a") as f:
         f.write('{"format_version": 1, "event": "bef')
-    assert cli("rollback", str(path)).code == 0
+    assert cli("rollback", "--yes", str(path)).code == 0
     assert helpers.rules(aws.ec2(), group) == before
 
 
 def test_a_missing_journal(cli: Cli, tmp_path: Path) -> None:
-    run = cli("rollback", str(tmp_path / "nope.jsonl"))
+    run = cli("rollback", "--yes", str(tmp_path / "nope.jsonl"))
     assert run.code == 2
     assert "cannot read" in run.err

@@ -41,7 +41,7 @@ def test_managed_groups_are_flagged_in_plans_and_counted(aws: Aws, cli: Cli) -> 
 def test_skip_managed_changes_only_the_others(aws: Aws, cli: Cli) -> None:
     stack, terraform, hand = seed(aws)
     ec2 = aws.ec2()
-    run = cli("update", "--from-cidr", A, "--to-cidr", B, "--skip-managed", "-o", "json")
+    run = cli("update", "--yes", "--from-cidr", A, "--to-cidr", B, "--skip-managed", "-o", "json")
     assert run.code == 0, run.err
     assert ("ingress", "tcp", 22, 22, A, "") in helpers.rules(ec2, stack)
     assert ("ingress", "tcp", 22, 22, A, "") in helpers.rules(ec2, terraform)

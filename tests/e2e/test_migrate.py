@@ -42,7 +42,7 @@ def test_migrate_creates_the_list_and_points_the_rules_at_it(aws: Aws, cli: Cli)
     web, db = seed(aws)
     ec2 = aws.ec2()
     ids_before = helpers.rule_ids(ec2, web)
-    run = cli("migrate", "--cidr", A, "--prefix-list", "office", "--create", "-o", "json")
+    run = cli("migrate", "--yes", "--cidr", A, "--prefix-list", "office", "--create", "-o", "json")
     assert run.code == 0, run.err
     [made] = list_named(aws, "office")
     pl = str(made["PrefixListId"])
@@ -65,7 +65,7 @@ def test_migrate_creates_the_list_and_points_the_rules_at_it(aws: Aws, cli: Cli)
     assert after[("ingress", "tcp", 22, 22, pl, "office ssh")] in new_ids
     assert ("egress", "tcp", 5432, 5432, pl, "pg") in helpers.rules(ec2, db)
     # The next office move is one prefix-list edit.
-    assert cli("update", "--from-cidr", A, "--to-cidr", B, "--prefix-lists").code == 0
+    assert cli("update", "--yes", "--from-cidr", A, "--to-cidr", B, "--prefix-lists").code == 0
     assert helpers.entries(ec2, pl) == {(B, "office ssh")}
 
 
@@ -85,7 +85,7 @@ def test_dry_run_plans_the_list_and_changes_nothing(aws: Aws, cli: Cli) -> None:
 def test_without_create_a_missing_list_fails_that_target(aws: Aws, cli: Cli) -> None:
     web, _ = seed(aws)
     before = helpers.rules(aws.ec2(), web)
-    run = cli("migrate", "--cidr", A, "--prefix-list", "office")
+    run = cli("migrate", "--yes", "--cidr", A, "--prefix-list", "office")
     assert run.code == 1
     assert "--create" in run.err
     assert helpers.rules(aws.ec2(), web) == before
@@ -97,7 +97,18 @@ def test_an_existing_list_is_reused_and_gains_the_cidr(aws: Aws, cli: Cli, tmp_p
     pl = helpers.prefix_list(ec2, "office", (("203.0.113.0/24", "lyon"),))
     before = helpers.rules(ec2, web)
     journal = tmp_path / "j.jsonl"
-    run = cli("migrate", "--cidr", A, "--prefix-list", pl, "-o", "json", "--journal", str(journal))
+    run = cli(
+        "migrate",
+        "--yes",
+        "--cidr",
+        A,
+        "--prefix-list",
+        pl,
+        "-o",
+        "json",
+        "--journal",
+        str(journal),
+    )
     assert run.code == 0, run.err
     assert helpers.entries(ec2, pl) == {("203.0.113.0/24", "lyon"), (A, "office ssh")}
     assert ("ingress", "tcp", 22, 22, pl, "office ssh") in helpers.rules(ec2, web)
@@ -117,8 +128,8 @@ def test_groups_where_the_reference_would_not_fit_are_reported(aws: Aws, cli: Cl
     # web holds 3 ingress rules; each reference of 5 entries sits beside the rule it replaces:
     # 3 + 5 = 8 fits a quota of 10, 8 + 5 = 13 does not.
     run = cli(
-        "migrate", "--cidr", A, "--prefix-list", "office", "--create", "--rules-quota", "10",
-        "-o", "json",
+        "migrate", "--yes", "--cidr", A, "--prefix-list", "office", "--create",
+        "--rules-quota", "10", "-o", "json",
     )  # fmt: skip
     assert run.code == 1
     changes = json.loads(run.out)["changes"]
@@ -138,7 +149,15 @@ def test_rollback_restores_literal_rules_and_deletes_the_created_list(
     before = (helpers.rules(ec2, web), helpers.rules(ec2, db))
     journal = tmp_path / "j.jsonl"
     run = cli(
-        "migrate", "--cidr", A, "--prefix-list", "office", "--create", "--journal", str(journal)
+        "migrate",
+        "--yes",
+        "--cidr",
+        A,
+        "--prefix-list",
+        "office",
+        "--create",
+        "--journal",
+        str(journal),
     )
     assert run.code == 0, run.err
     run = cli("rollback", str(journal), "--yes")
@@ -177,7 +196,7 @@ def test_plan_file_then_apply(aws: Aws, cli: Cli, tmp_path: Path) -> None:
 def test_bad_migrate_input_is_exit_2(aws: Aws, cli: Cli, args: tuple[str, ...]) -> None:
     web, _ = seed(aws)
     before = helpers.rules(aws.ec2(), web)
-    run = cli("migrate", *args, "--create")
+    run = cli("migrate", "--yes", *args, "--create")
     assert run.code == 2
     assert len(run.err.strip().splitlines()) == 1
     assert "Traceback" not in run.err
@@ -191,7 +210,7 @@ def test_an_aws_managed_list_by_id_fails_the_target(aws: Aws, cli: Cli) -> None:
     s3 = aws.ec2().describe_managed_prefix_lists(
         Filters=[{"Name": "prefix-list-name", "Values": ["com.amazonaws.us-east-1.s3"]}]
     )["PrefixLists"][0]["PrefixListId"]
-    run = cli("migrate", "--cidr", A, "--prefix-list", s3)
+    run = cli("migrate", "--yes", "--cidr", A, "--prefix-list", s3)
     assert run.code == 1
     assert "AWS-managed" in run.err
     assert helpers.rules(aws.ec2(), web) == before
@@ -199,7 +218,17 @@ def test_an_aws_managed_list_by_id_fails_the_target(aws: Aws, cli: Cli) -> None:
 
 def test_the_new_entry_takes_the_description_given(aws: Aws, cli: Cli) -> None:
     seed(aws)
-    run = cli("migrate", "--cidr", A, "--prefix-list", "office", "--create", "--description", "HQ")
+    run = cli(
+        "migrate",
+        "--yes",
+        "--cidr",
+        A,
+        "--prefix-list",
+        "office",
+        "--create",
+        "--description",
+        "HQ",
+    )
     assert run.code == 0, run.err
     pl = str(list_named(aws, "office")[0]["PrefixListId"])
     assert helpers.entries(aws.ec2(), pl) == {(A, "HQ")}

@@ -25,7 +25,7 @@ def seed(aws: Aws) -> str:
 
 def test_update_keeps_number_action_protocol_and_ports(aws: Aws, cli: Cli) -> None:
     acl = seed(aws)
-    run = cli("update", "--from-cidr", A, "--to-cidr", B, "--nacls", "-o", "json")
+    run = cli("update", "--yes", "--from-cidr", A, "--to-cidr", B, "--nacls", "-o", "json")
     assert run.code == 0, run.err
     assert helpers.acl_entries(aws.ec2(), acl) == {
         (100, False, "6", "allow", B, (22, 22)),
@@ -44,13 +44,13 @@ def test_update_keeps_number_action_protocol_and_ports(aws: Aws, cli: Cli) -> No
 def test_without_the_flag_acls_are_left_alone(aws: Aws, cli: Cli) -> None:
     acl = seed(aws)
     before = helpers.acl_entries(aws.ec2(), acl)
-    assert cli("update", "--from-cidr", A, "--to-cidr", B).code == 0
+    assert cli("update", "--yes", "--from-cidr", A, "--to-cidr", B).code == 0
     assert helpers.acl_entries(aws.ec2(), acl) == before
 
 
 def test_remove_deletes_allow_entries_but_never_a_deny(aws: Aws, cli: Cli) -> None:
     acl = seed(aws)
-    run = cli("remove", "--cidr", A, "--nacls", "--direction", "ingress")
+    run = cli("remove", "--yes", "--cidr", A, "--nacls", "--direction", "ingress")
     assert run.code == 0, run.err
     assert helpers.acl_entries(aws.ec2(), acl) == {
         (110, False, "6", "deny", A, (3389, 3389)),
@@ -62,7 +62,7 @@ def test_remove_deletes_allow_entries_but_never_a_deny(aws: Aws, cli: Cli) -> No
 def test_add_refuses_acls(aws: Aws, cli: Cli) -> None:
     acl = seed(aws)
     before = helpers.acl_entries(aws.ec2(), acl)
-    run = cli("add", "--from-cidr", A, "--to-cidr", B, "--nacls")
+    run = cli("add", "--yes", "--from-cidr", A, "--to-cidr", B, "--nacls")
     assert run.code == 2
     assert "rule number" in run.err
     assert len(run.err.strip().splitlines()) == 1
@@ -74,10 +74,12 @@ def test_rollback_restores_replaced_and_deleted_entries(aws: Aws, cli: Cli, tmp_
     before = helpers.acl_entries(aws.ec2(), acl)
     first, second = tmp_path / "1.jsonl", tmp_path / "2.jsonl"
     assert (
-        cli("update", "--from-cidr", A, "--to-cidr", B, "--nacls", "--journal", str(first)).code
+        cli(
+            "update", "--yes", "--from-cidr", A, "--to-cidr", B, "--nacls", "--journal", str(first)
+        ).code
         == 0
     )
-    assert cli("remove", "--cidr", B, "--nacls", "--journal", str(second)).code == 0
+    assert cli("remove", "--yes", "--cidr", B, "--nacls", "--journal", str(second)).code == 0
     assert cli("rollback", str(second), "--yes").code == 0
     run = cli("rollback", str(first), "--yes")
     assert run.code == 0, run.err
@@ -91,7 +93,9 @@ def test_ipv6_and_icmp_entries_keep_their_type_and_code(aws: Aws, cli: Cli) -> N
         NetworkAclId=acl_id, RuleNumber=100, Egress=False, Protocol="58", RuleAction="allow",
         Ipv6CidrBlock="2001:db8::/32", IcmpTypeCode={"Type": 128, "Code": 0},
     )  # fmt: skip
-    run = cli("update", "--from-cidr", "2001:db8::/32", "--to-cidr", "2001:db9::/32", "--nacls")
+    run = cli(
+        "update", "--yes", "--from-cidr", "2001:db8::/32", "--to-cidr", "2001:db9::/32", "--nacls"
+    )
     assert run.code == 0, run.err
     [found] = [
         e

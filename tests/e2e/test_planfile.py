@@ -48,7 +48,7 @@ def test_apply_makes_exactly_the_reviewed_plan(aws: Aws, cli: Cli, tmp_path: Pat
     later = helpers.group(
         ec2, helpers.vpc(ec2, "10.2.0.0/16"), "later", ingress=(perm(cidrs=(A,)),)
     )
-    run = cli("apply", str(path), "-o", "json", "--journal", str(tmp_path / "j.jsonl"))
+    run = cli("apply", "--yes", str(path), "-o", "json", "--journal", str(tmp_path / "j.jsonl"))
     assert run.code == 0, run.err
     assert {r["status"] for r in json.loads(run.out)["changes"]} == {"applied"}
     assert ("ingress", "tcp", 22, 22, B, "ssh") in helpers.rules(ec2, web)
@@ -67,7 +67,7 @@ def test_drifted_rules_are_skipped_never_forced(aws: Aws, cli: Cli, tmp_path: Pa
     psql = ids[("ingress", "tcp", 5432, 5432, A, "psql")]
     helpers.edit_by_hand(ec2, db, psql, 5432, A, "edited")
     ec2.revoke_security_group_ingress(GroupId=web, IpPermissions=[perm("tcp", 443, cidrs=(B,))])
-    run = cli("apply", str(path), "-o", "json")
+    run = cli("apply", "--yes", str(path), "-o", "json")
     assert run.code == 0, run.err
     rows = {(r["group_name"], r["from_port"]): r for r in json.loads(run.out)["changes"]}
     assert rows[("web", 22)]["status"] == "applied"
@@ -83,8 +83,8 @@ def test_applying_a_plan_twice_skips_what_is_done(aws: Aws, cli: Cli, tmp_path: 
     seed(aws)
     path = tmp_path / "plan.json"
     plan(cli, path)
-    assert cli("apply", str(path)).code == 0
-    again = cli("apply", str(path), "-o", "json")
+    assert cli("apply", "--yes", str(path)).code == 0
+    again = cli("apply", "--yes", str(path), "-o", "json")
     assert again.code == 0
     assert {r["status"] for r in json.loads(again.out)["changes"]} == {"skipped"}
 
@@ -92,7 +92,9 @@ def test_applying_a_plan_twice_skips_what_is_done(aws: Aws, cli: Cli, tmp_path: 
 def test_plan_out_needs_dry_run(aws: Aws, cli: Cli, tmp_path: Path) -> None:
     web, _ = seed(aws)
     before = helpers.rule_ids(aws.ec2(), web)
-    run = cli("update", "--from-cidr", A, "--to-cidr", B, "--plan-out", str(tmp_path / "p.json"))
+    run = cli(
+        "update", "--yes", "--from-cidr", A, "--to-cidr", B, "--plan-out", str(tmp_path / "p.json")
+    )
     assert run.code == 2
     assert "--plan-out goes with --dry-run" in run.err
     assert helpers.rule_ids(aws.ec2(), web) == before
@@ -115,7 +117,7 @@ def test_plan_out_needs_dry_run(aws: Aws, cli: Cli, tmp_path: Path) -> None:
 def test_a_broken_plan_file_is_exit_2(cli: Cli, tmp_path: Path, content: str, message: str) -> None:
     path = tmp_path / "plan.json"
     path.write_text(content)
-    run = cli("apply", str(path))
+    run = cli("apply", "--yes", str(path))
     assert run.code == 2
     assert message in run.err
     assert len(run.err.strip().splitlines()) == 1
@@ -130,3 +132,21 @@ def test_plan_then_apply_then_rollback(aws: Aws, cli: Cli, tmp_path: Path) -> No
     assert cli("apply", str(path), "--yes", "--journal", str(journal)).code == 0
     assert cli("rollback", str(journal), "--yes").code == 0
     assert {g: helpers.rules(ec2, g) for g in (web, db)} == before
+
+
+def test_apply_and_rollback_without_a_terminal_need_yes(aws: Aws, cli: Cli, tmp_path: Path) -> None:
+    web, _ = seed(aws)
+    ec2 = aws.ec2()
+    path, journal = tmp_path / "plan.json", tmp_path / "j.jsonl"
+    plan(cli, path)
+    before = helpers.rules(ec2, web)
+    refused = cli("apply", str(path))
+    assert refused.code == 2
+    assert "apply changes AWS and there is no terminal to ask on: pass --yes" in refused.err
+    assert helpers.rules(ec2, web) == before
+    assert cli("apply", "--yes", str(path), "--journal", str(journal)).code == 0
+    moved = helpers.rules(ec2, web)
+    refused = cli("rollback", str(journal))
+    assert refused.code == 2
+    assert "rollback changes AWS and there is no terminal to ask on" in refused.err
+    assert helpers.rules(ec2, web) == moved

@@ -119,6 +119,7 @@ def test_update_changes_exactly_those_values_and_rollback_restores_them(
     journal = tmp_path / "j.jsonl"
     run = cli(
         "update",
+        "--yes",
         "--from-cidr",
         A,
         "--to-cidr",
@@ -179,7 +180,7 @@ def test_a_policy_edited_between_plan_and_apply_is_skipped_not_overwritten(
 
 def test_remove_leaves_values_whose_removal_would_let_more_in(aws: Aws, cli: Cli) -> None:
     arn = _fleet(aws)["arn"]
-    run = cli("remove", "--cidr", A, "--policies", "-o", "json")
+    run = cli("remove", "--yes", "--cidr", A, "--policies", "-o", "json")
     assert run.code == 0, run.err
     after = _documents(aws, arn)
     # The Allow loses the range; the Deny of everyone but it keeps it (dropping it would widen).
@@ -197,7 +198,7 @@ def test_a_managed_policy_with_five_versions_is_blocked(aws: Aws, cli: Cli) -> N
     iam = aws.client("iam")
     for _ in range(4):
         iam.create_policy_version(PolicyArn=arn, PolicyDocument=json.dumps(_document()))
-    run = cli("update", "--from-cidr", A, "--to-cidr", B, "--policies", "-o", "json")
+    run = cli("update", "--yes", "--from-cidr", A, "--to-cidr", B, "--policies", "-o", "json")
     assert run.code == 1
     assert "5 versions" in run.err
     assert len(iam.list_policy_versions(PolicyArn=arn)["Versions"]) == 5
@@ -214,8 +215,8 @@ def test_prune_policy_versions_makes_room_and_journals_the_deleted_version(
     oldest = iam.get_policy_version(PolicyArn=arn, VersionId="v2")["PolicyVersion"]["Document"]
     journal = tmp_path / "j.jsonl"
     run = cli(
-        "update", "--from-cidr", A, "--to-cidr", B, "--policies", "--prune-policy-versions",
-        "--journal", str(journal), "-o", "json",
+        "update", "--yes", "--from-cidr", A, "--to-cidr", B, "--policies",
+        "--prune-policy-versions", "--journal", str(journal), "-o", "json",
     )  # fmt: skip
     assert run.code == 0, run.err
     versions = {v["VersionId"] for v in iam.list_policy_versions(PolicyArn=arn)["Versions"]}
@@ -264,7 +265,7 @@ def test_remove_only_where_takes_a_value_only_from_conditions_holding_the_other(
     }
     iam = aws.client("iam")
     arn = iam.create_policy(PolicyName="two", PolicyDocument=json.dumps(document))["Policy"]["Arn"]
-    run = cli("remove", "--cidr", A, "--only-where", OTHER, "--policies", "-o", "json")
+    run = cli("remove", "--yes", "--cidr", A, "--only-where", OTHER, "--policies", "-o", "json")
     assert run.code == 0, run.err
     after = iam.get_policy_version(PolicyArn=arn, VersionId="v2")["PolicyVersion"]["Document"]
     # OTHER stands beside A in "Both" only: "Old" keeps A, or its callers would lose access.

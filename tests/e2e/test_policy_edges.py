@@ -98,7 +98,7 @@ def test_a_policy_over_its_quota_is_blocked_with_the_figure_and_never_pruned(
     (row,) = json.loads(planned.out)["changes"]
     assert row["status"] == "blocked"
     assert "6145 of 6144 characters" in row["detail"]
-    assert cli("update", *ask).code == 1
+    assert cli("update", "--yes", *ask).code == 1
     assert _versions(aws, arn) == before
 
 
@@ -109,7 +109,7 @@ def test_a_new_version_refused_after_a_prune_puts_the_pruned_one_back(
     before = _versions(aws, arn)
     iam.refuse_next("create_policy_version", "MalformedPolicyDocument", "refused for the test")
     ask = ["--from-cidr", A, "--to-cidr", B, "--policies", "--prune-policy-versions", "-o", "json"]
-    run = cli("update", *ask, "--journal", str(tmp_path / "j.jsonl"))
+    run = cli("update", "--yes", *ask, "--journal", str(tmp_path / "j.jsonl"))
     assert run.code == 1
     (row,) = json.loads(run.out)["changes"]
     assert row["status"] == "failed"
@@ -128,7 +128,7 @@ def test_protected_roles_are_blocked_with_where_to_change_them(aws: Aws, cli: Cl
                        ("AWSServiceRoleForX", "/aws-service-role/x.amazonaws.com/")):  # fmt: skip
         client.create_role(RoleName=name, Path=path, AssumeRolePolicyDocument=TRUST)
         iam.provision_inline(name, "office", _doc())
-    run = cli("update", "--from-cidr", A, "--to-cidr", B, "--policies", "-o", "json")
+    run = cli("update", "--yes", "--from-cidr", A, "--to-cidr", B, "--policies", "-o", "json")
     assert run.code == 1
     rows = {r["group_id"]: r for r in json.loads(run.out)["changes"]}
     sso = rows["role/AWSReservedSSO_Admin/office"]
@@ -158,7 +158,7 @@ def test_an_unreadable_bucket_fails_alone_and_policies_are_written_last(
     s3.deny_policy_reads("locked")
     journal = tmp_path / "j.jsonl"
     ask = ["--from-cidr", A, "--to-cidr", B, "--policies", "-o", "json", "--journal", str(journal)]
-    run = cli("update", *ask)
+    run = cli("update", "--yes", *ask)
     assert run.code == 1, run.err
     document = json.loads(run.out)
     (failure,) = document["failures"]
@@ -191,7 +191,7 @@ def test_policies_are_held_back_when_an_earlier_change_failed(aws: Aws, cli: Cli
     ]
     # WAF refuses /0 in an IP set: that change fails, so the policy must wait.
     ask = ["--from-cidr", A, "--to-cidr", "0.0.0.0/0", "--allow-open-world", "--waf", "--policies"]
-    run = cli("update", *ask, "-o", "json")
+    run = cli("update", "--yes", *ask, "-o", "json")
     assert run.code == 1
     rows = {r["kind"]: r for r in json.loads(run.out)["changes"]}
     assert rows["ip-set"]["status"] == "failed"

@@ -19,7 +19,7 @@ A, B, C = "192.0.2.0/24", "198.51.100.0/24", "203.0.113.0/24"
 def test_update_replaces_the_entry_keeping_its_description(aws: Aws, cli: Cli) -> None:
     ec2 = aws.ec2()
     pl = helpers.prefix_list(ec2, "offices", ((A, "paris"), ("10.0.0.0/8", "dc")))
-    run = cli("update", "--from-cidr", A, "--to-cidr", B, "--prefix-lists", "-o", "json")
+    run = cli("update", "--yes", "--from-cidr", A, "--to-cidr", B, "--prefix-lists", "-o", "json")
     assert run.code == 0, run.err
     assert helpers.entries(ec2, pl) == {(B, "paris"), ("10.0.0.0/8", "dc")}
     change = json.loads(run.out)["changes"][0]
@@ -29,7 +29,7 @@ def test_update_replaces_the_entry_keeping_its_description(aws: Aws, cli: Cli) -
 def test_without_the_flag_prefix_lists_are_left_alone(aws: Aws, cli: Cli) -> None:
     ec2 = aws.ec2()
     pl = helpers.prefix_list(ec2, "offices", ((A, "paris"),))
-    run = cli("update", "--from-cidr", A, "--to-cidr", B)
+    run = cli("update", "--yes", "--from-cidr", A, "--to-cidr", B)
     assert run.code == 0, run.err
     assert helpers.entries(ec2, pl) == {(A, "paris")}
 
@@ -44,7 +44,7 @@ def test_aws_managed_lists_are_never_touched(aws: Aws, cli: Cli) -> None:
     run = cli("show", "--from-cidr", cidr, "--prefix-lists", "-o", "json")
     assert run.code == 0, run.err
     assert json.loads(run.out)["rules"] == []
-    run = cli("update", "--from-cidr", cidr, "--to-cidr", B, "--prefix-lists")
+    run = cli("update", "--yes", "--from-cidr", cidr, "--to-cidr", B, "--prefix-lists")
     assert run.code == 0, run.err
     assert helpers.entries(ec2, s3) == before
 
@@ -56,9 +56,9 @@ def test_show_add_and_remove_work_on_entries(aws: Aws, cli: Cli) -> None:
     assert [(r["kind"], r["group_name"], r["cidr"]) for r in shown["rules"]] == [
         ("prefix-list", "offices", A)
     ]
-    assert cli("add", "--from-cidr", A, "--to-cidr", B, "--prefix-lists").code == 0
+    assert cli("add", "--yes", "--from-cidr", A, "--to-cidr", B, "--prefix-lists").code == 0
     assert helpers.entries(ec2, pl) == {(A, "paris"), (B, "paris")}
-    run = cli("remove", "--cidr", A, "--only-where", B, "--prefix-lists")
+    run = cli("remove", "--yes", "--cidr", A, "--only-where", B, "--prefix-lists")
     assert run.code == 0, run.err
     assert helpers.entries(ec2, pl) == {(B, "paris")}
 
@@ -102,7 +102,7 @@ def test_a_version_conflict_is_retried_after_reading_again(
 ) -> None:
     ec2 = aws.ec2()
     pl = helpers.prefix_list(ec2, "offices", ((A, "paris"),))
-    run = cli("update", "--from-cidr", A, "--to-cidr", B, "--prefix-lists", "-o", "json")
+    run = cli("update", "--yes", "--from-cidr", A, "--to-cidr", B, "--prefix-lists", "-o", "json")
     assert run.code == 0, run.err
     assert someone_edits_first == ["raced", "retried"]
     # Both edits stand: nothing the other operator added was lost.
@@ -114,7 +114,15 @@ def test_rollback_restores_the_entries(aws: Aws, cli: Cli, tmp_path: Any) -> Non
     pl = helpers.prefix_list(ec2, "offices", ((A, "paris"), (B, "berlin"), (C, "lyon")))
     journal = tmp_path / "j.jsonl"
     run = cli(
-        "update", "--from-cidr", A, "--to-cidr", B, "--prefix-lists", "--journal", str(journal)
+        "update",
+        "--yes",
+        "--from-cidr",
+        A,
+        "--to-cidr",
+        B,
+        "--prefix-lists",
+        "--journal",
+        str(journal),
     )
     assert run.code == 0, run.err
     assert helpers.entries(ec2, pl) == {(B, "berlin"), (C, "lyon")}
@@ -133,7 +141,7 @@ def test_renumbering_150_host_entries_takes_calls_of_at_most_100(aws: Aws, cli: 
         AddEntries=[{"Cidr": h, "Description": f"host {h}"} for h in hosts[100:]],
     )
     run = cli(
-        "update", "--from-cidr", A, "--to-cidr", B, "--match", "within", "--renumber",
+        "update", "--yes", "--from-cidr", A, "--to-cidr", B, "--match", "within", "--renumber",
         "--prefix-lists", "-v", "-o", "json",
     )  # fmt: skip
     assert run.code == 0, run.err
@@ -150,7 +158,7 @@ def test_an_ipam_managed_list_is_shown_and_blocked_never_edited(aws: Aws, cli: C
     make_ipam_managed("123456789012", "us-east-1", pl, "ipam-prefix-list-resolver-target-7")
     shown = cli("show", "--from-cidr", A, "--prefix-lists", "-o", "json")
     assert [r["group_id"] for r in json.loads(shown.out)["rules"]] == [pl]
-    run = cli("update", "--from-cidr", A, "--to-cidr", B, "--prefix-lists", "-o", "json")
+    run = cli("update", "--yes", "--from-cidr", A, "--to-cidr", B, "--prefix-lists", "-o", "json")
     assert run.code == 1
     [change] = json.loads(run.out)["changes"]
     assert change["status"] == "blocked"

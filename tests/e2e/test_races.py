@@ -49,7 +49,16 @@ def test_authorize_revoke_at_the_rules_quota_suggests_the_default_strategy(
     full = [perm("tcp", 1000 + i, cidrs=("10.0.0.0/8",)) for i in range(59)]
     group = helpers.group(ec2, helpers.vpc(ec2), "full", ingress=(perm(cidrs=(A,)), *full))
     run = cli(
-        "update", "--from-cidr", A, "--to-cidr", B, "--strategy", "authorize-revoke", "-o", "json"
+        "update",
+        "--yes",
+        "--from-cidr",
+        A,
+        "--to-cidr",
+        B,
+        "--strategy",
+        "authorize-revoke",
+        "-o",
+        "json",
     )
     assert run.code == 1
     rows = json.loads(run.out)["changes"]
@@ -61,5 +70,5 @@ def test_authorize_revoke_at_the_rules_quota_suggests_the_default_strategy(
     assert revoke["status"] == "skipped"
     assert ("ingress", "tcp", 22, 22, A, "") in helpers.rules(ec2, group)
     # The default strategy needs no room: it succeeds on the same group.
-    assert cli("update", "--from-cidr", A, "--to-cidr", B).code == 0
+    assert cli("update", "--yes", "--from-cidr", A, "--to-cidr", B).code == 0
     assert ("ingress", "tcp", 22, 22, B, "") in helpers.rules(ec2, group)

@@ -31,7 +31,9 @@ def seed(aws: Aws) -> str:
 
 def test_renumber_moves_each_rule_to_the_same_offset(aws: Aws, cli: Cli) -> None:
     g = seed(aws)
-    run = cli("update", "--from-cidr", A, "--to-cidr", B, "--match", "within", "--renumber")
+    run = cli(
+        "update", "--yes", "--from-cidr", A, "--to-cidr", B, "--match", "within", "--renumber"
+    )
     assert run.code == 0, run.err
     assert helpers.rules(aws.ec2(), g) == {
         ("ingress", "tcp", 22, 22, "198.51.100.10/32", "alice"),
@@ -58,7 +60,7 @@ def test_within_shows_and_removes_without_renumber(aws: Aws, cli: Cli) -> None:
         "192.0.2.10/32",
         "192.0.2.128/25",
     ]
-    assert cli("remove", "--cidr", A, "--match", "within").code == 0
+    assert cli("remove", "--yes", "--cidr", A, "--match", "within").code == 0
     assert {r[4] for r in helpers.rules(aws.ec2(), g)} == {
         "10.0.0.0/8",
         "192.0.0.0/16",
@@ -89,7 +91,7 @@ def test_within_without_renumber_is_refused_for_update_and_add(
 def test_renumber_needs_equal_prefix_lengths(aws: Aws, cli: Cli) -> None:
     seed(aws)
     run = cli(
-        "update", "--from-cidr", A, "--to-cidr", "198.51.100.0/23",
+        "update", "--yes", "--from-cidr", A, "--to-cidr", "198.51.100.0/23",
         "--match", "within", "--renumber",
     )  # fmt: skip
     assert run.code == 2
@@ -105,11 +107,19 @@ def test_overlapping_ranges_are_refused(aws: Aws, cli: Cli, tmp_path: Path) -> N
         "  - {from: 192.0.2.0/24, to: 198.51.100.0/24}\n"
         "  - {from: 192.0.2.0/25, to: 203.0.113.0/25}\n"
     )
-    run = cli("update", "--config", str(config), "--match", "within", "--renumber")
+    run = cli("update", "--yes", "--config", str(config), "--match", "within", "--renumber")
     assert run.code == 2
     assert "overlap" in run.err
     into = cli(
-        "update", "--from-cidr", A, "--to-cidr", "192.0.2.0/24", "--match", "within", "--renumber"
+        "update",
+        "--yes",
+        "--from-cidr",
+        A,
+        "--to-cidr",
+        "192.0.2.0/24",
+        "--match",
+        "within",
+        "--renumber",
     )
     assert into.code == 2
     assert helpers.rules(aws.ec2(), g) == before

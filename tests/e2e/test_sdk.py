@@ -25,7 +25,7 @@ def seed(aws: Aws, region: str) -> str:
 
 
 def changed_regions(cli: Cli, *args: str) -> set[str]:
-    run = cli("update", "--from-cidr", A, "--to-cidr", B, "-o", "json", *args)
+    run = cli("update", "--yes", "--from-cidr", A, "--to-cidr", B, "-o", "json", *args)
     assert run.code == 0, run.err
     return {c["region"] for c in json.loads(run.out)["changes"] if c["status"] == "applied"}
 
@@ -135,7 +135,18 @@ def test_a_failing_target_is_named_and_never_stops_the_others(
         "aws_access_key_id = k\naws_secret_access_key = s",
     )
     run = cli(
-        "update", "--from-cidr", A, "--to-cidr", B, "-p", "default", "-p", "broken", "-o", "json"
+        "update",
+        "--yes",
+        "--from-cidr",
+        A,
+        "--to-cidr",
+        B,
+        "-p",
+        "default",
+        "-p",
+        "broken",
+        "-o",
+        "json",
     )
     assert run.code == 1
     assert ("ingress", "tcp", 22, 22, B, "") in helpers.rules(aws.ec2(), g)

@@ -125,7 +125,7 @@ def test_a_plan_for_another_account_sends_nothing_there(aws: Aws, cli: Cli, tmp_
 
 
 def journal_of(cli: Cli, path: Path) -> list[dict[str, Any]]:
-    run = cli("update", "--from-cidr", A, "--to-cidr", B, "--journal", str(path))
+    run = cli("update", "--yes", "--from-cidr", A, "--to-cidr", B, "--journal", str(path))
     assert run.code == 0, run.err
     return [json.loads(line) for line in path.read_text().splitlines()]
 
@@ -205,10 +205,10 @@ def test_deeply_nested_input_is_one_line_and_exit_2(cli: Cli, tmp_path: Path, ki
             + "]" * 50000
             + "}"
         )
-        run = cli("apply", str(path))
+        run = cli("apply", "--yes", str(path))
     else:
         path.write_text('{"format_version": 1, "x": ' + "[" * 50000 + "]" * 50000 + "}\n")
-        run = cli("rollback", str(path))
+        run = cli("rollback", "--yes", str(path))
     assert run.code == 2, run.err
     assert len(run.err.strip().splitlines()) == 1
     assert "nested" in run.err
@@ -224,7 +224,7 @@ def test_journal_and_plan_paths_must_be_new(aws: Aws, cli: Cli, tmp_path: Path) 
     for flag in ("--journal", "--plan-out"):
         for path in (taken, link):
             extra = ("--dry-run",) if flag == "--plan-out" else ("--yes",)
-            run = cli("update", "--from-cidr", A, "--to-cidr", B, flag, str(path), *extra)
+            run = cli("update", "--yes", "--from-cidr", A, "--to-cidr", B, flag, str(path), *extra)
             assert run.code == 2
             assert "exists" in run.err
     assert not (tmp_path / "elsewhere").exists()
@@ -268,7 +268,7 @@ def test_a_profile_without_a_region_fails_alone(aws: Aws, cli: Cli) -> None:
     keys = "aws_access_key_id = testing\naws_secret_access_key = testing"
     aws.add_profile("broken", keys)
     aws.add_profile("healthy", f"region = us-east-1\n{keys}")
-    run = cli("update", "--from-cidr", A, "--to-cidr", B, "-p", "broken", "-p", "healthy")
+    run = cli("update", "--yes", "--from-cidr", A, "--to-cidr", B, "-p", "broken", "-p", "healthy")
     assert run.code == 1
     assert "no region for profile 'broken'" in run.err
     assert ("ingress", "tcp", 22, 22, B, "ssh") in helpers.rules(aws.ec2(), group)
@@ -288,7 +288,7 @@ def test_a_profile_whose_credentials_fail_fails_alone(aws: Aws, cli: Cli, body: 
     aws.add_profile("broken", body)
     keys = "aws_access_key_id = testing\naws_secret_access_key = testing"
     aws.add_profile("healthy", f"region = us-east-1\n{keys}")
-    run = cli("update", "--from-cidr", A, "--to-cidr", B, "-p", "broken", "-p", "healthy")
+    run = cli("update", "--yes", "--from-cidr", A, "--to-cidr", B, "-p", "broken", "-p", "healthy")
     assert run.code == 1
     assert "sgupdater: broken / us-east-1:" in run.err
     assert ("ingress", "tcp", 22, 22, B, "ssh") in helpers.rules(aws.ec2(), group)

@@ -15,7 +15,7 @@ A6, B6 = "2001:db8::/32", "2001:db9::/48"
 
 
 def update(cli: Cli, *extra: str, old: str = A, new: str = B) -> dict[str, object]:
-    run = cli("update", "--from-cidr", old, "--to-cidr", new, "-o", "json", *extra)
+    run = cli("update", "--yes", "--from-cidr", old, "--to-cidr", new, "-o", "json", *extra)
     assert run.code == 0, run.err
     return json.loads(run.out)  # type: ignore[no-any-return]
 
@@ -235,7 +235,7 @@ def test_one_modify_call_per_group_carries_all_its_changes(aws: Aws, cli: Cli) -
 
 
 def test_nothing_to_do_exits_zero(aws: Aws, cli: Cli) -> None:
-    run = cli("update", "--from-cidr", A, "--to-cidr", B)
+    run = cli("update", "--yes", "--from-cidr", A, "--to-cidr", B)
     assert run.code == 0
     assert "0 rules matched" in run.err
 

@@ -51,7 +51,7 @@ def test_update_rewrites_exactly_the_old_range_and_rollback_restores_it(
     before = {name: _read(aws, where, region) for name, (where, region) in sets.items()}
     journal = tmp_path / "j.jsonl"
     ask = ["--from-cidr", A, "--to-cidr", B, "--waf", "-r", REGION, "-r", "eu-west-1"]
-    run = cli("update", *ask, "--journal", str(journal), "-o", "json")
+    run = cli("update", "--yes", *ask, "--journal", str(journal), "-o", "json")
     assert run.code == 0, run.err
     assert json.loads(run.out)["summary"]["changed"] == 3
     after = {name: _read(aws, where, region) for name, (where, region) in sets.items()}
@@ -88,7 +88,7 @@ def test_an_edit_between_read_and_write_is_retried_never_overwritten(aws: Aws, c
         ip_set.update(ip_set.description, [*ip_set.addresses, OTHER])
 
     waf.before_next_update(someone_else)
-    run = cli("update", "--from-cidr", A, "--to-cidr", B, "--waf", "-o", "json")
+    run = cli("update", "--yes", "--from-cidr", A, "--to-cidr", B, "--waf", "-o", "json")
     assert run.code == 0, run.err
     assert _read(aws, where)["Addresses"] == [B, "203.0.113.7/32", OTHER]
 
@@ -121,10 +121,12 @@ def test_detailed_exitcode_says_3_while_the_old_range_is_trusted_anywhere_then_0
     every = ["--prefix-lists", "--waf", "--detailed-exitcode"]
     assert cli("show", "--from-cidr", A, *every).code == 3
     assert cli("update", "--from-cidr", A, "--to-cidr", B, "--dry-run", *every).code == 3
-    refused = cli("update", "--from-cidr", A, "--to-cidr", B, *every)
+    refused = cli("update", "--yes", "--from-cidr", A, "--to-cidr", B, *every)
     assert refused.code == 2
     assert "--detailed-exitcode goes with show or --dry-run" in refused.err
-    done = cli("update", "--from-cidr", A, "--to-cidr", B, "--prefix-lists", "--waf", "-o", "json")
+    done = cli(
+        "update", "--yes", "--from-cidr", A, "--to-cidr", B, "--prefix-lists", "--waf", "-o", "json"
+    )
     assert done.code == 0, done.err
     assert json.loads(done.out)["summary"]["changed"] == 3
     assert B in {rule[4] for rule in helpers.rules(ec2, group)}
@@ -141,7 +143,7 @@ def test_cloudfront_sets_are_reached_through_us_east_1_from_any_region(
     before = _read(aws, where)
     journal = tmp_path / "j.jsonl"
     ask = ["--from-cidr", A, "--to-cidr", B, "--waf", "-r", "eu-west-1", "-r", "ap-south-1"]
-    run = cli("update", *ask, "--journal", str(journal), "-o", "json")
+    run = cli("update", "--yes", *ask, "--journal", str(journal), "-o", "json")
     assert run.code == 0, run.err
     changes = json.loads(run.out)["changes"]
     # Once for the account, though the run visits two regions and neither is us-east-1.

@@ -93,7 +93,7 @@ def test_each_set_shows_its_use(aws: Aws, cli: Cli) -> None:
 
 def test_remove_never_unblocks_and_says_why(aws: Aws, cli: Cli) -> None:
     sets = _world(aws)
-    run = cli("remove", "--cidr", A, "--waf", "-o", "json")
+    run = cli("remove", "--yes", "--cidr", A, "--waf", "-o", "json")
     assert run.code == 0, run.err
     for name, where in sets.items():
         kept = name not in ("office", "spare")
@@ -109,7 +109,7 @@ def test_remove_never_unblocks_and_says_why(aws: Aws, cli: Cli) -> None:
 
 def test_update_moves_a_block_list_only_when_included(aws: Aws, cli: Cli) -> None:
     sets = _world(aws)
-    run = cli("update", "--from-cidr", A, "--to-cidr", B, "--waf", "-o", "json")
+    run = cli("update", "--yes", "--from-cidr", A, "--to-cidr", B, "--waf", "-o", "json")
     # The job is not done while a block list still names the old range: exit 1, saying why.
     assert run.code == 1
     statuses = {r["group_name"].split(" ")[0]: r["status"] for r in json.loads(run.out)["changes"]}
@@ -121,7 +121,7 @@ def test_update_moves_a_block_list_only_when_included(aws: Aws, cli: Cli) -> Non
     assert _addresses(aws, sets["bad"]) == [A, "203.0.113.7/32"]
     assert _addresses(aws, sets["office"]) == [B, "203.0.113.7/32"]
     ask = ["--from-cidr", A, "--to-cidr", B, "--waf", "--include-block-lists", "-o", "json"]
-    again = cli("update", *ask)
+    again = cli("update", "--yes", *ask)
     assert again.code == 0, again.err
     # The decision is named in what the run (and a plan file) says of each such change.
     details = {r["group_name"].split(" ")[0]: r["detail"] for r in json.loads(again.out)["changes"]}

@@ -55,7 +55,19 @@ def _seed(aws: Aws) -> dict[tuple[str, str], str]:
 def test_two_processes_print_what_one_prints_and_apply_everywhere(aws: Aws, cli: Cli) -> None:
     made = _seed(aws)
     roles = [arg for a in ACCOUNTS for arg in ("--role-arn", f"arn:aws:iam::{a}:role/Ops")]
-    ask = ["update", "--from-cidr", A, "--to-cidr", B, *roles, "-r", REGIONS[0], "-r", REGIONS[1]]
+    ask = [
+        "update",
+        "--yes",
+        "--from-cidr",
+        A,
+        "--to-cidr",
+        B,
+        *roles,
+        "-r",
+        REGIONS[0],
+        "-r",
+        REGIONS[1],
+    ]
     one = cli(*ask, "--dry-run", "--processes", "1")
     two = cli(*ask, "--dry-run", "--processes", "2")
     assert one.code == two.code == 0, two.err
