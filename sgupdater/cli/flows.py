@@ -28,6 +28,7 @@ from sgupdater.files import plan as planfile
 from sgupdater.files import safe as files
 from sgupdater.files.journal import Journal, default_path
 from sgupdater.models import Target, TargetResult, status_of
+from sgupdater.output import layout
 from sgupdater.output.report import OutputFormat, targets_table
 from sgupdater.output.rows import change_rows, failure_rows, summarise, summary_line
 from sgupdater.scope import Scope
@@ -37,14 +38,14 @@ log = logging.getLogger("sgupdater")
 
 def stdout(output: OutputFormat | None) -> tuple[Console, OutputFormat]:
     """The console for results and the format: the one asked for, else by terminal or pipe."""
-    console = Console(file=sys.stdout, width=None if sys.stdout.isatty() else 200, highlight=False)
+    console = layout.console(sys.stdout)
     fmt = output or (OutputFormat.table if sys.stdout.isatty() else OutputFormat.tsv)
     return console, fmt
 
 
 def confirmed(command: str, results: Sequence[TargetResult], count: int) -> bool:
     """Show the plan on stderr and ask; a no says so."""
-    err = Console(file=sys.stderr, highlight=False)
+    err = layout.console(sys.stderr)
     OutputFormat.table.changes_renderer(command, dry_run=True)(err, results)
     if typer.confirm(f"Apply {count} change(s)?", default=False, err=True):
         return True
@@ -145,7 +146,7 @@ def scan(
 
 def finish(results: Sequence[TargetResult], common: Common, *, command: str, applied: bool) -> int:
     if len(results) > 1 and not common.quiet:
-        targets_table(Console(file=sys.stderr, highlight=False), results, applied=applied)
+        targets_table(layout.console(sys.stderr), results, applied=applied)
     return end(results, command=command, applied=applied)
 
 

@@ -9,11 +9,10 @@ from enum import Enum
 from typing import IO, Any, NoReturn
 
 from rich.console import Console
-from rich.table import Table
-from rich.text import Text
 
 from sgupdater import __version__, kinds
 from sgupdater.models import TargetResult
+from sgupdater.output.layout import Column, fit
 from sgupdater.output.rows import (
     ChangeRow,
     RuleRow,
@@ -66,11 +65,6 @@ def _tsv(out: IO[str], header: Sequence[str], rows: Iterator[Sequence[object]]) 
         out.write("\t".join(cells) + "\n")
 
 
-def _row(table: Table, *cells: str) -> None:
-    # Cells are data (descriptions, names), never rich markup: "[prod]" must print as it is.
-    table.add_row(*(Text(cell) for cell in cells))
-
-
 def _account(account: str, alias: str) -> str:
     return f"{account} ({alias})" if alias else account
 
@@ -105,13 +99,11 @@ def _new(row: ChangeRow) -> str:
 
 def targets_table(console: Console, results: Sequence[TargetResult], *, applied: bool) -> None:
     """The per-target summary table."""
-    table = Table(header_style="bold", title="Per target")
     done = "Changed" if applied else "To change"
-    for title in ("Credentials", "Account", "Region", "Groups", "Matched", done, "Failed"):
-        table.add_column(title)
-    for r in target_rows(results):
-        _row(
-            table,
+    titles = ("Credentials", "Account", "Region", "Containers", "Matched", done, "Failed")
+    columns = [Column(t, keep=n < 3) for n, t in enumerate(titles)]
+    rows = [
+        (
             r["credentials"],
             _account(r["account"], r["account_alias"]),
             r["region"],
@@ -120,54 +112,74 @@ def targets_table(console: Console, results: Sequence[TargetResult], *, applied:
             str(r["changed"] if applied else r["changes"]),
             f"{r['failed']} {r['error']}".strip() if r["failed"] else "0",
         )
-    console.print(table)
+        for r in target_rows(results)
+    ]
+    fit(console, columns, rows, title="Per target")
+
+
+_RULE_COLUMNS = [
+    Column("Account", keep=True),
+    Column("Region", keep=True),
+    Column("Container", keep=True),
+    Column("VPC"),
+    Column("Dir", brief=True),
+    Column("Proto", brief=True),
+    Column("Ports", brief=True),
+    Column("CIDR", keep=True),
+    Column("Desc"),
+]
 
 
 def _rules_table(console: Console, results: Sequence[TargetResult]) -> None:
     if not any(r.plan.matched for r in results):
         console.print("No matching rules.")
         return
-    table = Table(header_style="bold")
-    for title in ("Account", "Region", "VPC", "Group", "Dir", "Proto", "Ports", "CIDR", "Desc"):
-        table.add_column(title)
-    for r in rule_rows(results):
-        _row(
-            table,
+    rows = [
+        (
             _account(r["account"], r["account_alias"]),
             r["region"],
-            r["vpc_id"],
             _where(r),
+            r["vpc_id"],
             *_traffic(r),
             r["cidr"],
             r["description"],
         )
-    console.print(table)
+        for r in rule_rows(results)
+    ]
+    fit(console, _RULE_COLUMNS, rows)
+
+
+_CHANGE_COLUMNS = [
+    *_RULE_COLUMNS[:3],
+    *_RULE_COLUMNS[4:7],
+    Column("Old → New", keep=True),
+    Column("Action", brief=True),
+    Column("Status", brief=True),
+    Column("Note"),
+]
+
+
+def _change_cells(r: ChangeRow) -> tuple[str, ...]:
+    plain = r["action"] == "modify" and r["status"] not in ("failed", "blocked")
+    note = "" if plain and r["detail"] == "replace in place" else r["detail"]
+    blocked = r["status"] in ("blocked", "kept")
+    return (
+        _account(r["account"], r["account_alias"]),
+        r["region"],
+        _where(r),
+        *_traffic(r),
+        f"{r['old_cidr']} → {'(unchanged)' if blocked else _new(r)}",
+        "none" if blocked else r["action"],
+        r["status"],
+        note,
+    )
 
 
 def _changes_table(console: Console, results: Sequence[TargetResult]) -> None:
     if not any(r.plan.changes or r.plan.blocked or r.plan.kept for r in results):
         console.print("Nothing to change.")
         return
-    table = Table(header_style="bold")
-    titles = ("Account", "Region", "Group", "Dir", "Proto", "Ports", "Old → New", "Action")
-    for title in (*titles, "Status", "Note"):
-        table.add_column(title)
-    for r in change_rows(results):
-        plain = r["action"] == "modify" and r["status"] not in ("failed", "blocked")
-        note = "" if plain and r["detail"] == "replace in place" else r["detail"]
-        blocked = r["status"] in ("blocked", "kept")
-        _row(
-            table,
-            _account(r["account"], r["account_alias"]),
-            r["region"],
-            _where(r),
-            *_traffic(r),
-            f"{r['old_cidr']} → {'(unchanged)' if blocked else _new(r)}",
-            "none" if blocked else r["action"],
-            r["status"],
-            note,
-        )
-    console.print(table)
+    fit(console, _CHANGE_COLUMNS, [_change_cells(r) for r in change_rows(results)])
 
 
 class OutputFormat(str, Enum):

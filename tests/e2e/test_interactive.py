@@ -26,12 +26,15 @@ COMMAND = [sys.executable, "-m", "sgupdater"]
 
 
 def on_terminal(
-    args: list[str], answer: str | None, before_answer: Callable[[], None] | None = None
+    args: list[str],
+    answer: str | None,
+    before_answer: Callable[[], None] | None = None,
+    columns: int = 240,
 ) -> tuple[int, str]:
     """Run with stdin/stdout/stderr on a pseudo-terminal, answering the prompt if one comes."""
     leader, follower = pty.openpty()
-    # A roomy terminal, so the plan table is not folded.
-    fcntl.ioctl(follower, termios.TIOCSWINSZ, struct.pack("HHHH", 50, 240, 0, 0))
+    # A roomy terminal by default, so the plan is one table.
+    fcntl.ioctl(follower, termios.TIOCSWINSZ, struct.pack("HHHH", 50, columns, 0, 0))
     # The size comes from the terminal, as for a user; pytest exports COLUMNS=80.
     env = {k: v for k, v in os.environ.items() if k not in ("COLUMNS", "LINES")}
     process = subprocess.Popen(
@@ -75,6 +78,19 @@ def test_on_a_terminal_the_plan_is_shown_and_no_keeps_everything(aws: Aws) -> No
     assert helpers.rule_ids(ec2, g) == before
 
 
+@pytest.mark.parametrize("columns", [80, 100, 200])
+def test_the_plan_asked_about_is_never_cut(aws: Aws, columns: int) -> None:
+    ec2 = aws.ec2()
+    g = helpers.group(ec2, helpers.vpc(ec2), "web", ingress=(perm(cidrs=(A,)),))
+    args = ["update", "--from-cidr", A, "--to-cidr", B]
+    code, screen = on_terminal(args, answer="n", columns=columns)
+    assert code == 1
+    plan = screen[: screen.index("Apply 1 change(s)?")]
+    for whole in ("123456789012", "us-east-1", g, A, B):
+        assert whole in plan, plan
+    assert "…" not in plan
+
+
 def test_on_a_terminal_yes_applies(aws: Aws) -> None:
     ec2 = aws.ec2()
     g = helpers.group(ec2, helpers.vpc(ec2), "web", ingress=(perm(cidrs=(A,)),))
@@ -109,8 +125,8 @@ def test_in_a_pipe_it_refuses_to_write_without_yes(aws: Aws, command: str) -> No
     )
     assert done.returncode == 2
     assert done.stderr.strip().splitlines() == [
-        f"sgupdater: error: {command} changes AWS and there is no terminal to ask on: pass --yes to "
-        "apply without asking, or --dry-run to see the plan"
+        f"sgupdater: error: {command} changes AWS and there is no terminal to ask on: "
+        "pass --yes to apply without asking, or --dry-run to see the plan"
     ]
     assert done.stdout == ""
     assert helpers.rules(ec2, g) == before

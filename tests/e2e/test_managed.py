@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import json
 
+import pytest
+
 from testkit import helpers
 from testkit.helpers import perm
 from tests.e2e.conftest import Aws, Cli
@@ -25,7 +27,10 @@ def seed(aws: Aws) -> tuple[str, str, str]:
     return stack, terraform, hand
 
 
-def test_managed_groups_are_flagged_in_plans_and_counted(aws: Aws, cli: Cli) -> None:
+def test_managed_groups_are_flagged_in_plans_and_counted(
+    aws: Aws, cli: Cli, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("COLUMNS", "200")
     stack, terraform, hand = seed(aws)
     run = cli("update", "--from-cidr", A, "--to-cidr", B, "--dry-run", "-o", "json")
     assert run.code == 0, run.err

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import json
 
+import pytest
+
 from testkit import helpers
 from testkit.helpers import perm
 from tests.e2e.conftest import Aws, Cli
@@ -169,13 +171,31 @@ def test_update_json_change_fields(aws: Aws, cli: Cli) -> None:
     assert sorted(c["action"] for c in document["changes"]) == ["modify", "modify", "revoke"]
 
 
-def test_table_output_names_group_ports_and_description(aws: Aws, cli: Cli) -> None:
+def test_table_output_names_group_ports_and_description(
+    aws: Aws, cli: Cli, monkeypatch: pytest.MonkeyPatch
+) -> None:
     _, g, _ = seed(aws)
+    monkeypatch.setenv("COLUMNS", "200")
     run = cli("show", "--from-cidr", A, "-o", "table")
     assert f"{g} (web)" in run.out
     assert "office ssh" in run.out
     assert "Account" in run.out
     assert "3 rules matched" in run.err
+
+
+def test_at_80_columns_each_rule_is_a_block_with_nothing_cut(
+    aws: Aws, cli: Cli, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    _, g, _ = seed(aws)
+    monkeypatch.setenv("COLUMNS", "80")
+    run = cli("show", "--from-cidr", A, "-o", "table")
+    assert all(len(line) <= 80 for line in run.out.splitlines())
+    firsts = [line for line in run.out.splitlines() if line.startswith("- ")]
+    assert len(firsts) == 3
+    assert f"- 123456789012  us-east-1  {g} (web)" in firsts
+    assert "  Desc: office ssh" in run.out
+    assert "  CIDR: 192.0.2.0/24" in run.out
+    assert "…" not in run.out
 
 
 def test_tsv_plan_of_update(aws: Aws, cli: Cli) -> None:
