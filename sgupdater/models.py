@@ -160,9 +160,11 @@ class Applied:
 
 @dataclass(frozen=True, slots=True)
 class Skipped:
-    """The change was deliberately not made."""
+    """The change was deliberately not made; settled: because what it would make is in place
+    already (otherwise the entry moved on, and the old range may still be trusted there)."""
 
     reason: str
+    settled: bool = False
 
 
 @dataclass(frozen=True, slots=True)

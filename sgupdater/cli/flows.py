@@ -30,7 +30,7 @@ from sgupdater.files.journal import Journal, default_path
 from sgupdater.models import Target, TargetResult, status_of
 from sgupdater.output import layout
 from sgupdater.output.report import OutputFormat, targets_table
-from sgupdater.output.rows import change_rows, failure_rows, summarise, summary_line
+from sgupdater.output.rows import change_rows, failure_rows, moved_on, summarise, summary_line
 from sgupdater.scope import Scope
 
 log = logging.getLogger("sgupdater")
@@ -108,6 +108,13 @@ def report_failures(results: Sequence[TargetResult]) -> int:
         if row["account"] and row["account"] not in who:
             who += f" ({row['account']})"
         typer.echo(f"sgupdater: {who} / {row['region']}: {row['message']}", err=True)
+    for change in moved_on(results):
+        typer.echo(
+            f"sgupdater: {change['account']} / {change['region']} / {change['group_id']}: "
+            f"{change['action']} {change['old_cidr']} skipped: {change['detail']}; "
+            f"{change['old_cidr']} may still be trusted there",
+            err=True,
+        )
     for change in change_rows(results):
         if change["status"] == "blocked":
             typer.echo(
@@ -144,10 +151,18 @@ def scan(
     return [*resolved.failures, *resolved.skipped, *results]
 
 
-def finish(results: Sequence[TargetResult], common: Common, *, command: str, applied: bool) -> int:
+def finish(
+    results: Sequence[TargetResult],
+    common: Common,
+    *,
+    command: str,
+    applied: bool,
+    dry_run: bool = False,
+) -> int:
     if len(results) > 1 and not common.quiet:
-        targets_table(layout.console(sys.stderr), results, applied=applied)
-    return end(results, command=command, applied=applied)
+        table = "show" if command == "show" else "applied" if applied else "plan"
+        targets_table(layout.console(sys.stderr), results, table)
+    return end(results, command=command, applied=applied, dry_run=dry_run)
 
 
 # --detailed-exitcode: the run succeeded and found something still to do.
@@ -159,12 +174,17 @@ def detailed(status: int, asked: bool, pending: bool) -> int:
     return PENDING if asked and status == 0 and pending else status
 
 
-def end(results: Sequence[TargetResult], *, command: str, applied: bool) -> int:
+def end(
+    results: Sequence[TargetResult], *, command: str, applied: bool, dry_run: bool = False
+) -> int:
     failed_targets = report_failures(results)
     summary = summarise(results)
-    typer.echo(summary_line(summary, command=command, applied=applied), err=True)
-    # Blocked: matched but impossible as asked (no room, quota): the job is not done.
-    return 1 if failed_targets or summary.failed or summary.blocked else 0
+    line = summary_line(summary, command=command, applied=applied, dry_run=dry_run)
+    typer.echo(line, err=True)
+    # Blocked: matched but impossible as asked (no room, quota); moved on: skipped, the old
+    # range perhaps still trusted there. Either way the job is not done.
+    undone = summary.failed or summary.blocked or summary.moved_on
+    return 1 if failed_targets or undone else 0
 
 
 def must_consent(command: str, *, dry_run: bool, yes: bool) -> None:
@@ -200,8 +220,8 @@ def change(
     console, fmt = stdout(common.output)
     has_changes = any(r.plan.changes for r in results)
     if dry_run or not has_changes:
-        fmt.changes_renderer(command, dry_run=True)(console, results)
-        status = finish(results, common, command=command, applied=False)
+        fmt.changes_renderer(command, dry_run=dry_run)(console, results)
+        status = finish(results, common, command=command, applied=False, dry_run=dry_run)
         if plan_out is not None:
             count, digest = planfile.write(plan_out, command, results)
             typer.echo(
@@ -260,8 +280,8 @@ def apply_expected(
         results = apply_run.apply_checked(expected, live, dry_run=True, progress=advance)
     pending = sum(o is None for r in results for o in r.outcomes or ())
     if asked.dry_run or not pending:
-        fmt.changes_renderer(command, dry_run=True)(console, results)
-        status = end(results, command=command, applied=False)
+        fmt.changes_renderer(command, dry_run=asked.dry_run)(console, results)
+        status = end(results, command=command, applied=False, dry_run=asked.dry_run)
         return detailed(status, asked.detailed_exitcode, pending > 0)
     how = Applying(asked.output, asked.quiet, asked.journal, asked.yes)
 
@@ -300,7 +320,7 @@ def carry_out(
         results = apply_run.apply_checked(
             expected, run, dry_run=False, journal=journal, seeds=shown, progress=advance
         )
-    fmt.changes_renderer(command, dry_run=False)(console, results)
+    fmt.changes_renderer(command, dry_run=False, journal=journal.path)(console, results)
     return closing(results, journal, run, done(results))
 
 

@@ -134,6 +134,11 @@ def _then_last(
     return each_target(results, run.options, work, None)
 
 
+def _containers(wanted: Sequence[verify.Expect]) -> int:
+    """How many containers a check reads again (the count a file-fed run reports)."""
+    return len({(u.change.entry.kind, u.change.entry.container_id) for u in wanted})
+
+
 def apply_checked(
     expected: dict[Target, list[verify.Expect]],
     run: Run,
@@ -174,6 +179,7 @@ def apply_checked(
         item = dataclasses.replace(
             item,
             account=item.account or item.target.account,
+            groups_scanned=item.groups_scanned or _containers(wanted),
             plan=dataclasses.replace(base, changes=plan.changes),
         )
         if not dry_run:

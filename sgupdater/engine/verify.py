@@ -3,12 +3,15 @@
 from __future__ import annotations
 
 import dataclasses
-from collections.abc import Sequence
+from collections.abc import Container, Sequence
 from dataclasses import dataclass
 
 from sgupdater import kinds
 from sgupdater._types import EntryId
 from sgupdater.models import IN_DOUBT, Change, Current, Plan, PortKey, Skipped, new_value
+
+# An in-doubt change found never made: its undo has nothing to do.
+_NEVER = "the change was never made; nothing to undo"
 
 
 @dataclass(frozen=True, slots=True)
@@ -80,7 +83,7 @@ def _doubt(
     else:
         never = False
     if never:
-        return f"{IN_DOUBT}: the change was never made; nothing to undo"
+        return f"{IN_DOUBT}: {_NEVER}"
     return f"{IN_DOUBT}: {why}"
 
 
@@ -120,9 +123,23 @@ def verify(
         if reason is not None and item.in_doubt:
             reason = _doubt(item, key, allowed, reason)
         if reason is not None:
-            skipped[index] = Skipped(reason)
+            skipped[index] = Skipped(reason, settled=_settled(item, allowed))
         changes.append(change)
     return Plan(tuple(changes), tuple(e.change.entry for e in expected)), skipped
+
+
+def _settled(item: Expect, allowed: Container[tuple[PortKey, str]]) -> bool:
+    """Whether a skip leaves no old value trusted that the change was to replace (else the entry
+    moved on since the plan, and the run must say the job is not done)."""
+    change, key = item.change, item.change.entry.key
+    old = item.still if item.still is not None else str(change.entry.cidr)
+    if (key, old) not in allowed:
+        # Nothing trusts the old value there any more (gone, or changed by someone else).
+        return True
+    if change.action in ("modify", "revoke"):
+        return False
+    # Beside the old value (add, or a rule pointed at a list): settled when the new one is there.
+    return (key, new_value(change)) in allowed
 
 
 def for_plan(plan: Plan) -> list[Expect]:

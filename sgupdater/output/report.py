@@ -6,6 +6,7 @@ import dataclasses
 import json
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from enum import Enum
+from pathlib import Path
 from typing import IO, Any, NoReturn
 
 from rich.console import Console
@@ -86,6 +87,12 @@ def _traffic(row: RuleRow | ChangeRow) -> tuple[str, str, str]:
     return (row["direction"], protocol, ports(row["protocol"], row["from_port"], row["to_port"]))
 
 
+def _old(row: ChangeRow) -> str:
+    # An entry allowed again (a rollback undoing a revoke) replaces nothing.
+    again = row["action"] == "authorize" and row["old_cidr"] == row["new_cidr"]
+    return "(none)" if again else row["old_cidr"]
+
+
 def _new(row: ChangeRow) -> str:
     if row["action"] == "create":
         return "(held by the new list)"
@@ -97,10 +104,10 @@ def _new(row: ChangeRow) -> str:
     return row["new_cidr"]
 
 
-def targets_table(console: Console, results: Sequence[TargetResult], *, applied: bool) -> None:
-    """The per-target summary table."""
-    done = "Changed" if applied else "To change"
-    titles = ("Credentials", "Account", "Region", "Containers", "Matched", done, "Failed")
+def targets_table(console: Console, results: Sequence[TargetResult], table: str) -> None:
+    """The per-target summary table of a `show`, a `plan` or what was `applied`."""
+    done = {"applied": ["Changed"], "plan": ["To change"], "show": []}[table]
+    titles = ("Credentials", "Account", "Region", "Containers", "Matched", *done, "Failed")
     columns = [Column(t, keep=n < 3) for n, t in enumerate(titles)]
     rows = [
         (
@@ -109,7 +116,7 @@ def targets_table(console: Console, results: Sequence[TargetResult], *, applied:
             r["region"],
             str(r["groups_scanned"]),
             str(r["rules_matched"]),
-            str(r["changed"] if applied else r["changes"]),
+            *[str(r["changed"] if table == "applied" else r["changes"]) for _ in done],
             f"{r['failed']} {r['error']}".strip() if r["failed"] else "0",
         )
         for r in target_rows(results)
@@ -168,7 +175,7 @@ def _change_cells(r: ChangeRow) -> tuple[str, ...]:
         r["region"],
         _where(r),
         *_traffic(r),
-        f"{r['old_cidr']} → {'(unchanged)' if blocked else _new(r)}",
+        f"{_old(r)} → {'(unchanged)' if blocked else _new(r)}",
         "none" if blocked else r["action"],
         r["status"],
         note,
@@ -202,7 +209,7 @@ class OutputFormat(str, Enum):
         assert_never(self)
 
     def changes_renderer(
-        self, command: str, *, dry_run: bool
+        self, command: str, *, dry_run: bool, journal: Path | None = None
     ) -> Callable[[Console, Sequence[TargetResult]], None]:
         """The function that prints a plan or its results in this format."""
         if self is OutputFormat.table:
@@ -214,17 +221,27 @@ class OutputFormat(str, Enum):
                 (list(r.values()) for r in change_rows(res)),
             )
         if self is OutputFormat.json:
-            return lambda c, res: _json(c.file, command, res, dry_run=dry_run)
+            return lambda c, res: _json(c.file, command, res, dry_run=dry_run, journal=journal)
         assert_never(self)
 
 
-def _json(out: IO[str], command: str, results: Sequence[TargetResult], *, dry_run: bool) -> None:
+def _json(
+    out: IO[str],
+    command: str,
+    results: Sequence[TargetResult],
+    *,
+    dry_run: bool,
+    journal: Path | None = None,
+) -> None:
     document: dict[str, object] = {
         "format_version": JSON_FORMAT_VERSION,
         "tool_version": __version__,
         "command": command,
         "dry_run": dry_run,
     }
+    if command != "show":
+        # The journal of the writes, for rollback; null when nothing was sent.
+        document["journal"] = str(journal) if journal is not None else None
     listed = rule_rows(results) if command == "show" else change_rows(results)
     fields = [
         *document.items(),

@@ -97,6 +97,10 @@ class Summary:
     accounts_skipped: int = 0
     # Rollback: journalled changes whose answer was never written, settled by reading now.
     in_doubt: int = 0
+    # Skipped because the entry moved on since the plan (not because it was in place already).
+    moved_on: int = 0
+    # Still to make: checked and not applied (a dry run, or a run that asked and was not sent).
+    planned: int = 0
 
 
 def place(rule: Entry) -> Place:
@@ -160,6 +164,16 @@ def _change_row(change: Change, status: str, detail: str, new_id: str, alias: st
         prefix_list_id=ref.id if ref is not None else "",
         prefix_list_name=ref.name if ref is not None else "",
     )
+
+
+def moved_on(results: Sequence[TargetResult]) -> Iterator[ChangeRow]:
+    """The changes skipped because their entry moved on: the old range may still be trusted."""
+    for result in results:
+        outcomes = result.outcomes or (None,) * len(result.plan.changes)
+        for change, outcome in zip(result.plan.changes, outcomes, strict=True):
+            if isinstance(outcome, Skipped) and not outcome.settled:
+                alias = result.target.alias or ""
+                yield _change_row(change, "skipped", outcome.reason, "", alias)
 
 
 def change_rows(results: Sequence[TargetResult]) -> Iterator[ChangeRow]:
@@ -229,26 +243,41 @@ def summarise(results: Sequence[TargetResult]) -> Summary:
         blocked=statuses.count("blocked"),
         accounts_skipped=skipped,
         in_doubt=sum(1 for r in results for c in r.plan.changes if IN_DOUBT in c.reason),
+        moved_on=sum(1 for _ in moved_on(results)),
+        planned=statuses.count("planned"),
     )
 
 
-def summary_line(summary: Summary, *, command: str, applied: bool) -> str:
-    """The one-line summary printed at the end of every command."""
-    found = (
-        f"{summary.targets} target(s), {summary.groups_scanned} groups scanned, "
-        f"{summary.rules_matched} rules matched"
-    )
+def _count(n: int, what: str) -> str:
+    return f"{n} {what}" + ("" if n == 1 else "s")
+
+
+def summary_line(summary: Summary, *, command: str, applied: bool, dry_run: bool = False) -> str:
+    """The one-line summary printed at the end of every command.
+
+    applied: changes were sent; dry_run: only a plan was asked for (else nothing was left).
+    """
+    from_file = command in ("apply", "rollback")
+    read = "read again" if from_file else "read"
+    found = f"{summary.targets} target(s), {_count(summary.groups_scanned, 'container')} {read}"
+    if not from_file:
+        found += f", {summary.rules_matched} rules matched"
     if summary.managed:
         found += f" ({summary.managed} in IaC-managed resources)"
     if summary.accounts_skipped:
         found += f", {summary.accounts_skipped} accounts not ACTIVE skipped"
     if command == "show":
         return f"{found}, {summary.failed} failed"
-    done = f"{summary.changed} changed" if applied else f"{summary.changes} to change (dry run)"
-    blocked = f", {summary.blocked} blocked" if summary.blocked else ""
+    if applied:
+        done = f"{_count(summary.changed, 'change')} applied"
+    else:
+        done = f"{_count(summary.planned, 'change')} to make" + (" (dry run)" if dry_run else "")
+    more = f", {summary.blocked} blocked" if summary.blocked else ""
+    if summary.moved_on:
+        more += f", {summary.moved_on} skipped: moved on since the plan"
     if summary.in_doubt:
-        blocked += f", {summary.in_doubt} in doubt"
-    return f"{found}, {done}, {summary.unchanged} unchanged{blocked}, {summary.failed} failed"
+        more += f", {summary.in_doubt} in doubt"
+    return f"{found}, {done}, {summary.unchanged} unchanged{more}, {summary.failed} failed"
 
 
 class TargetRow(TypedDict):

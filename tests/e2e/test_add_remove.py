@@ -28,7 +28,7 @@ def test_add_allows_the_new_cidr_beside_the_old_one(aws: Aws, cli: Cli) -> None:
         ("ingress", "tcp", 80, 80, A, ""),
         ("ingress", "tcp", 80, 80, B, ""),
     }
-    assert "1 changed, 1 unchanged" in run.err
+    assert "1 change applied, 1 unchanged" in run.err
 
 
 def test_remove_revokes_every_rule_allowing_the_cidr(aws: Aws, cli: Cli) -> None:
@@ -54,7 +54,7 @@ def test_remove_only_where_keeps_rules_whose_replacement_is_missing(aws: Aws, cl
     rules = helpers.rules(ec2, g)
     assert ("ingress", "tcp", 22, 22, A, "") not in rules
     assert ("ingress", "tcp", 80, 80, A, "") in rules
-    assert "1 changed, 1 unchanged" in run.err
+    assert "1 change applied, 1 unchanged" in run.err
 
 
 PERMS = st.lists(

@@ -82,5 +82,5 @@ def test_a_version_1_journal_rolls_back(aws: Aws, cli: Cli, tmp_path: Path) -> N
     assert state(aws, ids) != before
     run = cli("rollback", str(filled("v1-journal.jsonl", ids, tmp_path)), "--yes")
     assert run.code == 0, run.err
-    assert "4 changed" in run.err
+    assert "4 changes applied" in run.err
     assert state(aws, ids) == before

@@ -97,7 +97,7 @@ def test_on_a_terminal_yes_applies(aws: Aws) -> None:
     code, screen = on_terminal(["update", "--from-cidr", A, "--to-cidr", B], answer="y")
     assert code == 0, screen
     assert ("ingress", "tcp", 22, 22, B, "") in helpers.rules(ec2, g)
-    assert "1 changed" in screen
+    assert "1 change applied" in screen
 
 
 def test_on_a_terminal_dash_y_skips_the_question(aws: Aws) -> None:

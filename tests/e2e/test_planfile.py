@@ -68,7 +68,10 @@ def test_drifted_rules_are_skipped_never_forced(aws: Aws, cli: Cli, tmp_path: Pa
     helpers.edit_by_hand(ec2, db, psql, 5432, A, "edited")
     ec2.revoke_security_group_ingress(GroupId=web, IpPermissions=[perm("tcp", 443, cidrs=(B,))])
     run = cli("apply", "--yes", str(path), "-o", "json")
-    assert run.code == 0, run.err
+    # Skipped because the rules moved on: the old range is still trusted there; not done.
+    assert run.code == 1, run.err
+    assert "2 skipped: moved on since the plan" in run.err
+    assert "may still be trusted there" in run.err
     rows = {(r["group_name"], r["from_port"]): r for r in json.loads(run.out)["changes"]}
     assert rows[("web", 22)]["status"] == "applied"
     assert rows[("db", 5432)]["status"] == "skipped"

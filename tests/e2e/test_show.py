@@ -128,6 +128,8 @@ def test_json_document_has_the_documented_fields(aws: Aws, cli: Cli) -> None:
         "blocked": 0,
         "accounts_skipped": 0,
         "in_doubt": 0,
+        "moved_on": 0,
+        "planned": 0,
     }
 
 

@@ -254,9 +254,11 @@ def test_apply_and_rollback_take_the_common_options(aws: Aws, cli: Cli, tmp_path
     assert run.code == 0, run.err
     shown = json.loads(run.out)
     assert set(shown) == {
-        "format_version", "tool_version", "command", "dry_run", "changes", "failures",
-        "targets", "summary",
+        "format_version", "tool_version", "command", "dry_run", "journal", "changes",
+        "failures", "targets", "summary",
     }  # fmt: skip
+    assert shown["journal"] == str(journal)
+    assert shown["dry_run"] is False
     assert "sgupdater: " in run.err  # the -v log
     back = cli("rollback", str(journal), "--yes", "-o", "tsv", "-q", "--concurrency", "1")
     assert back.code == 0, back.err

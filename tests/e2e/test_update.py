@@ -177,7 +177,7 @@ def test_dry_run_changes_nothing_and_prints_the_plan(aws: Aws, cli: Cli) -> None
     assert helpers.rule_ids(ec2, g) == before
     assert f"{A} → {B}" in run.out
     assert "planned" in run.out
-    assert "1 to change (dry run)" in run.err
+    assert "1 change to make (dry run)" in run.err
 
 
 def test_direction_filter(aws: Aws, cli: Cli) -> None:

@@ -37,7 +37,7 @@ def render(width: int, draw: str) -> str:
     elif draw == "rules":
         OutputFormat.table.rules_renderer()(console, results())
     else:
-        targets_table(console, results(), applied=False)
+        targets_table(console, results(), "plan")
     text = out.getvalue()
     assert all(len(line) <= width for line in text.splitlines())
     return text

@@ -73,7 +73,7 @@ def _put(client: Any, run: Sender, batch: Batch) -> None:
     bucket = _bucket(batch.container_id)
     found = read(client, bucket)
     if found is None:
-        run.settle(batch.changes, Skipped("the bucket has no policy any more"))
+        run.settle(batch.changes, Skipped("the bucket has no policy any more", settled=True))
         return
     document = found[0]
     after, todo = rewritten(run, batch.changes, document)

@@ -103,7 +103,9 @@ def rewritten(
         except KindError as exc:
             why = f"{exc}; left as it is"
         if why:
-            sender.settle([(index, change)], Skipped(why))
+            # Every reason leaves nothing wider: the value is gone, the new one is there, or
+            # removing it would change what the condition means (kept on purpose).
+            sender.settle([(index, change)], Skipped(why, settled=True))
         else:
             todo.append((index, change))
     return after, todo

@@ -135,10 +135,15 @@ class _ListRun(Sender):
             rule, new = change.entry, change.new_cidr
             removing = change.action in ("modify", "revoke")
             if removing and rule.cidr not in entries:
-                self.settle([(index, change)], Skipped(f"{rule.cidr} is no longer in the list"))
+                self.settle(
+                    [(index, change)],
+                    Skipped(f"{rule.cidr} is no longer in the list", settled=True),
+                )
                 continue
             if change.action == "authorize" and new in entries:
-                self.settle([(index, change)], Skipped(f"{new} is already in the list"))
+                self.settle(
+                    [(index, change)], Skipped(f"{new} is already in the list", settled=True)
+                )
                 continue
             removes = [{"Cidr": str(rule.cidr)}] if removing else []
             adds = []
@@ -206,7 +211,7 @@ def apply_list(client: EC2Client, batch: Batch) -> dict[int, Outcome]:
         else:
             run.edit()
     except LookupError:
-        run.settle(run.pending(batch), Skipped("the list is gone"))
+        run.settle(run.pending(batch), Skipped("the list is gone", settled=True))
     except (botocore.exceptions.ClientError, botocore.exceptions.BotoCoreError) as exc:
         error = aws.target_error(exc)
         run.settle(run.pending(batch), Failed(error.code, str(error)))

@@ -233,7 +233,7 @@ class _SetRun(Sender):
             except botocore.exceptions.ClientError as exc:
                 if aws.target_error(exc).code != "WAFNonexistentItemException":
                     raise
-                self.settle(self.pending(self.batch), Skipped("the IP set is gone"))
+                self.settle(self.pending(self.batch), Skipped("the IP set is gone", settled=True))
                 return
             raw, token = answer["IPSet"], answer["LockToken"]
             todo, addresses = self._rewrite(_addresses(raw))
@@ -270,10 +270,14 @@ class _SetRun(Sender):
             old, new = change.entry.cidr, change.new_cidr
             removing = change.action in ("modify", "revoke")
             if removing and old not in present:
-                self.settle([(index, change)], Skipped(f"{old} is no longer in the IP set"))
+                self.settle(
+                    [(index, change)], Skipped(f"{old} is no longer in the IP set", settled=True)
+                )
                 continue
             if change.action == "authorize" and new in present:
-                self.settle([(index, change)], Skipped(f"{new} is already in the IP set"))
+                self.settle(
+                    [(index, change)], Skipped(f"{new} is already in the IP set", settled=True)
+                )
                 continue
             if change.action not in ("modify", "authorize", "revoke"):
                 raise KindError(f"an IP set cannot {change.action}", "UnsupportedChange")
