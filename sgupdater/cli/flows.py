@@ -29,8 +29,9 @@ from sgupdater.files import safe as files
 from sgupdater.files.journal import Journal, default_path
 from sgupdater.models import Target, TargetResult, status_of
 from sgupdater.output import layout
-from sgupdater.output.report import OutputFormat, targets_table
+from sgupdater.output.report import OutputFormat
 from sgupdater.output.rows import change_rows, failure_rows, moved_on, summarise, summary_line
+from sgupdater.output.tables import targets_table
 from sgupdater.scope import Scope
 
 log = logging.getLogger("sgupdater")

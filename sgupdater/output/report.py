@@ -13,7 +13,7 @@ from rich.console import Console
 
 from sgupdater import __version__, kinds
 from sgupdater.models import TargetResult
-from sgupdater.output.layout import Column, fit
+from sgupdater.output import tables
 from sgupdater.output.rows import (
     ChangeRow,
     RuleRow,
@@ -50,143 +50,11 @@ def assert_never(value: NoReturn) -> NoReturn:
     raise AssertionError(f"unhandled value: {value!r}")
 
 
-def ports(protocol: str, from_port: int, to_port: int) -> str:
-    """Ports as a person reads them."""
-    if protocol == "-1":
-        return "all"
-    if protocol in ("icmp", "icmpv6"):
-        return "all" if from_port == -1 else f"type {from_port} code {to_port}"
-    return str(from_port) if from_port == to_port else f"{from_port}-{to_port}"
-
-
 def _tsv(out: IO[str], header: Sequence[str], rows: Iterator[Sequence[object]]) -> None:
     out.write("\t".join(header) + "\n")
     for row in rows:
         cells = (str(c).replace("\t", " ").replace("\n", " ") for c in row)
         out.write("\t".join(cells) + "\n")
-
-
-def _account(account: str, alias: str) -> str:
-    return f"{account} ({alias})" if alias else account
-
-
-def _where(row: RuleRow | ChangeRow) -> str:
-    """The container cell: what it is, as its kind shows it, and whether IaC manages it."""
-    kind = kinds.get(row["kind"])
-    name = kind.container_cell(
-        row["group_id"], row["group_name"], row["rule_id"], row["rule_action"]
-    )
-    return f"{name} [managed: {row['managed']}]" if row["managed"] else name
-
-
-def _traffic(row: RuleRow | ChangeRow) -> tuple[str, str, str]:
-    """Direction, protocol and ports; an entry with no traffic of its own has none."""
-    if not kinds.get(row["kind"]).traits.has_traffic:
-        return ("", "", "")
-    protocol = "all" if row["protocol"] == "-1" else row["protocol"]
-    return (row["direction"], protocol, ports(row["protocol"], row["from_port"], row["to_port"]))
-
-
-def _old(row: ChangeRow) -> str:
-    # An entry allowed again (a rollback undoing a revoke) replaces nothing.
-    again = row["action"] == "authorize" and row["old_cidr"] == row["new_cidr"]
-    return "(none)" if again else row["old_cidr"]
-
-
-def _new(row: ChangeRow) -> str:
-    if row["action"] == "create":
-        return "(held by the new list)"
-    if row["action"] in ("revoke", "delete"):
-        return "(revoked)" if row["action"] == "revoke" else "(list deleted)"
-    if row["prefix_list_name"] and not row["new_cidr"]:
-        # A rule pointed at a list (migrate): the list is what it allows now.
-        return f"{row['prefix_list_id'] or '(new)'} ({row['prefix_list_name']})"
-    return row["new_cidr"]
-
-
-def targets_table(console: Console, results: Sequence[TargetResult], table: str) -> None:
-    """The per-target summary table of a `show`, a `plan` or what was `applied`."""
-    done = {"applied": ["Changed"], "plan": ["To change"], "show": []}[table]
-    titles = ("Credentials", "Account", "Region", "Containers", "Matched", *done, "Failed")
-    columns = [Column(t, keep=n < 3) for n, t in enumerate(titles)]
-    rows = [
-        (
-            r["credentials"],
-            _account(r["account"], r["account_alias"]),
-            r["region"],
-            str(r["groups_scanned"]),
-            str(r["rules_matched"]),
-            *[str(r["changed"] if table == "applied" else r["changes"]) for _ in done],
-            f"{r['failed']} {r['error']}".strip() if r["failed"] else "0",
-        )
-        for r in target_rows(results)
-    ]
-    fit(console, columns, rows, title="Per target")
-
-
-_RULE_COLUMNS = [
-    Column("Account", keep=True),
-    Column("Region", keep=True),
-    Column("Container", keep=True),
-    Column("VPC"),
-    Column("Dir", brief=True),
-    Column("Proto", brief=True),
-    Column("Ports", brief=True),
-    Column("CIDR", keep=True),
-    Column("Desc"),
-]
-
-
-def _rules_table(console: Console, results: Sequence[TargetResult]) -> None:
-    if not any(r.plan.matched for r in results):
-        console.print("No matching rules.")
-        return
-    rows = [
-        (
-            _account(r["account"], r["account_alias"]),
-            r["region"],
-            _where(r),
-            r["vpc_id"],
-            *_traffic(r),
-            r["cidr"],
-            r["description"],
-        )
-        for r in rule_rows(results)
-    ]
-    fit(console, _RULE_COLUMNS, rows)
-
-
-_CHANGE_COLUMNS = [
-    *_RULE_COLUMNS[:3],
-    *_RULE_COLUMNS[4:7],
-    Column("Old → New", keep=True),
-    Column("Action", brief=True),
-    Column("Status", brief=True),
-    Column("Note"),
-]
-
-
-def _change_cells(r: ChangeRow) -> tuple[str, ...]:
-    plain = r["action"] == "modify" and r["status"] not in ("failed", "blocked")
-    note = "" if plain and r["detail"] == "replace in place" else r["detail"]
-    blocked = r["status"] in ("blocked", "kept")
-    return (
-        _account(r["account"], r["account_alias"]),
-        r["region"],
-        _where(r),
-        *_traffic(r),
-        f"{_old(r)} → {'(unchanged)' if blocked else _new(r)}",
-        "none" if blocked else r["action"],
-        r["status"],
-        note,
-    )
-
-
-def _changes_table(console: Console, results: Sequence[TargetResult]) -> None:
-    if not any(r.plan.changes or r.plan.blocked or r.plan.kept for r in results):
-        console.print("Nothing to change.")
-        return
-    fit(console, _CHANGE_COLUMNS, [_change_cells(r) for r in change_rows(results)])
 
 
 class OutputFormat(str, Enum):
@@ -199,7 +67,7 @@ class OutputFormat(str, Enum):
     def rules_renderer(self) -> Callable[[Console, Sequence[TargetResult]], None]:
         """The function that prints matched rules in this format."""
         if self is OutputFormat.table:
-            return _rules_table
+            return tables.rules_table
         if self is OutputFormat.tsv:
             return lambda c, res: _tsv(
                 c.file, list(RuleRow.__annotations__), (list(r.values()) for r in rule_rows(res))
@@ -213,7 +81,7 @@ class OutputFormat(str, Enum):
     ) -> Callable[[Console, Sequence[TargetResult]], None]:
         """The function that prints a plan or its results in this format."""
         if self is OutputFormat.table:
-            return _changes_table
+            return tables.changes_table
         if self is OutputFormat.tsv:
             return lambda c, res: _tsv(
                 c.file,

@@ -43,9 +43,7 @@ def test_a_plan_applied_twice_counts_what_it_read_and_is_no_dry_run(
     assert "dry run" not in again.err
 
 
-def test_show_has_no_column_of_changes(
-    aws: Aws, cli: Cli, monkeypatch: pytest.MonkeyPatch
-) -> None:
+def test_show_has_no_column_of_changes(aws: Aws, cli: Cli, monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("COLUMNS", "200")
     run = cli("show", "--from-cidr", A, "-r", "us-east-1", "-r", "eu-west-1")
     assert run.code == 0, run.err

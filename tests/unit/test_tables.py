@@ -10,7 +10,8 @@ import pytest
 from rich.console import Console
 
 from sgupdater.models import Change, Plan, Target, TargetResult
-from sgupdater.output.report import OutputFormat, targets_table
+from sgupdater.output.report import OutputFormat
+from sgupdater.output.tables import targets_table
 from testkit.records import ACCOUNT, REGION, sg_rule
 
 GROUP = "sg-0067a1b2c3d4e5f60"
