@@ -202,6 +202,7 @@ app.command(name="migrate")(with_common(search=False)(cli_migrate.migrate))
 
 app.command(name="rollback")(cli_files.rollback_command)
 app.command(name="apply")(cli_files.apply_command)
+app.command(name="show-plan")(cli_files.show_plan_command)
 
 
 def _version(value: bool) -> None:

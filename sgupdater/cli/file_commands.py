@@ -1,4 +1,4 @@
-"""The commands that act on files: apply a reviewed plan, roll back a journalled run."""
+"""The commands that act on files: show and apply a reviewed plan, roll back a journalled run."""
 
 from __future__ import annotations
 
@@ -7,7 +7,7 @@ from typing import Annotated
 
 import typer
 
-from sgupdater.cli.flows import FileRun, apply_expected
+from sgupdater.cli.flows import PENDING, FileRun, apply_expected, stdout
 from sgupdater.cli.options import (
     Concurrency,
     DryRun,
@@ -27,6 +27,9 @@ from sgupdater.files import plan as planfile
 from sgupdater.files import safe as files
 from sgupdater.files.journal import journalled
 from sgupdater.logs import set_logging
+from sgupdater.models import TargetResult
+from sgupdater.output import review
+from sgupdater.output.report import OutputFormat
 
 Sha256 = Annotated[
     str | None,
@@ -102,3 +105,26 @@ def rollback_command(
         detailed_exitcode=detailed_exitcode,
     )
     return apply_expected("rollback", rollback.undos(items), run)
+
+
+def show_plan_command(
+    plan_file: Annotated[Path, typer.Argument(metavar="PLAN", help="A plan from --plan-out.")],
+    output: Annotated[
+        OutputFormat,
+        typer.Option("--output", "-o", metavar="FORMAT", help="table, markdown, json or tsv."),
+    ] = OutputFormat.table,
+    allow_open_world: OpenWorld = False,
+    detailed_exitcode: Annotated[
+        bool,
+        typer.Option("--detailed-exitcode", help="Exit 3 when the plan changes something."),
+    ] = False,
+) -> int:
+    """Show a saved plan for review, checked as apply checks it; nothing is read from AWS."""
+    _warn(plan_file, "plan")
+    loaded = planfile.load(plan_file, open_world=allow_open_world)
+    results = [
+        TargetResult(target, target.account, plan=plan) for target, plan in loaded.plans.items()
+    ]
+    view = review.PlanView(str(plan_file), loaded.sha256, loaded.command, loaded.created, results)
+    review.show(stdout(output)[0], output, view)
+    return PENDING if detailed_exitcode and any(r.plan.changes for r in results) else 0

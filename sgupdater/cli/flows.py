@@ -226,7 +226,8 @@ def change(
         if plan_out is not None:
             count, digest = planfile.write(plan_out, command, results)
             typer.echo(
-                f"plan: {plan_out} ({count} changes, sha256 {digest}); after review: "
+                f"plan: {plan_out} ({count} changes, sha256 {digest}); review it with "
+                f"sgupdater show-plan {plan_out}; after review: "
                 f"sgupdater apply {plan_out} --sha256 {digest}",
                 err=True,
             )

@@ -49,7 +49,7 @@ Many = list[str] | None
 OutputOpt = Annotated[
     OutputFormat | None,
     typer.Option("--output", "-o", metavar="FORMAT",
-                 help="table, tsv or json. Default: table on a terminal, else tsv."),
+                 help="table, tsv, json or markdown. Default: table on a terminal, else tsv."),
 ]  # fmt: skip
 Quiet = Annotated[bool, typer.Option("--quiet", "-q", help="No progress bar or per-target table.")]
 Verbose = Annotated[bool, typer.Option("--verbose", "-v", help="Log each step to stderr.")]

@@ -9,6 +9,7 @@ import json
 import os
 import time
 from collections.abc import Iterable
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -82,8 +83,24 @@ def write(path: Path, command: str, results: list[TargetResult]) -> tuple[int, s
     return count, hashlib.sha256(data).hexdigest()
 
 
+@dataclass(frozen=True, slots=True)
+class PlanFile:
+    """A plan file read and checked whole: what it plans, and what identifies it for review."""
+
+    path: Path
+    sha256: str
+    command: str
+    created: str  # "" where the file does not say
+    plans: dict[Target, Plan]
+
+
 def read(path: Path, *, sha256: str | None = None, open_world: bool = False) -> dict[Target, Plan]:
     """The per-target plans of a plan file, checked whole; anything off is a ConfigError."""
+    return load(path, sha256=sha256, open_world=open_world).plans
+
+
+def load(path: Path, *, sha256: str | None = None, open_world: bool = False) -> PlanFile:
+    """A plan file, checked whole as apply checks it; anything off is a ConfigError."""
     try:
         if path.stat().st_size > MAX_BYTES:
             raise ConfigError(f"{path}: larger than a plan file can be")
@@ -103,7 +120,11 @@ def read(path: Path, *, sha256: str | None = None, open_world: bool = False) -> 
     except RecursionError:
         raise ConfigError(f"{path}: nested too deeply to be a plan file") from None
     _kind_and_version(path, document)
-    return plans_from(str(path), document, open_world=open_world)
+    plans = plans_from(str(path), document, open_world=open_world)
+    top = Fields(str(path), document)
+    command = top.text("command", optional=True, pattern=r"[a-z]{1,20}")
+    created = top.text("created", optional=True, pattern=r"\d{4}-\d\d-\d\dT\d\d:\d\d:\d\dZ")
+    return PlanFile(path, digest, command, created, plans)
 
 
 def _kind_and_version(path: Path, document: object) -> None:

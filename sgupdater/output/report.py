@@ -13,7 +13,7 @@ from rich.console import Console
 
 from sgupdater import __version__, kinds
 from sgupdater.models import TargetResult
-from sgupdater.output import tables
+from sgupdater.output import markdown, tables
 from sgupdater.output.rows import (
     ChangeRow,
     RuleRow,
@@ -63,6 +63,7 @@ class OutputFormat(str, Enum):
     table = "table"
     tsv = "tsv"
     json = "json"
+    markdown = "markdown"
 
     def rules_renderer(self) -> Callable[[Console, Sequence[TargetResult]], None]:
         """The function that prints matched rules in this format."""
@@ -74,6 +75,8 @@ class OutputFormat(str, Enum):
             )
         if self is OutputFormat.json:
             return lambda c, res: _json(c.file, "show", res, dry_run=True)
+        if self is OutputFormat.markdown:
+            return lambda c, res: markdown.rules(c.file, res)
         assert_never(self)
 
     def changes_renderer(
@@ -90,6 +93,9 @@ class OutputFormat(str, Enum):
             )
         if self is OutputFormat.json:
             return lambda c, res: _json(c.file, command, res, dry_run=dry_run, journal=journal)
+        if self is OutputFormat.markdown:
+            what = f"sgupdater {command}" + (" (dry run)" if dry_run else "")
+            return lambda c, res: markdown.changes(c.file, res, what)
         assert_never(self)
 
 

@@ -67,3 +67,15 @@ def test_a_wide_console_gets_a_table_a_narrow_one_a_block_per_change() -> None:
     assert f"{ACCOUNT} (production-main)  {REGION}  {GROUP} (web)" in blocks[0]
     assert f"  Old → New: {OLD6} → {NEW6}" in narrow
     assert "  ingress  tcp  443  modify  planned" in narrow
+
+
+def test_markdown_cells_show_text_as_it_is() -> None:
+    out = io.StringIO()
+    rule = sg_rule("192.0.2.0/24", group=GROUP, description="a | b <b>x</b> **y** `z`")
+    change = Change("modify", rule, ipaddress.ip_network("198.51.100.0/24"), "replace in place")
+    target = Target(REGION, account=ACCOUNT)
+    plan = [TargetResult(target, ACCOUNT, 1, Plan((change,), (rule,)))]
+    OutputFormat.markdown.rules_renderer()(Console(file=out), plan)
+    row = next(line for line in out.getvalue().splitlines() if line.startswith(f"| {GROUP}"))
+    assert row.count(" | ") == 6  # seven cells: the description's bar is no column
+    assert r"a \| b \<b\>x\</b\> \*\*y\*\* \`z\`" in row
