@@ -196,6 +196,8 @@ IN_DOUBT = "in doubt"
 # and the container, read again, shows neither state): no `after` line is journalled for it,
 # so rollback settles it by reading, as for a run killed mid-call.
 IN_DOUBT_CODE = "InDoubt"
+# The code of a target a signal stopped the run before (reported once, counted, not per target).
+INTERRUPTED = "Interrupted"
 Status = Literal["planned", "applied", "skipped", "failed"]
 
 

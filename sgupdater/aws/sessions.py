@@ -29,6 +29,22 @@ log = logging.getLogger("sgupdater")
 
 DEFAULT_RETRY_MODE = "standard"
 DEFAULT_MAX_ATTEMPTS = 8
+# botocore waits 60 s to connect and 60 s for each answer, and retries both: an endpoint that
+# accepts connections and never answers held a run for minutes. EC2, IAM, S3, WAF and STS
+# answer a describe or list page in well under a second (tens of seconds is already a fault);
+# a connection that takes 5 s is not coming. Each attempt is bounded by these; --timeout (or
+# the config file's `timeout`) sets the answer's, and the connection's where that is lower.
+DEFAULT_CONNECT_TIMEOUT = 5.0
+DEFAULT_READ_TIMEOUT = 20.0
+# Process-wide, like the log level: set once per process from the run's options (use_timeout).
+_timeouts = {"connect": DEFAULT_CONNECT_TIMEOUT, "read": DEFAULT_READ_TIMEOUT}
+
+
+def use_timeout(read: float) -> None:
+    """Bound every attempt of every call this process makes from now on: `read` seconds for
+    an answer, at most DEFAULT_CONNECT_TIMEOUT to connect."""
+    _timeouts["read"] = read
+    _timeouts["connect"] = min(read, DEFAULT_CONNECT_TIMEOUT)
 
 
 Session = botocore.session.Session
@@ -235,6 +251,8 @@ def _config(sess: Session, pool: int = 10) -> Config:
         retries=_retry_settings(sess),  # type: ignore[arg-type]  # keys checked by botocore
         user_agent_extra=f"sgupdater/{__version__}",
         max_pool_connections=pool,
+        connect_timeout=_timeouts["connect"],
+        read_timeout=_timeouts["read"],
     )
 
 
@@ -299,6 +317,12 @@ def target_error(exc: Exception) -> TargetError:
         return TargetError(f"{code}: {message}", code=code)
     if isinstance(exc, botocore.exceptions.NoCredentialsError):
         return TargetError("no credentials found", code="NoCredentials")
+    timeouts = (botocore.exceptions.ReadTimeoutError, botocore.exceptions.ConnectTimeoutError)
+    if isinstance(exc, timeouts):
+        waited = _timeouts["read" if isinstance(exc, timeouts[0]) else "connect"]
+        return TargetError(
+            f"{exc} (each attempt waited {waited:g} s; --timeout sets it)", code=type(exc).__name__
+        )
     if isinstance(exc, botocore.exceptions.EndpointConnectionError):
         return TargetError(f"cannot reach the endpoint: {exc}", code="EndpointConnectionError")
     if isinstance(exc, botocore.exceptions.BotoCoreError):

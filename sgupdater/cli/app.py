@@ -13,6 +13,7 @@ import typer
 from sgupdater import __version__, kinds
 from sgupdater.cidrs import Mapping, check_mappings, parse_cidr
 from sgupdater.cli import file_commands as cli_files
+from sgupdater.cli import interrupts
 from sgupdater.cli import migrate_command as cli_migrate
 from sgupdater.cli.flows import change, detailed, finish, scan, stdout
 from sgupdater.cli.options import (
@@ -229,11 +230,12 @@ def main(argv: Sequence[str] | None = None) -> int:
     """Run the CLI and return the exit status: 0 ok, 1 something failed, 2 bad input."""
     command = typer.main.get_command(app)
     try:
-        status = command.main(
-            args=list(argv) if argv is not None else None,
-            prog_name="sgupdater",
-            standalone_mode=False,
-        )
+        with interrupts.handled():
+            status = command.main(
+                args=list(argv) if argv is not None else None,
+                prog_name="sgupdater",
+                standalone_mode=False,
+            )
     except typer.TyperException as exc:
         # NOTE: typer vendors click; its usage errors (exit code 2) are only public as this base.
         ctx = getattr(exc, "ctx", None)
@@ -241,7 +243,10 @@ def main(argv: Sequence[str] | None = None) -> int:
         typer.echo(f"sgupdater: error: {exc.format_message()}{hint}", err=True)
         return int(getattr(exc, "exit_code", 2))
     except typer.Abort:
-        typer.echo("sgupdater: interrupted", err=True)
+        typer.echo("sgupdater: interrupted; nothing was changed", err=True)
+        return 130
+    except interrupts.Interrupted as exc:
+        typer.echo(f"sgupdater: {exc}", err=True)
         return 130
     except InputError as exc:
         typer.echo(f"sgupdater: error: {exc}", err=True)
@@ -264,4 +269,11 @@ def main(argv: Sequence[str] | None = None) -> int:
 
 def run() -> None:
     """Console-script entry point."""
-    sys.exit(main())
+    status = main()
+    if interrupts.STOP.is_set():
+        # Stopped: threads still waiting for an answer are not waited for (they send nothing
+        # more, and the journal is closed).
+        sys.stdout.flush()
+        sys.stderr.flush()
+        os._exit(status)
+    sys.exit(status)

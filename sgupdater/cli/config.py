@@ -16,7 +16,9 @@ from sgupdater.files.fields import depth_ok
 from sgupdater.scope import TagCondition
 
 MAX_BYTES = 1024 * 1024
-_TOP = {"targets", "regions", "filters", "direction", "mappings", "match", "scope"}
+# The bounds of --timeout and `timeout`: below a second is no network, beyond ten minutes a hang.
+MIN_TIMEOUT, MAX_TIMEOUT = 1, 600
+_TOP = {"targets", "regions", "filters", "direction", "mappings", "match", "scope", "timeout"}
 # What to search besides security groups; each key is a flag's default.
 _SCOPE = {
     "skip_managed", "renumber", *(a.key for a in kinds.allowances()),
@@ -45,6 +47,7 @@ class FileSettings:
     mappings: tuple[Mapping, ...] = ()
     match: str | None = None
     switches: frozenset[str] = frozenset()
+    timeout: float | None = None
 
 
 def _keys(where: str, value: Any, allowed: set[str]) -> dict[str, Any]:
@@ -190,4 +193,12 @@ def load(path: Path) -> FileSettings:
         mappings=_mappings(f"{path}: mappings", top["mappings"]) if "mappings" in top else (),
         match=match,
         switches=frozenset(k for k, v in scope.items() if v),
+        timeout=_timeout(f"{path}: timeout", top["timeout"]) if "timeout" in top else None,
     )
+
+
+def _timeout(where: str, value: Any) -> float:
+    number = isinstance(value, int | float) and not isinstance(value, bool)
+    if not number or not MIN_TIMEOUT <= value <= MAX_TIMEOUT:
+        raise ConfigError(f"{where}: expected seconds from {MIN_TIMEOUT} to {MAX_TIMEOUT}")
+    return float(value)

@@ -15,6 +15,7 @@ from sgupdater.cli.options import (
     OpenWorld,
     OutputOpt,
     Quiet,
+    Timeout,
     Verbose,
     Yes,
     with_allowances,
@@ -59,6 +60,7 @@ def apply_command(
     quiet: Quiet = False,
     verbose: Verbose = False,
     concurrency: Concurrency = None,
+    timeout: Timeout = None,
     allow: frozenset[str] = frozenset(),
 ) -> int:
     """Apply exactly a reviewed plan; rules that drifted since it was made are skipped."""
@@ -67,7 +69,9 @@ def apply_command(
     plans = planfile.read(plan_file, sha256=sha256, open_world=allow_open_world)
     expected = {target: verify.for_plan(plan) for target, plan in plans.items()}
     each = concurrency or DEFAULT_CONCURRENCY
-    run = FileRun(output, quiet, each, journal, yes=yes, dry_run=False, allow=allow)
+    run = FileRun(
+        output, quiet, each, journal, yes=yes, dry_run=False, allow=allow, timeout=timeout
+    )
     return apply_expected("apply", expected, run)
 
 
@@ -81,6 +85,7 @@ def rollback_command(
     quiet: Quiet = False,
     verbose: Verbose = False,
     concurrency: Concurrency = None,
+    timeout: Timeout = None,
     detailed_exitcode: Annotated[
         bool,
         typer.Option(
@@ -103,6 +108,7 @@ def rollback_command(
         yes=yes,
         dry_run=dry_run,
         detailed_exitcode=detailed_exitcode,
+        timeout=timeout,
     )
     return apply_expected("rollback", rollback.undos(items), run)
 

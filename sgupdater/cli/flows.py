@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import logging
-import signal
 import sys
 from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
@@ -21,13 +20,15 @@ from rich.progress import (
     TimeRemainingColumn,
 )
 
+from sgupdater.aws import sessions as aws
+from sgupdater.cli import interrupts
 from sgupdater.cli.options import Common
 from sgupdater.engine import apply_run, runner, targets, verify, workers
 from sgupdater.errors import InputError
 from sgupdater.files import plan as planfile
 from sgupdater.files import safe as files
 from sgupdater.files.journal import Journal, default_path
-from sgupdater.models import Target, TargetResult, status_of
+from sgupdater.models import INTERRUPTED, Target, TargetResult, status_of
 from sgupdater.output import layout
 from sgupdater.output.report import OutputFormat
 from sgupdater.output.rows import change_rows, failure_rows, moved_on, summarise, summary_line
@@ -48,7 +49,9 @@ def confirmed(command: str, results: Sequence[TargetResult], count: int) -> bool
     """Show the plan on stderr and ask; a no says so."""
     err = layout.console(sys.stderr)
     OutputFormat.table.changes_renderer(command, dry_run=True)(err, results)
-    if typer.confirm(f"Apply {count} change(s)?", default=False, err=True):
+    with interrupts.asking():
+        yes = typer.confirm(f"Apply {count} change(s)?", default=False, err=True)
+    if yes:
         return True
     typer.echo("sgupdater: aborted; nothing changed", err=True)
     return False
@@ -103,12 +106,18 @@ def report_notes(results: Sequence[TargetResult]) -> None:
 
 def report_failures(results: Sequence[TargetResult]) -> int:
     failed = 0
+    stopped = 0
     for row in failure_rows(results):
         failed += 1
+        if row["error_code"] == INTERRUPTED:
+            stopped += 1
+            continue
         who = row["role_arn"] or row["profile"] or "default credentials"
         if row["account"] and row["account"] not in who:
             who += f" ({row['account']})"
         typer.echo(f"sgupdater: {who} / {row['region']}: {row['message']}", err=True)
+    if stopped:
+        typer.echo(f"sgupdater: {stopped} target(s) not done: interrupted", err=True)
     for change in moved_on(results):
         typer.echo(
             f"sgupdater: {change['account']} / {change['region']} / {change['group_id']}: "
@@ -136,7 +145,7 @@ def scan(
     common: Common, request: runner.Planning, run: runner.Run | None = None
 ) -> list[TargetResult]:
     """Resolve the targets and scan them; run: the live side the command goes on with."""
-    run = run or runner.Run(common.options)
+    run = run or runner.Run(common.options, interrupts.STOP)
     resolved = targets.resolve(
         common.targets,
         run.sessions,
@@ -148,6 +157,8 @@ def scan(
     with progress(common.quiet, workers.weight(found), "scanning") as advance:
         grow = advance.grow if advance is not None else None
         results = workers.scan_and_plan(found, request, run, advance, grow)
+    read = sum(1 for r in results if not (r.error and r.error.code == INTERRUPTED))
+    interrupts.check(f"during the scan: {read} of {len(results)} targets read")
     report_notes(results)
     return [*resolved.failures, *resolved.skipped, *results]
 
@@ -216,7 +227,7 @@ def change(
         files.must_be_new(plan_out, "plan")
     if journal_path is not None:
         files.must_be_new(journal_path, "journal")
-    run = runner.Run(common.options)
+    run = runner.Run(common.options, interrupts.STOP)
     results = scan(common, request, run)
     console, fmt = stdout(common.output)
     has_changes = any(r.plan.changes for r in results)
@@ -259,6 +270,8 @@ class FileRun:
     allow: frozenset[str] = frozenset()
     # With dry_run: exit 3 when something is pending.
     detailed_exitcode: bool = False
+    # Seconds each attempt of a call waits for its answer (--timeout).
+    timeout: float | None = None
 
 
 def apply_expected(
@@ -275,11 +288,14 @@ def apply_expected(
             concurrency=asked.concurrency,
             home_region=home,
             check_accounts=True,
-        )
+            timeout=asked.timeout or aws.DEFAULT_READ_TIMEOUT,
+        ),
+        interrupts.STOP,
     )
     console, fmt = stdout(asked.output)
     with progress(asked.quiet, len(expected), "checking") as advance:
         results = apply_run.apply_checked(expected, live, dry_run=True, progress=advance)
+    interrupts.check("while the containers were read again")
     pending = sum(o is None for r in results for o in r.outcomes or ())
     if asked.dry_run or not pending:
         fmt.changes_renderer(command, dry_run=asked.dry_run)(console, results)
@@ -318,7 +334,7 @@ def carry_out(
         return 1
     console, fmt = stdout(how.output)
     journal = Journal(how.journal or default_path(), command)
-    with journalled(journal, run), progress(how.quiet, len(expected), "applying") as advance:
+    with journalled(journal), progress(how.quiet, len(expected), "applying") as advance:
         results = apply_run.apply_checked(
             expected, run, dry_run=False, journal=journal, seeds=shown, progress=advance
         )
@@ -327,24 +343,13 @@ def carry_out(
 
 
 @contextmanager
-def journalled(journal: Journal, run: runner.Run) -> Iterator[None]:
-    """Open and close the journal around applying; SIGINT/SIGTERM stop after in-flight calls."""
-
-    def interrupt(signum: int, frame: object) -> None:
-        if not run.stop.is_set():
-            typer.echo(
-                "sgupdater: interrupted; finishing the calls in flight, sending no more", err=True
-            )
-        run.stop.set()
-
-    previous = {sig: signal.signal(sig, interrupt) for sig in (signal.SIGINT, signal.SIGTERM)}
+def journalled(journal: Journal) -> Iterator[None]:
+    """Open and close the journal around applying (closed after an interruption too)."""
     journal.start()
     try:
         yield
     finally:
         journal.end()
-        for sig, handler in previous.items():
-            signal.signal(sig, handler)
 
 
 def closing(results: Sequence[TargetResult], journal: Journal, run: runner.Run, status: int) -> int:
@@ -353,9 +358,11 @@ def closing(results: Sequence[TargetResult], journal: Journal, run: runner.Run, 
     if not run.stop.is_set():
         return status
     statuses = [status_of(o) for r in results for o in r.outcomes or ()]
+    cut = sum(1 for r in results if r.error is not None and r.error.code == INTERRUPTED)
+    busy = f", {cut} target(s) stopped mid-way (their calls are in the journal)" if cut else ""
     typer.echo(
         f"sgupdater: interrupted: {statuses.count('applied')} change(s) applied, "
-        f"{statuses.count('skipped')} not sent; run the same command again to finish",
+        f"{statuses.count('skipped')} not sent{busy}; run the same command again to finish",
         err=True,
     )
     return 130

@@ -14,6 +14,7 @@ import typer
 
 from sgupdater import kinds
 from sgupdater._types import BOTH, Direction
+from sgupdater.aws import sessions as aws
 from sgupdater.cidrs import Mapping
 from sgupdater.cli import config
 from sgupdater.engine import runner
@@ -61,6 +62,13 @@ Concurrency = Annotated[
                  "process)."),
 ]  # fmt: skip
 
+Timeout = Annotated[
+    float | None,
+    typer.Option("--timeout", metavar="SECONDS", min=config.MIN_TIMEOUT, max=config.MAX_TIMEOUT,
+                 help=f"Seconds each attempt of a call waits for an answer (default "
+                 f"{aws.DEFAULT_READ_TIMEOUT:g}; {aws.DEFAULT_CONNECT_TIMEOUT:g} to connect)."),
+]  # fmt: skip
+
 
 _COMMON = [
     _option("config_file", None, Path | None, "--config", metavar="FILE",
@@ -95,6 +103,7 @@ _COMMON = [
             help="Leave out groups with this tag (repeatable)."),
     _shared("output", None, OutputOpt),
     _shared("concurrency", None, Concurrency),
+    _shared("timeout", None, Timeout),
     _option("processes", None, int | None, "--processes", metavar="N", min=1, max=64,
             help="Worker processes that scan (default: one per core for 800+ targets)."),
     _option("page_size", MAX_PAGE_SIZE, int, "--page-size", metavar="N", min=5,
@@ -227,6 +236,11 @@ def _home(regions: tuple[str, ...]) -> str | None:
     return named[0] if named else None
 
 
+def _file_timeout(settings: config.FileSettings | None) -> float:
+    found = settings.timeout if settings is not None else None
+    return found or aws.DEFAULT_READ_TIMEOUT
+
+
 def _merge(given: dict[str, Any]) -> Common:
     set_logging(given["verbose"])
     path = given["config_file"]
@@ -255,6 +269,7 @@ def _merge(given: dict[str, Any]) -> Common:
             _home(spec.regions),
             processes=given["processes"],
             per_worker=given["concurrency"],
+            timeout=given["timeout"] or _file_timeout(settings),
         ),
         match,
         "renumber" in switches,

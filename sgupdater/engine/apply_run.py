@@ -131,7 +131,7 @@ def _then_last(
         return dataclasses.replace(item, outcomes=tuple(outcomes))
 
     log.info("last: the changes that decide who may call AWS")
-    return each_target(results, run.options, work, None)
+    return each_target(results, run.options, work, None, run.stop)
 
 
 def _containers(wanted: Sequence[verify.Expect]) -> int:
@@ -187,5 +187,5 @@ def apply_checked(
         return dataclasses.replace(item, outcomes=tuple(outcomes))
 
     items = list(seeds) or [TargetResult(target=t, account=t.account) for t in expected]
-    done = each_target(items, options, work, progress)
+    done = each_target(items, options, work, progress, run.stop)
     return done if dry_run else _then_last(done, run, journal)

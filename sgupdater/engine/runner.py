@@ -7,7 +7,7 @@ import logging
 import threading
 from collections import Counter
 from collections.abc import Callable, Sequence
-from concurrent.futures import Executor, ThreadPoolExecutor, as_completed
+from concurrent.futures import FIRST_COMPLETED, Executor, Future, ThreadPoolExecutor, wait
 from dataclasses import dataclass, field
 from typing import Any, Protocol
 
@@ -17,6 +17,7 @@ from sgupdater.aws import sessions as aws
 from sgupdater.errors import TargetError
 from sgupdater.kinds.interface import Kind, KindScan, Reading
 from sgupdater.models import (
+    INTERRUPTED,
     Credentials,
     Entry,
     ItemFailure,
@@ -60,6 +61,8 @@ class Options:
     processes: int | None = None
     # Targets at once in each worker process (None: WORKER_CONCURRENCY; --concurrency sets both).
     per_worker: int | None = None
+    # Seconds each attempt of a call waits for its answer (--timeout).
+    timeout: float = aws.DEFAULT_READ_TIMEOUT
 
     @property
     def calls_per_target(self) -> int:
@@ -71,15 +74,32 @@ class Run:
     """One process's live side of a run, built from its Options: SDK sessions and clients, and
     the event SIGINT/SIGTERM sets. Never pickled: a worker process builds its own."""
 
-    def __init__(self, options: Options) -> None:
+    def __init__(self, options: Options, stop: threading.Event | None = None) -> None:
         self.options = options
+        aws.use_timeout(options.timeout)
         # Each target's client pools as many connections as calls may overlap in it.
         self.sessions = aws.Sessions(pool=options.calls_per_target, home_region=options.home_region)
         # Set on SIGINT/SIGTERM: calls not yet sent are skipped, in-flight ones finish.
-        self.stop = threading.Event()
+        self.stop = stop or threading.Event()
 
 
-def _guarded(item: TargetResult, work: Callable[[TargetResult], TargetResult]) -> TargetResult:
+# After a stop (SIGINT/SIGTERM), how long the targets in flight get to finish before the run
+# reports without them; what they had sent is in the journal, an unanswered call in doubt.
+GRACE_SECONDS = 1.5
+_POLL_SECONDS = 0.2
+
+
+def interrupted(item: TargetResult) -> TargetResult:
+    """A target the run was stopped before it was done with."""
+    error = TargetError("interrupted before this target was done", code=INTERRUPTED)
+    return dataclasses.replace(item, error=error)
+
+
+def _guarded(
+    item: TargetResult, work: Callable[[TargetResult], TargetResult], stop: threading.Event | None
+) -> TargetResult:
+    if stop is not None and stop.is_set():
+        return interrupted(item)
     try:
         return work(item)
     except aws.FAILURES as exc:
@@ -102,14 +122,30 @@ def each_target(
     options: Options,
     work: Callable[[TargetResult], TargetResult],
     progress: Progress | None,
+    stop: threading.Event | None = None,
 ) -> list[TargetResult]:
+    """`work` on every item, `--concurrency` at once; once `stop` is set, the items in flight
+    get GRACE_SECONDS and the rest are reported interrupted."""
     done: list[TargetResult] = []
-    with ThreadPoolExecutor(max_workers=max(1, options.concurrency)) as pool:
-        futures = [pool.submit(_guarded, item, work) for item in items]
-        for future in as_completed(futures):
-            done.append(future.result())
-            if progress is not None:
-                progress(done[-1])
+    pool = ThreadPoolExecutor(max_workers=max(1, options.concurrency))
+    futures = {pool.submit(_guarded, item, work, stop): item for item in items}
+    pending: set[Future[TargetResult]] = set(futures)
+    stopped = False
+    try:
+        while pending:
+            stopped = stop is not None and stop.is_set()
+            wait_for = GRACE_SECONDS if stopped else _POLL_SECONDS
+            finished, pending = wait(pending, timeout=wait_for, return_when=FIRST_COMPLETED)
+            for future in finished:
+                done.append(future.result())
+                if progress is not None:
+                    progress(done[-1])
+            if stopped:
+                done.extend(interrupted(futures[f]) for f in pending)
+                pending = set()
+    finally:
+        # After a stop the threads still waiting for an answer are not waited for.
+        pool.shutdown(wait=not stopped, cancel_futures=True)
     # Whatever the scheduling, results come out in (account, region, credentials) order.
     return sorted(done, key=order)
 
@@ -250,10 +286,10 @@ def scan_and_plan(
     # run: no target starts a thread of its own. --concurrency 1: strictly one call at a time.
     side = ThreadPoolExecutor(options.concurrency) if options.concurrency > 1 else None
     try:
-        return each_target(seeds, options, work, progress)
+        return each_target(seeds, options, work, progress, run.stop)
     finally:
         if side is not None:
-            side.shutdown()
+            side.shutdown(wait=not run.stop.is_set(), cancel_futures=True)
 
 
 def _homes(targets: Sequence[Target]) -> dict[Credentials, str]:

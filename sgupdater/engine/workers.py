@@ -8,6 +8,7 @@ import multiprocessing
 import os
 import queue
 import signal
+import threading
 from collections import defaultdict
 from collections.abc import Callable, Sequence
 from concurrent.futures import ThreadPoolExecutor
@@ -160,7 +161,7 @@ def scan_and_plan(
         _Order(i, tuple(part), request, dataclasses.replace(options, concurrency=each), level)
         for i, part in enumerate(parts)
     ]
-    return _gather(orders, progress, grow)
+    return _gather(orders, progress, grow, run.stop)
 
 
 def _in_process(
@@ -190,6 +191,7 @@ def _gather(
     orders: Sequence[_Order],
     progress: runner.Progress | None,
     grow: Callable[[int], None] | None,
+    stop: threading.Event,
 ) -> list[TargetResult]:
     # spawn, not fork: the parent may run threads (the progress bar's), which fork would copy
     # in whatever state their locks were in.
@@ -201,6 +203,10 @@ def _gather(
     gathered = _Gathered({o.index: [] for o in orders}, progress, grow)
     try:
         while gathered.open:
+            if stop.is_set():
+                # A scan writes nothing: its workers are simply ended.
+                gathered.interrupt(orders)
+                break
             try:
                 gathered.take(results.get(timeout=_POLL_SECONDS))
             except queue.Empty:
@@ -241,6 +247,17 @@ class _Gathered:
         self.done[index].append(result)
         if self.progress is not None:
             self.progress(result)
+
+    def interrupt(self, orders: Sequence[_Order]) -> None:
+        """Report every target not scanned yet as interrupted."""
+        for index in sorted(self.open):
+            seen = {r.target for r in self.done[index]}
+            for target in orders[index].targets:
+                if target not in seen:
+                    self.done[index].append(
+                        runner.interrupted(TargetResult(target, target.account))
+                    )
+        self.open.clear()
 
     def check(self, workers: Sequence[Any], orders: Sequence[_Order], results: Any) -> None:
         """Fail the unscanned targets of a worker that died; the others go on."""

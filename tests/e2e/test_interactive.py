@@ -7,6 +7,7 @@ import os
 import pty
 import re
 import select
+import signal
 import struct
 import subprocess
 import sys
@@ -57,7 +58,11 @@ def on_terminal(
         if answer is not None and not answered and b"[y/N]" in seen:
             if before_answer is not None:
                 before_answer()
-            os.write(leader, answer.encode() + b"\n")
+            if answer == "^C":
+                # The key a user presses: the terminal sends the process SIGINT.
+                process.send_signal(signal.SIGINT)
+            else:
+                os.write(leader, answer.encode() + b"\n")
             answered = True
         if process.poll() is not None and not ready:
             break
@@ -75,6 +80,16 @@ def test_on_a_terminal_the_plan_is_shown_and_no_keeps_everything(aws: Aws) -> No
     assert "Apply 1 change(s)? [y/N]" in screen
     assert g in screen
     assert "nothing changed" in screen
+    assert helpers.rule_ids(ec2, g) == before
+
+
+def test_ctrl_c_at_the_question_changes_nothing(aws: Aws) -> None:
+    ec2 = aws.ec2()
+    g = helpers.group(ec2, helpers.vpc(ec2), "web", ingress=(perm(cidrs=(A,)),))
+    before = helpers.rule_ids(ec2, g)
+    code, screen = on_terminal(["update", "--from-cidr", A, "--to-cidr", B], answer="^C")
+    assert code == 130, screen
+    assert "sgupdater: interrupted; nothing was changed" in screen
     assert helpers.rule_ids(ec2, g) == before
 
 
