@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
+import fnmatch
 import functools
 import logging
 import os
 import threading
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from typing import TYPE_CHECKING, Any, cast
 
 import botocore.credentials
@@ -62,6 +63,29 @@ def _loader() -> botocore.loaders.Loader:
         if _shared_loader is None:
             _shared_loader = botocore.loaders.create_loader()
         return _shared_loader
+
+
+def matching_profiles(names: Sequence[str]) -> tuple[str, ...]:
+    """Profile names, each pattern (`prod-*`, `?a`, `[ab]*`) replaced by the profiles of the AWS
+    config and credentials files it matches, in sorted order; the same profile once."""
+    found: dict[str, None] = {}
+    known: list[str] | None = None
+    for name in names:
+        if not any(c in name for c in "*?["):
+            found.setdefault(name)
+            continue
+        if known is None:
+            # The SDK's own reading of AWS_CONFIG_FILE and AWS_SHARED_CREDENTIALS_FILE.
+            known = sorted(botocore.session.Session().available_profiles)
+        # Case matters in profile names, on every system.
+        matched = [p for p in known if fnmatch.fnmatchcase(p, name)]
+        if not matched:
+            raise ConfigError(
+                f"profile pattern {name!r} matches no profile in the AWS config files"
+            )
+        for profile in matched:
+            found.setdefault(profile)
+    return tuple(found)
 
 
 def session(profile: str | None) -> Session:

@@ -15,6 +15,7 @@ from sgupdater.cidrs import Mapping, check_mappings, parse_cidr
 from sgupdater.cli import file_commands as cli_files
 from sgupdater.cli import interrupts
 from sgupdater.cli import migrate_command as cli_migrate
+from sgupdater.cli.examples import epilog
 from sgupdater.cli.flows import change, detailed, finish, scan, stdout
 from sgupdater.cli.options import (
     Common,
@@ -35,7 +36,9 @@ from sgupdater.errors import InputError, SgupdaterError
 app = typer.Typer(
     name="sgupdater",
     help="Find every security-group rule that trusts a CIDR and make it trust another.",
-    add_completion=False,
+    # --install-completion / --show-completion for bash, zsh, fish and PowerShell (typer's).
+    add_completion=True,
+    context_settings={"help_option_names": ["-h", "--help"]},
     pretty_exceptions_enable=False,
     rich_markup_mode=None,
 )
@@ -96,8 +99,8 @@ def _check(common: Common, mappings: tuple[Mapping, ...], *, open_world: bool) -
     check_mappings(mappings, allow_open_world=open_world, within=within, renumber=common.renumber)
 
 
-@app.command()
-@with_common()
+@app.command(epilog=epilog("show"))
+@with_common("show")
 def show(
     common: Common,
     from_cidr: FromCidr = None,
@@ -125,8 +128,8 @@ def _replacements(
     return mappings
 
 
-@app.command()
-@with_common()
+@app.command(epilog=epilog("update"))
+@with_common("update")
 def update(
     common: Common,
     from_cidr: FromCidr = None,
@@ -152,8 +155,8 @@ def update(
     return change("update", request, common, dry_run, yes, journal, plan_out)
 
 
-@app.command()
-@with_common()
+@app.command(epilog=epilog("add"))
+@with_common("add")
 def add(
     common: Common,
     from_cidr: FromCidr = None,
@@ -170,8 +173,8 @@ def add(
     return change("add", request, common, dry_run, yes, journal, plan_out)
 
 
-@app.command()
-@with_common()
+@app.command(epilog=epilog("remove"))
+@with_common("remove")
 def remove(
     common: Common,
     cidr: Annotated[str | None, cidr_option("--cidr", "The CIDR whose rules are revoked.")] = None,
@@ -198,12 +201,12 @@ def remove(
     return change("remove", request, common, dry_run, yes, journal, plan_out)
 
 
-app.command(name="migrate")(with_common(search=False)(cli_migrate.migrate))
+app.command(name="migrate", epilog=epilog("migrate"))(with_common()(cli_migrate.migrate))
 
 
-app.command(name="rollback")(cli_files.rollback_command)
-app.command(name="apply")(cli_files.apply_command)
-app.command(name="show-plan")(cli_files.show_plan_command)
+app.command(name="rollback", epilog=epilog("rollback"))(cli_files.rollback_command)
+app.command(name="apply", epilog=epilog("apply"))(cli_files.apply_command)
+app.command(name="show-plan", epilog=epilog("show-plan"))(cli_files.show_plan_command)
 
 
 def _version(value: bool) -> None:
@@ -240,7 +243,9 @@ def main(argv: Sequence[str] | None = None) -> int:
         # NOTE: typer vendors click; its usage errors (exit code 2) are only public as this base.
         ctx = getattr(exc, "ctx", None)
         hint = f" (see '{ctx.command_path} --help')" if ctx is not None else ""
-        typer.echo(f"sgupdater: error: {exc.format_message()}{hint}", err=True)
+        # typer words a bad choice as "Value error, …": the value and the choices are the news.
+        message = exc.format_message().replace("Value error, ", "")
+        typer.echo(f"sgupdater: error: {message}{hint}", err=True)
         return int(getattr(exc, "exit_code", 2))
     except typer.Abort:
         typer.echo("sgupdater: interrupted; nothing was changed", err=True)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import itertools
 from pathlib import Path
 from typing import Annotated
 
@@ -28,7 +29,7 @@ from sgupdater.files import plan as planfile
 from sgupdater.files import safe as files
 from sgupdater.files.journal import journalled
 from sgupdater.logs import set_logging
-from sgupdater.models import TargetResult
+from sgupdater.models import Target, TargetResult
 from sgupdater.output import review
 from sgupdater.output.report import OutputFormat
 
@@ -76,7 +77,13 @@ def apply_command(
 
 
 def rollback_command(
-    journal_path: Annotated[Path, typer.Argument(metavar="JOURNAL", help="A run's journal.")],
+    journal_paths: Annotated[
+        list[Path] | None,
+        typer.Argument(metavar="JOURNAL...", help="Journals of runs, newest first."),
+    ] = None,
+    last: Annotated[
+        bool, typer.Option("--last", help="The newest journal in the state directory.")
+    ] = False,
     dry_run: DryRun = False,
     yes: Yes = False,
     allow_open_world: OpenWorld = False,
@@ -93,13 +100,14 @@ def rollback_command(
         ),
     ] = False,
 ) -> int:
-    """Restore exactly the rules a journalled run changed; rules changed since are skipped."""
+    """Restore exactly the rules journalled runs changed, newest first; rules changed since
+    are skipped."""
     set_logging(verbose)
     if detailed_exitcode and not dry_run:
         raise InputError("--detailed-exitcode goes with --dry-run")
-    _warn(journal_path, "journal")
-    lines = journal_file.read(journal_path)
-    items = journalled(str(journal_path), lines, open_world=allow_open_world)
+    paths = _journals(journal_paths or [], last=last)
+    if journal is not None and len(paths) > 1:
+        raise InputError("--journal names one file: leave it out to roll back several journals")
     run = FileRun(
         output,
         quiet,
@@ -110,7 +118,47 @@ def rollback_command(
         detailed_exitcode=detailed_exitcode,
         timeout=timeout,
     )
-    return apply_expected("rollback", rollback.undos(items), run)
+    # Every journal is checked whole before the first is rolled back.
+    undos = [(path, _undos(path, allow_open_world)) for path in paths]
+    status = 0
+    for n, (path, expected) in enumerate(undos):
+        if len(undos) > 1:
+            typer.echo(f"rollback {n + 1} of {len(undos)}: {path}", err=True)
+        status = apply_expected("rollback", expected, run)
+        if status not in (0, PENDING) and n + 1 < len(undos):
+            rest = ", ".join(str(p) for p, _ in undos[n + 1 :])
+            typer.echo(f"sgupdater: stopped: {path} did not roll back whole; not {rest}", err=True)
+            return status
+    return status
+
+
+def _undos(path: Path, open_world: bool) -> dict[Target, list[verify.Expect]]:
+    lines = journal_file.read(path)
+    return rollback.undos(journalled(str(path), lines, open_world=open_world))
+
+
+def _journals(given: list[Path], *, last: bool) -> list[Path]:
+    """The journals to roll back, newest first (refused in another order)."""
+    if last and given:
+        raise InputError("give JOURNAL... or --last, not both")
+    if last:
+        found = journal_file.last()
+        _warn(found, "journal")
+        typer.echo(f"rollback --last: {found}", err=True)
+        return [found]
+    if not given:
+        raise InputError("name the journal(s) to roll back, or pass --last")
+    for path in given:
+        # A device or a directory is refused before it is read (it could be read forever).
+        _warn(path, "journal")
+    times = [(journal_file.started(path)[0], path) for path in given]
+    for (newer, first), (older, second) in itertools.pairwise(times):
+        if older > newer:
+            raise InputError(
+                f"give the journals newest first: {second} (started {older}) is newer than "
+                f"{first} (started {newer})"
+            )
+    return given
 
 
 def show_plan_command(

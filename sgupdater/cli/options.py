@@ -133,28 +133,31 @@ class MatchChoice(str, Enum):
 
 
 # What to search besides security-group rules, and how CIDRs match: for show/update/add/remove.
-_SEARCH = [
-    _option(
-        "match",
-        None,
-        MatchChoice | None,
-        "--match",
-        metavar="MODE",
-        help="exact (default): rules allowing the from-cidr; within: any CIDR inside it.",
-    ),
-    _option(
-        "renumber",
-        False,
-        bool,
-        "--renumber",
-        help="With --match within: move each CIDR to the same offset inside the to-cidr.",
-    ),
-    # What a run may allow a kind beyond its switch, as the kinds declare it.
-    *(_option(a.key, False, bool, a.flag, help=a.help) for a in kinds.allowances()),
-    # Each kind that is opted into brings its own switch.
-    *(_option(key, False, bool, kind.switch.flag, help=kind.switch.help)
-      for kind, key in kinds.switches() if kind.switch is not None),
-]  # fmt: skip
+def _search(command: str) -> list[inspect.Parameter]:
+    """The options of a command that searches: how to match, and what it may search."""
+    found = [
+        _option("match", None, MatchChoice | None, "--match", metavar="MODE",
+                help="exact (default): rules allowing the from-cidr; within: any CIDR inside it."),
+    ]  # fmt: skip
+    if command in ("update", "add"):
+        found.append(
+            _option("renumber", False, bool, "--renumber",
+                    help="With --match within: move each CIDR to the same offset inside the "
+                    "to-cidr.")
+        )  # fmt: skip
+    # What a run may allow a kind beyond its switch, and each kind's own switch, as the kinds
+    # declare them: only on the commands they are for.
+    found += [
+        _option(a.key, False, bool, a.flag, help=a.help)
+        for a in kinds.allowances()
+        if command in a.commands
+    ]
+    found += [
+        _option(key, False, bool, kind.switch.flag, help=kind.switch.help)
+        for kind, key in kinds.switches()
+        if kind.switch is not None and command in kind.switch.commands
+    ]
+    return found
 
 
 @dataclass(frozen=True, slots=True)
@@ -278,12 +281,13 @@ def _merge(given: dict[str, Any]) -> Common:
     )
 
 
-def with_common(*, search: bool = True) -> Callable[[Callable[..., int]], Callable[..., int]]:
+def with_common(search: str | None = None) -> Callable[[Callable[..., int]], Callable[..., int]]:
     """Give a command every shared option; it receives them merged as `common: Common`.
 
-    search: also --match, --renumber and every kind's opt-in switch.
+    search: the searching command's name, for --match, --renumber and the kinds' switches and
+    allowances it takes.
     """
-    shared = _COMMON + (_SEARCH if search else [])
+    shared = _COMMON + (_search(search) if search else [])
     return functools.partial(_decorate, shared=shared)
 
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import functools
 import logging
 import re
@@ -228,6 +229,7 @@ def resolve(
 
     defer: given the number of accounts, True to leave `--region all` unexpanded (see expand).
     """
+    spec = dataclasses.replace(spec, profiles=aws.matching_profiles(spec.profiles))
     validate(spec)
     sources, left = _sources(spec)
     failures_left = tuple(r for r in left if r.error is not None)

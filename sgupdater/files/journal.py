@@ -100,13 +100,35 @@ def journal_outcome(record: JournalRecord, outcome: Outcome) -> JournalRecord:
 MAX_BYTES = 256 * 1024 * 1024
 
 
-def default_path() -> Path:
-    """A new file under the user's state directory (XDG_STATE_HOME or ~/.local/state)."""
+def state_dir() -> Path:
+    """Where journals go by default: the user's state directory (XDG_STATE_HOME, ~/.local/state)."""
     base = os.environ.get("XDG_STATE_HOME") or str(Path.home() / ".local" / "state")
+    return Path(base) / "sgupdater"
+
+
+def default_path() -> Path:
+    """A new file under the state directory, named by the time it was started."""
     stamp = time.strftime("%Y%m%dT%H%M%S")
     # Unique even for runs of one process within a second: a journal is always a new file.
     unique = f"{os.getpid()}-{uuid.uuid4().hex[:8]}"
-    return Path(base) / "sgupdater" / f"journal-{stamp}-{unique}.jsonl"
+    return state_dir() / f"journal-{stamp}-{unique}.jsonl"
+
+
+def started(path: Path) -> tuple[str, str]:
+    """When the run a journal records started, and its command (from its first line)."""
+    lines = read(path)
+    first = lines[0][1] if lines else {}
+    return str(first.get("time", "")), str(first.get("command", ""))
+
+
+def last() -> Path:
+    """The newest journal in the state directory of a run that was not itself a rollback."""
+    found = sorted(state_dir().glob("journal-*.jsonl"), reverse=True)
+    for path in found:
+        # Only regular files are read (a device under that name could be read forever).
+        if path.is_file() and not path.is_symlink() and started(path)[1] != "rollback":
+            return path
+    raise ConfigError(f"--last: no journal of a run that changed something in {state_dir()}")
 
 
 class Journal:

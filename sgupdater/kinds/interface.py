@@ -142,13 +142,15 @@ class Switch:
     """An opt-in a kind declares: a flag, a config-file `scope` key, and the flag's help.
 
     A kind's `switch` turns it on; its `allowances` let a run do more with it (prune policy
-    versions, move block lists); on_apply: `apply` takes the allowance too.
+    versions, move block lists); on_apply: `apply` takes the allowance too; commands: the
+    searching commands whose flag it is (their --help lists it, the others refuse it).
     """
 
     key: str
     flag: str
     help: str
     on_apply: bool = False
+    commands: tuple[str, ...] = ("show", "update", "add", "remove")
 
 
 @dataclass(frozen=True, slots=True)

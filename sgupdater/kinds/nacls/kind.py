@@ -92,7 +92,10 @@ class NetworkAcls:
 
     name = NAME
     service = "ec2"
-    switch = Switch("nacls", "--nacls", "Also network ACL entries.")
+    # add has no "beside" for an entry its rule number orders: it does not take the flag.
+    switch = Switch(
+        "nacls", "--nacls", "Also network ACL entries.", commands=("show", "update", "remove")
+    )
     allowances: tuple[Switch, ...] = ()
     traits = Traits(in_place_only=True, keeps_denies=True, container="network ACL")
 

@@ -46,6 +46,8 @@ PRUNE_VERSIONS = Switch(
     "With --policies: at IAM's 5 versions, delete the oldest non-default one (journalled whole "
     "first).",
     on_apply=True,
+    # A policy is only written by these; show reads.
+    commands=("update", "add", "remove"),
 )
 PRUNE = PRUNE_VERSIONS.key
 # CreatePolicyVersion: "A managed policy can have up to five versions."

@@ -41,6 +41,7 @@ INCLUDE_BLOCK_LISTS = Switch(
     "--include-block-lists",
     "update/add also change WAF IP sets a Block rule uses (blocked otherwise): the new range is "
     "then blocked instead. remove never unblocks.",
+    commands=("update", "add"),
 )
 # ListIPSets and ListTagsForResource: Limit "min": 1, "max": 100.
 _LIMIT = 100
