@@ -108,6 +108,8 @@ def rollback_command(
     paths = _journals(journal_paths or [], last=last)
     if journal is not None and len(paths) > 1:
         raise InputError("--journal names one file: leave it out to roll back several journals")
+    # Every journal is checked whole before the first is rolled back.
+    undos = [(path, _undos(path, allow_open_world)) for path in paths]
     run = FileRun(
         output,
         quiet,
@@ -118,8 +120,11 @@ def rollback_command(
         detailed_exitcode=detailed_exitcode,
         timeout=timeout,
     )
-    # Every journal is checked whole before the first is rolled back.
-    undos = [(path, _undos(path, allow_open_world)) for path in paths]
+    return _roll_back(undos, run)
+
+
+def _roll_back(undos: list[tuple[Path, dict[Target, list[verify.Expect]]]], run: FileRun) -> int:
+    """Each journal's undo in turn, newest first; one that does not finish stops the rest."""
     status = 0
     for n, (path, expected) in enumerate(undos):
         if len(undos) > 1:

@@ -63,8 +63,11 @@ def slow(aws: Aws) -> Iterator[str]:
     proxy.stop()
 
 
-@pytest.mark.parametrize("sig", [signal.SIGINT, signal.SIGTERM], ids=["SIGINT", "SIGTERM"])
-@pytest.mark.parametrize("processes", ["1", "2"])
+@pytest.mark.parametrize(
+    ("sig", "processes"),
+    [(signal.SIGINT, "2"), (signal.SIGTERM, "1")],
+    ids=["SIGINT-worker-processes", "SIGTERM-one-process"],
+)
 def test_a_signal_mid_scan_stops_within_two_seconds(
     aws: Aws, slow: str, sig: signal.Signals, processes: str
 ) -> None:
@@ -79,7 +82,7 @@ def test_a_signal_mid_scan_stops_within_two_seconds(
         env=env, stdin=subprocess.DEVNULL, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
         text=True,
     )  # fmt: skip
-    time.sleep(3)  # the run is up and waiting for its first answers
+    time.sleep(2)  # the run is up and waiting for its first answers
     sent = time.monotonic()
     process.send_signal(sig)
     out, err = process.communicate(timeout=30)

@@ -59,10 +59,16 @@ def test_remove_deletes_allow_entries_but_never_a_deny(aws: Aws, cli: Cli) -> No
     }
 
 
-def test_add_refuses_acls(aws: Aws, cli: Cli) -> None:
+def test_add_refuses_acls(aws: Aws, cli: Cli, tmp_path: Path) -> None:
     acl = seed(aws)
     before = helpers.acl_entries(aws.ec2(), acl)
     run = cli("add", "--yes", "--from-cidr", A, "--to-cidr", B, "--nacls")
+    assert run.code == 2
+    assert "No such option: --nacls" in run.err
+    # Turned on by a configuration file, the switch is refused with the reason.
+    config = tmp_path / "c.yaml"
+    config.write_text("scope: {nacls: true}\n")
+    run = cli("add", "--yes", "--from-cidr", A, "--to-cidr", B, "--config", str(config))
     assert run.code == 2
     assert "rule number" in run.err
     assert len(run.err.strip().splitlines()) == 1
