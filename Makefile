@@ -7,7 +7,7 @@ STAMP  := $(VENV)/.installed
 
 AWSCLI := .venv-awscli/bin/aws
 
-.PHONY: demo test test-fast lint setup bench bench-smoke bench-org fault-properties clean
+.PHONY: demo test test-fast lint setup package bench bench-smoke bench-org fault-properties clean
 
 # The Organization benchmark: ACCOUNTS accounts x 17 regions through bench.sim.
 ACCOUNTS ?= 100
@@ -35,6 +35,10 @@ test: lint
 test-fast: $(STAMP)
 	$(BIN)/python -m pytest tests/unit -n 0
 
+# Build the sdist and wheel, twine check them, and run the unit tests from the unpacked sdist.
+package: $(STAMP)
+	$(BIN)/python -m scripts.check_package
+
 # The aws CLI contender lives in its own venv: awscli pins its own botocore.
 $(AWSCLI):
 	$(PYTHON) -m venv .venv-awscli
@@ -53,7 +57,7 @@ bench-org: $(STAMP)
 FAULT_EXAMPLES ?= 25
 fault-properties: $(STAMP)
 	SGUPDATER_FAULT_EXAMPLES=$(FAULT_EXAMPLES) $(BIN)/python -m pytest -p no:randomly -n 2 \
-		tests/test_write_truth.py -k converges
+		tests/e2e/test_write_truth.py -k converges
 
 clean:
 	rm -rf $(VENV) .venv-awscli .pytest_cache .mypy_cache .ruff_cache .hypothesis
