@@ -361,7 +361,7 @@ def run_all(bench: Bench, args: argparse.Namespace) -> tuple[list[str], bool]:
 def _goals(
     args: argparse.Namespace, outcomes: list[Outcome], floor: float, sizes: tuple[float, float]
 ) -> list[tuple[bool, str]]:
-    """Each goal of the README's benchmark section: met or not, and the figure."""
+    """Each goal of bench/README.md: met or not, and the figure."""
     fast_small, cli, fast, serial = outcomes
     rss, planner = sizes
     big = fast.shape
