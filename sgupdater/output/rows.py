@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from typing import TypedDict
@@ -12,6 +13,7 @@ from sgupdater.models import (
     Change,
     Entry,
     Failed,
+    Outcome,
     Skipped,
     TargetResult,
     Traffic,
@@ -176,12 +178,29 @@ def moved_on(results: Sequence[TargetResult]) -> Iterator[ChangeRow]:
                 yield _change_row(change, "skipped", outcome.reason, "", alias)
 
 
+def _created(changes: Sequence[Change], outcomes: Sequence[Outcome | None]) -> dict[str, str]:
+    """The ids of the containers these changes created, by name."""
+    return {
+        change.reference.name: outcome.new_id
+        for change, outcome in zip(changes, outcomes, strict=True)
+        if change.action == "create" and change.reference is not None
+        and isinstance(outcome, Applied) and outcome.new_id
+    }  # fmt: skip
+
+
 def change_rows(results: Sequence[TargetResult]) -> Iterator[ChangeRow]:
     """Every change of every target with its outcome, then what was left blocked."""
     for result in results:
         alias = result.target.alias or ""
         outcomes = result.outcomes or (None,) * len(result.plan.changes)
+        made = _created(result.plan.changes, outcomes)
         for change, outcome in zip(result.plan.changes, outcomes, strict=True):
+            ref = change.reference
+            if ref is not None and not ref.id and ref.name in made:
+                # Pointed at a container this run created: its id is known now.
+                change = dataclasses.replace(
+                    change, reference=dataclasses.replace(ref, id=made[ref.name])
+                )
             detail = change.reason
             if isinstance(outcome, Skipped):
                 detail = outcome.reason

@@ -63,6 +63,9 @@ def test_migrate_creates_the_list_and_points_the_rules_at_it(aws: Aws, cli: Cli)
     changes = json.loads(run.out)["changes"]
     new_ids = {c["new_rule_id"] for c in changes if c["action"] == "authorize"}
     assert after[("ingress", "tcp", 22, 22, pl, "office ssh")] in new_ids
+    # The rows name the list the run created by its id, not "(new)".
+    pointed = {c["prefix_list_id"] for c in changes if c["action"] in ("authorize", "revoke")}
+    assert pointed == {pl}
     assert ("egress", "tcp", 5432, 5432, pl, "pg") in helpers.rules(ec2, db)
     # The next office move is one prefix-list edit.
     assert cli("update", "--yes", "--from-cidr", A, "--to-cidr", B, "--prefix-lists").code == 0
