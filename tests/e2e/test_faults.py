@@ -31,17 +31,8 @@ SEED = 6
 
 def run(endpoint: str, journal: Path, *extra: str) -> subprocess.CompletedProcess[str]:
     env = dict(os.environ, AWS_ENDPOINT_URL=endpoint)
-    command = [
-        sys.executable,
-        "-m",
-        "sgupdater",
-        "update",
-        "--yes",
-        "--from-cidr",
-        A,
-        "--to-cidr",
-        B,
-    ]
+    command = [sys.executable, "-m", "sgupdater", "update", "--yes"]
+    command += ["--from-cidr", A, "--to-cidr", B]
     command += ["--journal", str(journal), "-o", "json", *extra]
     return subprocess.run(
         command, env=env, stdin=subprocess.DEVNULL, capture_output=True, text=True, timeout=300,

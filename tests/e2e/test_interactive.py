@@ -124,20 +124,20 @@ def test_on_a_terminal_dash_y_skips_the_question(aws: Aws) -> None:
     assert ("ingress", "tcp", 22, 22, B, "") in helpers.rules(ec2, g)
 
 
+def piped(args: list[str]) -> subprocess.CompletedProcess[str]:
+    """Run with stdin, stdout and stderr on pipes, as cron or CI do."""
+    return subprocess.run(
+        args, stdin=subprocess.DEVNULL, capture_output=True, text=True, timeout=60, check=False
+    )
+
+
 @pytest.mark.parametrize("command", ["update", "add", "remove"])
 def test_in_a_pipe_it_refuses_to_write_without_yes(aws: Aws, command: str) -> None:
     ec2 = aws.ec2()
     g = helpers.group(ec2, helpers.vpc(ec2), "web", ingress=(perm(cidrs=(A,)),))
     before = helpers.rules(ec2, g)
     args = ["--cidr", A] if command == "remove" else ["--from-cidr", A, "--to-cidr", B]
-    done = subprocess.run(
-        [*COMMAND, command, *args],
-        stdin=subprocess.DEVNULL,
-        capture_output=True,
-        text=True,
-        timeout=60,
-        check=False,
-    )
+    done = piped([*COMMAND, command, *args])
     assert done.returncode == 2
     assert done.stderr.strip().splitlines() == [
         f"sgupdater: error: {command} changes AWS and there is no terminal to ask on: "
@@ -150,14 +150,7 @@ def test_in_a_pipe_it_refuses_to_write_without_yes(aws: Aws, command: str) -> No
 def test_in_a_pipe_yes_applies_without_asking(aws: Aws) -> None:
     ec2 = aws.ec2()
     g = helpers.group(ec2, helpers.vpc(ec2), "web", ingress=(perm(cidrs=(A,)),))
-    done = subprocess.run(
-        [*COMMAND, "update", "--yes", "--from-cidr", A, "--to-cidr", B],
-        stdin=subprocess.DEVNULL,
-        capture_output=True,
-        text=True,
-        timeout=60,
-        check=False,
-    )
+    done = piped([*COMMAND, "update", "--yes", "--from-cidr", A, "--to-cidr", B])
     assert done.returncode == 0, done.stderr
     assert done.stdout.startswith("account\tregion\t")
     assert "applied" in done.stdout
@@ -190,14 +183,7 @@ def test_a_progress_bar_on_a_terminal_and_not_with_quiet(aws: Aws) -> None:
 
 
 def test_piped_output_has_no_progress_bar(aws: Aws) -> None:
-    done = subprocess.run(
-        [*COMMAND, "show", "--from-cidr", A, "-r", "us-east-1", "-r", "eu-west-1"],
-        stdin=subprocess.DEVNULL,
-        capture_output=True,
-        text=True,
-        timeout=60,
-        check=False,
-    )
+    done = piped([*COMMAND, "show", "--from-cidr", A, "-r", "us-east-1", "-r", "eu-west-1"])
     assert done.returncode == 0
     assert "scanning" not in done.stderr
     assert "Per target" in done.stderr

@@ -41,17 +41,8 @@ def seed(aws: Aws) -> list[str]:
 
 def start(endpoint: str, journal: Path) -> subprocess.Popen[str]:
     env = dict(os.environ, AWS_ENDPOINT_URL=endpoint)
-    command = [
-        sys.executable,
-        "-m",
-        "sgupdater",
-        "update",
-        "--yes",
-        "--from-cidr",
-        A,
-        "--to-cidr",
-        B,
-    ]
+    command = [sys.executable, "-m", "sgupdater", "update", "--yes"]
+    command += ["--from-cidr", A, "--to-cidr", B]
     command += ["--concurrency", "1", "--journal", str(journal), "-o", "json"]
     return subprocess.Popen(
         command, env=env, stdin=subprocess.DEVNULL, stdout=subprocess.PIPE,

@@ -101,17 +101,9 @@ def test_an_existing_list_is_reused_and_gains_the_cidr(aws: Aws, cli: Cli, tmp_p
     before = helpers.rules(ec2, web)
     journal = tmp_path / "j.jsonl"
     run = cli(
-        "migrate",
-        "--yes",
-        "--cidr",
-        A,
-        "--prefix-list",
-        pl,
-        "-o",
-        "json",
-        "--journal",
-        str(journal),
-    )
+        "migrate", "--yes", "--cidr", A, "--prefix-list",
+        pl, "-o", "json", "--journal", str(journal),
+    )  # fmt: skip
     assert run.code == 0, run.err
     assert helpers.entries(ec2, pl) == {("203.0.113.0/24", "lyon"), (A, "office ssh")}
     assert ("ingress", "tcp", 22, 22, pl, "office ssh") in helpers.rules(ec2, web)
@@ -152,16 +144,9 @@ def test_rollback_restores_literal_rules_and_deletes_the_created_list(
     before = (helpers.rules(ec2, web), helpers.rules(ec2, db))
     journal = tmp_path / "j.jsonl"
     run = cli(
-        "migrate",
-        "--yes",
-        "--cidr",
-        A,
-        "--prefix-list",
-        "office",
-        "--create",
-        "--journal",
-        str(journal),
-    )
+        "migrate", "--yes", "--cidr", A,
+        "--prefix-list", "office", "--create", "--journal", str(journal),
+    )  # fmt: skip
     assert run.code == 0, run.err
     run = cli("rollback", str(journal), "--yes")
     assert run.code == 0, run.err
@@ -222,16 +207,9 @@ def test_an_aws_managed_list_by_id_fails_the_target(aws: Aws, cli: Cli) -> None:
 def test_the_new_entry_takes_the_description_given(aws: Aws, cli: Cli) -> None:
     seed(aws)
     run = cli(
-        "migrate",
-        "--yes",
-        "--cidr",
-        A,
-        "--prefix-list",
-        "office",
-        "--create",
-        "--description",
-        "HQ",
-    )
+        "migrate", "--yes", "--cidr", A,
+        "--prefix-list", "office", "--create", "--description", "HQ",
+    )  # fmt: skip
     assert run.code == 0, run.err
     pl = str(list_named(aws, "office")[0]["PrefixListId"])
     assert helpers.entries(aws.ec2(), pl) == {(A, "HQ")}

@@ -173,7 +173,7 @@ def test_update_json_change_fields(aws: Aws, cli: Cli) -> None:
     assert sorted(c["action"] for c in document["changes"]) == ["modify", "modify", "revoke"]
 
 
-def test_table_output_names_group_ports_and_description(
+def test_table_output_names_group_ports_and_description_and_never_cuts(
     aws: Aws, cli: Cli, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     _, g, _ = seed(aws)
@@ -183,12 +183,7 @@ def test_table_output_names_group_ports_and_description(
     assert "office ssh" in run.out
     assert "Account" in run.out
     assert "3 rules matched" in run.err
-
-
-def test_at_80_columns_each_rule_is_a_block_with_nothing_cut(
-    aws: Aws, cli: Cli, monkeypatch: pytest.MonkeyPatch
-) -> None:
-    _, g, _ = seed(aws)
+    # At 80 columns each rule is a block, with nothing cut.
     monkeypatch.setenv("COLUMNS", "80")
     run = cli("show", "--from-cidr", A, "-o", "table")
     assert all(len(line) <= 80 for line in run.out.splitlines())
