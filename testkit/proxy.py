@@ -20,6 +20,8 @@ from urllib.parse import parse_qs, urlsplit
 
 _HOP_BY_HOP = {"connection", "keep-alive", "transfer-encoding", "proxy-connection", "upgrade"}
 COUNTS_PATH = "/__bench_counts"
+# The count of connections clients opened, beside the counts by action.
+CONNECTIONS = "(connections)"
 
 
 _THROTTLED = (
@@ -156,6 +158,12 @@ class _Handler(QuietHandler):
     state: _State
     upstream: http.client.HTTPConnection | None = None
 
+    def setup(self) -> None:
+        # One handler per connection: how many connections clients opened (CONNECTIONS).
+        super().setup()
+        with self.state.lock:
+            self.state.counts[CONNECTIONS] += 1
+
     def do_GET(self) -> None:
         if self.path != COUNTS_PATH:
             self._proxy("GET")
@@ -284,10 +292,15 @@ class LatencyProxy:
         self.port = int(self._process.stdout.readline())
         return self
 
-    def take_counts(self) -> Counter[str]:
-        """The counts since the last call, then zero them."""
+    def take_counts(self, *, connections: bool = False) -> Counter[str]:
+        """The counts by action since the last call, then zero them; with `connections`, also
+        CONNECTIONS: the connections clients opened (not the one that asks)."""
         with urllib.request.urlopen(self.url + COUNTS_PATH) as answer:
-            return Counter(json.loads(answer.read()))
+            counts = Counter(json.loads(answer.read()))
+        counts[CONNECTIONS] -= 1
+        if not connections:
+            del counts[CONNECTIONS]
+        return +counts
 
     def stop(self) -> None:
         """Stop the proxy process."""

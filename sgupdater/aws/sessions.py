@@ -18,6 +18,7 @@ from botocore.config import Config
 
 from sgupdater import __version__
 from sgupdater.aws import client_classes
+from sgupdater.aws.pools import POOLS
 from sgupdater.errors import ConfigError, TargetError
 from sgupdater.models import Credentials
 
@@ -150,9 +151,12 @@ class Sessions:
     so each (credentials, region) gets one for both phases of the run.
     """
 
-    def __init__(self, pool: int = 10, home_region: str | None = None) -> None:
+    def __init__(self, pool: int = 10, home_region: str | None = None, shared: int = 0) -> None:
         self._lock = threading.Lock()
         self._pool = pool
+        # Connections a host keeps in the pool every client shares (aws/pools.py): as many as
+        # the run has calls in flight; 0 leaves each client its own pool.
+        self._shared = shared
         # Where STS is asked for assumed roles when a profile names no region (--region's).
         self._home_region = home_region
         self._sessions: dict[Credentials, Session] = {}
@@ -176,7 +180,7 @@ class Sessions:
                 if creds.external_id:
                     extra["ExternalId"] = creds.external_id
                 fetcher = botocore.credentials.AssumeRoleCredentialFetcher(
-                    client_creator=sts_creator(base, self.sts_region(base)),
+                    client_creator=sts_creator(base, self.sts_region(base), self._shared),
                     source_credentials=base.get_credentials(),
                     role_arn=creds.role_arn,
                     extra_args=extra,
@@ -208,6 +212,8 @@ class Sessions:
                 client = sess.create_client(
                     name, region_name=pinned or region, config=_config(sess, self._pool)
                 )
+                if self._shared:
+                    POOLS.adopt(client, self._shared)
                 held[service] = client
             return client
 
@@ -233,7 +239,7 @@ class Sessions:
         return functools.partial(self.client, creds, region)
 
 
-def sts_creator(base: Session, home: str | None) -> Callable[..., Any]:
+def sts_creator(base: Session, home: str | None, shared: int = 0) -> Callable[..., Any]:
     """How the assume-role fetcher makes its STS client: in the run's home region.
 
     NOTE: botocore's fetcher makes its client with no region, so AssumeRole would go to the
@@ -245,7 +251,10 @@ def sts_creator(base: Session, home: str | None) -> Callable[..., Any]:
         kwargs.setdefault("config", _config(base))
         # Fetchers of many accounts share the base session, which is not thread-safe.
         with _base_lock:
-            return base.create_client(service_name, region_name=home, **kwargs)
+            client = base.create_client(service_name, region_name=home, **kwargs)
+        if shared:
+            POOLS.adopt(client, shared)
+        return client
 
     return create
 

@@ -78,7 +78,12 @@ class Run:
         self.options = options
         aws.use_timeout(options.timeout)
         # Each target's client pools as many connections as calls may overlap in it.
-        self.sessions = aws.Sessions(pool=options.calls_per_target, home_region=options.home_region)
+        self.sessions = aws.Sessions(
+            pool=options.calls_per_target,
+            home_region=options.home_region,
+            # Every target's clients share a host's connections: as many as calls in flight.
+            shared=options.concurrency * options.calls_per_target,
+        )
         # Set on SIGINT/SIGTERM: calls not yet sent are skipped, in-flight ones finish.
         self.stop = stop or threading.Event()
 
