@@ -62,9 +62,9 @@ def test_clients_of_two_accounts_share_one_http_session(aws: Aws) -> None:
     shared: Any = one._endpoint.http_session
     assert other._endpoint.http_session is shared
     assert sts._endpoint.http_session is shared
-    assert isinstance(shared, URLLib3Session)
     assert shared._max_pool_connections == 16
     assert shared._manager.pools._maxsize >= 256  # urllib3 keeps a pool for every host
+    assert isinstance(shared, URLLib3Session)
     # Signing stays the client's own: each keeps its credentials.
     assert one._request_signer is not other._request_signer
 
