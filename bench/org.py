@@ -1,8 +1,9 @@
 """The Organization benchmark: sgupdater over a simulated Organization, every region.
 
 `python -m bench.org --accounts 100` visits 100 accounts x 17 regions = 1,700 targets through
-bench.sim (100 ms per call by default) and records, per command: wall time, sgupdater's CPU
-(user + system of its process), CPU per target, peak RSS and calls per target.
+bench.sim (100 ms per call by default) over HTTPS (a throw-away CA; `--plain-http` to compare)
+and records, per command: wall time, sgupdater's CPU (user + system of its processes), CPU per
+target, peak RSS, calls and new TLS connections per target.
 """
 
 from __future__ import annotations
@@ -11,6 +12,8 @@ import argparse
 import json
 import os
 import resource
+import shutil
+import ssl
 import subprocess
 import sys
 import tempfile
@@ -19,6 +22,7 @@ import urllib.request
 from pathlib import Path
 
 from bench import sim
+from testkit.tls import HANDSHAKES, make_ca
 
 ROOT = Path(__file__).resolve().parent.parent
 COMMANDS = {
@@ -33,7 +37,17 @@ def _cpu() -> float:
     return usage.ru_utime + usage.ru_stime
 
 
-def run(url: str, home: Path, words: list[str], concurrency: int | None) -> dict[str, float]:
+def _counts(url: str, ca: Path | None) -> dict[str, int]:
+    """The simulator's counts since the last time, then zeroed."""
+    context = ssl.create_default_context(cafile=str(ca)) if ca is not None else None
+    with urllib.request.urlopen(url + sim.COUNTS_PATH, context=context) as answer:
+        counts: dict[str, int] = json.loads(answer.read())
+    return counts
+
+
+def run(
+    url: str, home: Path, words: list[str], concurrency: int | None, ca: Path | None
+) -> dict[str, float]:
     """One sgupdater command against the simulator; its figures."""
     out = home / "measure.json"
     env = {k: v for k, v in os.environ.items() if not k.startswith("AWS_")}
@@ -41,6 +55,9 @@ def run(url: str, home: Path, words: list[str], concurrency: int | None) -> dict
         AWS_CONFIG_FILE=str(home / "config"), AWS_SHARED_CREDENTIALS_FILE=str(home / "creds"),
         AWS_ENDPOINT_URL=url, XDG_STATE_HOME=str(home / "state"),
     )  # fmt: skip
+    if ca is not None:
+        env["AWS_CA_BUNDLE"] = str(ca)
+    _counts(url, ca)
     args = [*words[:1], "--from-cidr", sim.OLD, *words[1:], "--org-role", "bench", "-r", "all"]
     args += ["-o", "json", "-q"]
     # None: the tool's own default (16 in one process, 32 in each worker process).
@@ -52,8 +69,10 @@ def run(url: str, home: Path, words: list[str], concurrency: int | None) -> dict
     if done.returncode != 0:
         raise SystemExit(f"bench.org: sgupdater exited {done.returncode}: {done.stderr[-500:]}")
     summary = json.loads(done.stdout)["summary"]
-    with urllib.request.urlopen(url + sim.COUNTS_PATH) as answer:
-        calls = sum(json.loads(answer.read()).values())
+    counts = _counts(url, ca)
+    # The count's own connection is one handshake of them.
+    handshakes = max(0, counts.pop(HANDSHAKES, 0) - 1)
+    calls = sum(counts.values())
     targets = int(summary["targets"])
     measured = json.loads(out.read_text())
     return {
@@ -61,6 +80,7 @@ def run(url: str, home: Path, words: list[str], concurrency: int | None) -> dict
         "peak_rss_mib": measured["peak_rss_mib"], "processes": measured["processes"],
         "parent_mib": measured["parent_peak_rss_mib"],
         "calls_per_target": calls / targets, "matched": int(summary["rules_matched"]),
+        "handshakes_per_target": handshakes / targets,
     }  # fmt: skip
 
 
@@ -71,21 +91,29 @@ def main() -> int:
     parser.add_argument("--concurrency", type=int, default=None)
     parser.add_argument("--commands", default="show,update --dry-run,update --yes")
     parser.add_argument("--out", default=str(ROOT / "bench" / "results" / "org.md"))
+    parser.add_argument(
+        "--plain-http", action="store_true", help="HTTP instead of HTTPS, for comparison only"
+    )
     args = parser.parse_args()
+    certs = Path(tempfile.mkdtemp(prefix="sgupdater-bench-tls-"))
+    ca = None if args.plain_http else make_ca(certs)
     server = subprocess.Popen(
-        [sys.executable, "-m", "bench.sim", str(args.accounts), str(args.latency)],
+        [sys.executable, "-m", "bench.sim", str(args.accounts), str(args.latency),
+         *([] if ca is None else [str(certs)])],
         stdout=subprocess.PIPE, text=True, cwd=ROOT,
     )  # fmt: skip
     assert server.stdout is not None
-    url = f"http://127.0.0.1:{int(server.stdout.readline())}"
+    scheme = "http" if ca is None else "https"
+    url = f"{scheme}://127.0.0.1:{int(server.stdout.readline())}"
     lines = [
         f"## Organization benchmark ({time.strftime('%Y-%m-%d')}, {os.cpu_count()} cores, "
         f"{args.accounts} accounts x {len(sim.REGIONS)} regions, {args.latency * 1000:.0f} ms "
-        f"per call, --concurrency {args.concurrency or 'default'})",
+        f"per call, --concurrency {args.concurrency or 'default'}, {scheme.upper()})",
         "",
         "| command | targets | wall s | sgupdater CPU s | CPU ms / target | peak RSS MiB "
-        "| of it the parent | processes | calls / target | matched |",
-        "| --- | --- | --- | --- | --- | --- | --- | --- | --- | --- |",
+        "| of it the parent | processes | calls / target | new TLS connections / target "
+        "| matched |",
+        "| --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- |",
     ]
     try:
         with tempfile.TemporaryDirectory() as tmp:
@@ -94,17 +122,19 @@ def main() -> int:
             keys = f"aws_access_key_id = {sim.MANAGEMENT_KEY}\naws_secret_access_key = sim"
             (home / "creds").write_text(f"[default]\n{keys}\n")
             for name in args.commands.split(","):
-                f = run(url, home, COMMANDS[name], args.concurrency)
+                f = run(url, home, COMMANDS[name], args.concurrency, ca)
                 lines.append(
                     f"| `{name}` | {f['targets']:.0f} | {f['wall']:.1f} | {f['cpu']:.1f} | "
                     f"{f['cpu_ms_per_target']:.1f} | {f['peak_rss_mib']:.0f} | "
                     f"{f['parent_mib']:.0f} | {f['processes']:.0f} | "
-                    f"{f['calls_per_target']:.2f} | {f['matched']:.0f} |"
+                    f"{f['calls_per_target']:.2f} | "
+                    f"{f['handshakes_per_target']:.3f} | {f['matched']:.0f} |"
                 )
                 print(lines[-1], flush=True)
     finally:
         server.terminate()
         server.wait(timeout=10)
+        shutil.rmtree(certs, ignore_errors=True)
     Path(args.out).write_text("\n".join(lines) + "\n")
     print(f"bench.org: written to {args.out}")
     return 0

@@ -6,7 +6,8 @@ function of (account, region): 2 groups per target, each allowing 10.0.0.0/8 on 
 in one target in 20 the first group also allows the old range. It answers what sgupdater asks
 for a show, a dry run or an update: GetCallerIdentity, AssumeRole, ListAccounts,
 DescribeRegions, DescribeSecurityGroups, DescribeSecurityGroupRules, and the rule edits
-(accepted, not remembered). Run: `python -m bench.sim ACCOUNTS DELAY` prints its port.
+(accepted, not remembered). Run: `python -m bench.sim ACCOUNTS DELAY [TLS_DIR]` prints its
+port; with TLS_DIR (testkit.tls.make_ca) it speaks HTTPS and counts its handshakes.
 """
 
 from __future__ import annotations
@@ -18,11 +19,13 @@ import sys
 import threading
 import time
 from collections import Counter
+from pathlib import Path
 from typing import Any
 from urllib.parse import parse_qs
 
 from bench import sim_shapes
 from testkit.proxy import LoopbackServer, QuietHandler
+from testkit.tls import HANDSHAKES, TLSLoopbackServer
 
 MANAGEMENT = "200000000000"
 MANAGEMENT_KEY = "AKIASIMMANAGEMENT"
@@ -95,9 +98,13 @@ class _Handler(QuietHandler):
 
     def do_GET(self) -> None:
         with self.lock:
-            payload = json.dumps(self.counts).encode()
+            counts = dict(self.counts)
             self.counts.clear()
-        self._reply(payload, "application/json")
+        server = self.server
+        if isinstance(server, TLSLoopbackServer):
+            # The TLS handshakes since the last count (the one asking included).
+            counts[HANDSHAKES], server.handshakes = server.handshakes, 0
+        self._reply(json.dumps(counts).encode(), "application/json")
 
     def do_POST(self) -> None:
         body = self.rfile.read(int(self.headers.get("Content-Length", 0)))
@@ -170,16 +177,26 @@ class _Handler(QuietHandler):
         self.wfile.write(payload)
 
 
-def serve(count: int, delay: float) -> None:
-    """Serve an Organization of `count` member accounts; print the port, then run forever."""
+def serve(count: int, delay: float, tls: Path | None = None) -> None:
+    """Serve an Organization of `count` member accounts; print the port, then run forever.
+
+    tls: a directory made by testkit.tls.make_ca: serve HTTPS, each new connection paying
+    its handshake's round trips at `delay`.
+    """
     attributes = {
         "accounts": account_ids(count), "delay": delay, "counts": Counter(),
         "lock": threading.Lock(),
     }  # fmt: skip
-    server = LoopbackServer(("127.0.0.1", 0), type("Handler", (_Handler,), attributes))
+    handler = type("Handler", (_Handler,), attributes)
+    address = ("127.0.0.1", 0)
+    server = (
+        LoopbackServer(address, handler)
+        if tls is None
+        else TLSLoopbackServer(address, handler, tls, delay)
+    )
     print(server.server_address[1], flush=True)
     server.serve_forever()
 
 
 if __name__ == "__main__":
-    serve(int(sys.argv[1]), float(sys.argv[2]))
+    serve(int(sys.argv[1]), float(sys.argv[2]), Path(sys.argv[3]) if len(sys.argv) > 3 else None)
