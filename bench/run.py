@@ -28,6 +28,7 @@ from bench import fleet
 from sgupdater.engine.runner import DEFAULT_CONCURRENCY, MAX_CALLS_PER_TARGET
 from testkit.local_ec2 import LocalServer
 from testkit.proxy import LatencyProxy
+from testkit.tls import make_ca
 
 ROOT = Path(__file__).resolve().parent.parent
 MUTATING = (
@@ -68,10 +69,12 @@ class Outcome:
 class Bench:
     """moto, the proxy, the AWS config for the contenders, and the runs."""
 
-    def __init__(self, latency: float, workdir: Path) -> None:
+    def __init__(self, latency: float, workdir: Path, tls: bool = True) -> None:
         self.moto = LocalServer().start()
         self.moto_url = self.moto.url
-        self.proxy = LatencyProxy(self.moto_url, latency).start()
+        # Over HTTPS, as AWS answers (a throw-away CA the contenders trust by AWS_CA_BUNDLE).
+        ca = make_ca(workdir / "tls") if tls else None
+        self.proxy = LatencyProxy(self.moto_url, latency, tls=ca.parent if ca else None).start()
         self.latency = latency
         self.workdir = workdir
         self.env = {k: v for k, v in os.environ.items() if not k.startswith("AWS_")}
@@ -80,6 +83,7 @@ class Bench:
             AWS_SHARED_CREDENTIALS_FILE=str(workdir / "credentials"),
             AWS_ENDPOINT_URL=self.proxy.url,
             HOME=str(workdir),  # the aws CLI caches assumed roles under ~/.aws
+            **({"AWS_CA_BUNDLE": str(ca)} if ca else {}),
         )
         os.environ.update(AWS_ACCESS_KEY_ID="bench", AWS_SECRET_ACCESS_KEY="bench")
         (workdir / "credentials").write_text(
@@ -305,6 +309,7 @@ def main() -> int:
     parser.add_argument("--aws", default=shutil.which("aws") or "", help="the aws CLI to run")
     parser.add_argument("--out", default=str(ROOT / "bench" / "results" / "latest.md"))
     parser.add_argument("--smoke", action="store_true", help="tiny sizes, one run, no targets")
+    parser.add_argument("--plain-http", action="store_true", help="HTTP, for comparison only")
     args = parser.parse_args()
     if args.smoke:
         args.latency, args.runs, args.small, args.fleet = 0.0, 1, "1x2x3", "2x1x3"
@@ -312,7 +317,7 @@ def main() -> int:
     if not args.aws:
         raise SystemExit("bench: no aws CLI found; `make bench` installs one in .venv-awscli")
     with tempfile.TemporaryDirectory() as tmp:
-        bench = Bench(args.latency, Path(tmp))
+        bench = Bench(args.latency, Path(tmp), tls=not args.plain_http)
         try:
             report, ok = run_all(bench, args)
         finally:

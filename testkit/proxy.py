@@ -10,12 +10,14 @@ import http.client
 import http.server
 import json
 import random
+import ssl
 import subprocess
 import sys
 import threading
 import time
 import urllib.request
 from collections import Counter
+from pathlib import Path
 from urllib.parse import parse_qs, urlsplit
 
 _HOP_BY_HOP = {"connection", "keep-alive", "transfer-encoding", "proxy-connection", "upgrade"}
@@ -248,13 +250,20 @@ class _Handler(QuietHandler):
 
 def _serve(
     upstream: str, delay: float, share: float = 0.0, seed: int = 0, script: str = "",
-    choices: str = "",
+    choices: str = "", tls: str = "",
 ) -> None:  # fmt: skip
     state = _State(
         upstream, delay, share, seed, script, tuple(choices.split(",")) if choices else FAULTS
     )
     handler = type("Handler", (_Handler,), {"state": state})
-    server = LoopbackServer(("127.0.0.1", 0), handler)
+    server: LoopbackServer
+    if tls:
+        # Imported here: testkit.tls builds on this module's server.
+        from testkit.tls import TLSLoopbackServer
+
+        server = TLSLoopbackServer(("127.0.0.1", 0), handler, Path(tls), delay)
+    else:
+        server = LoopbackServer(("127.0.0.1", 0), handler)
     print(server.server_address[1], flush=True)
     server.serve_forever()
 
@@ -270,24 +279,30 @@ class LatencyProxy:
         seed: int = 0,
         script: str = "",
         choices: tuple[str, ...] = FAULTS,
+        tls: Path | None = None,
     ) -> None:
         """script: "Action=fault*N,...", the first N calls of each Action meet that fault
-        ("Action=fault*N@each": of each distinct request); choices: the faults drawn."""
+        ("Action=fault*N@each": of each distinct request); choices: the faults drawn; tls: a
+        directory of testkit.tls.make_ca, to serve HTTPS (new connections pay handshakes)."""
         self._command = [
-            sys.executable, __file__, upstream, str(delay), str(faults), str(seed), script,
-            ",".join(choices),
+            sys.executable, "-m", "testkit.proxy", upstream, str(delay), str(faults), str(seed),
+            script,
+            ",".join(choices), str(tls or ""),
         ]  # fmt: skip
+        self.tls = tls
         self._process: subprocess.Popen[str] | None = None
         self.port = 0
 
     @property
     def url(self) -> str:
         """Where clients should send their requests."""
-        return f"http://127.0.0.1:{self.port}"
+        return f"{'https' if self.tls else 'http'}://127.0.0.1:{self.port}"
 
     def start(self) -> LatencyProxy:
         """Start the proxy process and wait until it listens."""
-        self._process = subprocess.Popen(self._command, stdout=subprocess.PIPE, text=True)
+        # Run as a module from the repository root: it imports the rest of the test kit.
+        root = Path(__file__).resolve().parent.parent
+        self._process = subprocess.Popen(self._command, stdout=subprocess.PIPE, text=True, cwd=root)
         assert self._process.stdout is not None
         self.port = int(self._process.stdout.readline())
         return self
@@ -295,7 +310,9 @@ class LatencyProxy:
     def take_counts(self, *, connections: bool = False) -> Counter[str]:
         """The counts by action since the last call, then zero them; with `connections`, also
         CONNECTIONS: the connections clients opened (not the one that asks)."""
-        with urllib.request.urlopen(self.url + COUNTS_PATH) as answer:
+        trust = str(self.tls / "ca.pem") if self.tls else None
+        context = ssl.create_default_context(cafile=trust) if trust else None
+        with urllib.request.urlopen(self.url + COUNTS_PATH, context=context) as answer:
             counts = Counter(json.loads(answer.read()))
         counts[CONNECTIONS] -= 1
         if not connections:
@@ -314,5 +331,5 @@ class LatencyProxy:
 if __name__ == "__main__":
     _serve(
         sys.argv[1], float(sys.argv[2]), float(sys.argv[3]), int(sys.argv[4]), sys.argv[5],
-        sys.argv[6] if len(sys.argv) > 6 else "",
+        sys.argv[6] if len(sys.argv) > 6 else "", sys.argv[7] if len(sys.argv) > 7 else "",
     )  # fmt: skip

@@ -6,6 +6,7 @@ import os
 import subprocess
 import sys
 from collections.abc import Iterator
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -17,6 +18,7 @@ from sgupdater.models import Credentials
 from testkit import helpers
 from testkit.helpers import perm
 from testkit.proxy import CONNECTIONS, LatencyProxy
+from testkit.tls import CA_FILE, make_ca
 from tests.e2e.conftest import REGION, Aws
 
 A = "192.0.2.0/24"
@@ -24,15 +26,17 @@ ROLES = [f"arn:aws:iam::{n:012d}:role/Ops" for n in (111111111111, 222222222222,
 
 
 @pytest.fixture
-def counting(aws: Aws) -> Iterator[LatencyProxy]:
-    """The local endpoint behind a proxy that counts the connections clients open."""
-    proxy = LatencyProxy(aws.url, 0.0).start()
+def counting(aws: Aws, tmp_path: Path) -> Iterator[LatencyProxy]:
+    """The local endpoint behind an HTTPS proxy (a throw-away CA) that counts the connections
+    clients open."""
+    make_ca(tmp_path / "tls")
+    proxy = LatencyProxy(aws.url, 0.0, tls=tmp_path / "tls").start()
     yield proxy
     proxy.stop()
 
 
 def test_three_accounts_of_one_region_share_one_connection(
-    aws: Aws, counting: LatencyProxy
+    aws: Aws, counting: LatencyProxy, tmp_path: Path
 ) -> None:
     for role in ROLES:
         ec2 = aws.ec2_in(role.split(":")[4], REGION)
@@ -41,7 +45,9 @@ def test_three_accounts_of_one_region_share_one_connection(
     done = subprocess.run(
         [sys.executable, "-m", "sgupdater", "show", "--from-cidr", A, *roles, "-r", REGION,
          "--concurrency", "1", "-o", "json"],
-        env=dict(os.environ, AWS_ENDPOINT_URL=counting.url), stdin=subprocess.DEVNULL,
+        env=dict(os.environ, AWS_ENDPOINT_URL=counting.url,
+                 AWS_CA_BUNDLE=str(tmp_path / "tls" / CA_FILE)),
+        stdin=subprocess.DEVNULL,
         capture_output=True, text=True, timeout=120, check=False,
     )  # fmt: skip
     assert done.returncode == 0, done.stderr
@@ -49,7 +55,7 @@ def test_three_accounts_of_one_region_share_one_connection(
     calls = sum(n for action, n in counts.items() if action != CONNECTIONS)
     assert counts["AssumeRole"] == 3
     assert calls >= 9
-    # One call at a time, one endpoint host: every client of every account reuses one
+    # One call at a time, one endpoint host: every client of every account reuses one TLS
     # connection (botocore alone opens one per client: 6 or more here).
     assert counts[CONNECTIONS] == 1, counts
 
