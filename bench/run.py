@@ -25,6 +25,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from bench import fleet
+from bench.planner import planner_seconds
 from sgupdater.engine.runner import DEFAULT_CONCURRENCY, MAX_CALLS_PER_TARGET
 from testkit.local_ec2 import LocalServer
 from testkit.proxy import LatencyProxy
@@ -196,41 +197,6 @@ def _changed_groups(shape: fleet.Shape) -> int:
     whole, rest = divmod(shape.groups, 10)
     changed = whole * per_ten + sum(1 for i in range(rest) if i != 8)
     return changed * shape.accounts * shape.regions
-
-
-def planner_seconds(rules: int) -> float:
-    """Best of three: planning an update over `rules` rules, the planner alone."""
-    import ipaddress
-
-    from sgupdater._types import AccountId, ContainerId, EntryId, KindName, Region
-    from sgupdater.cidrs import Mapping
-    from sgupdater.engine.planner import Request, plan
-    from sgupdater.models import Entry, Traffic
-
-    old, new, other = (ipaddress.ip_network(c) for c in (fleet.OLD, fleet.NEW, "10.0.0.0/8"))
-    cidrs = (old, old, new, other)
-    made = [
-        Entry(
-            kind=KindName("rule"),
-            account=AccountId("210000000000"),
-            region=Region("us-east-1"),
-            vpc_id="vpc-1",
-            container_id=ContainerId(f"sg-{i // 4:08x}"),
-            container_name=f"app-{i // 4}",
-            entry_id=EntryId(f"sgr-{i:08x}"),
-            traffic=Traffic("ingress", "tcp", 443 + (i % 4 == 1), 443 + (i % 4 == 1)),
-            cidr=cidrs[i % 4],
-            description="office",
-        )
-        for i in range(rules)
-    ]
-    request = Request("update", (Mapping(old, new),))
-    best = float("inf")
-    for _ in range(3):
-        start = time.perf_counter()
-        plan(made, request)
-        best = min(best, time.perf_counter() - start)
-    return best
 
 
 def memory_run(bench: Bench, groups: int) -> tuple[float, float, int]:
