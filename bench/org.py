@@ -84,7 +84,7 @@ def run(
     }  # fmt: skip
 
 
-def main() -> int:
+def _arguments() -> argparse.Namespace:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--accounts", type=int, default=100)
     parser.add_argument("--latency", type=float, default=0.1)
@@ -94,7 +94,20 @@ def main() -> int:
     parser.add_argument(
         "--plain-http", action="store_true", help="HTTP instead of HTTPS, for comparison only"
     )
-    args = parser.parse_args()
+    return parser.parse_args()
+
+
+def _row(name: str, f: dict[str, float]) -> str:
+    return (
+        f"| `{name}` | {f['targets']:.0f} | {f['wall']:.1f} | {f['cpu']:.1f} | "
+        f"{f['cpu_ms_per_target']:.1f} | {f['peak_rss_mib']:.0f} | {f['parent_mib']:.0f} | "
+        f"{f['processes']:.0f} | {f['calls_per_target']:.2f} | "
+        f"{f['handshakes_per_target']:.3f} | {f['matched']:.0f} |"
+    )
+
+
+def main() -> int:
+    args = _arguments()
     certs = Path(tempfile.mkdtemp(prefix="sgupdater-bench-tls-"))
     ca = None if args.plain_http else make_ca(certs)
     server = subprocess.Popen(
@@ -122,14 +135,7 @@ def main() -> int:
             keys = f"aws_access_key_id = {sim.MANAGEMENT_KEY}\naws_secret_access_key = sim"
             (home / "creds").write_text(f"[default]\n{keys}\n")
             for name in args.commands.split(","):
-                f = run(url, home, COMMANDS[name], args.concurrency, ca)
-                lines.append(
-                    f"| `{name}` | {f['targets']:.0f} | {f['wall']:.1f} | {f['cpu']:.1f} | "
-                    f"{f['cpu_ms_per_target']:.1f} | {f['peak_rss_mib']:.0f} | "
-                    f"{f['parent_mib']:.0f} | {f['processes']:.0f} | "
-                    f"{f['calls_per_target']:.2f} | "
-                    f"{f['handshakes_per_target']:.3f} | {f['matched']:.0f} |"
-                )
+                lines.append(_row(name, run(url, home, COMMANDS[name], args.concurrency, ca)))
                 print(lines[-1], flush=True)
     finally:
         server.terminate()

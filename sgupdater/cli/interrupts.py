@@ -3,7 +3,8 @@
 The first signal sets STOP: no call is sent after it, targets not started are not started, and
 each stage waits at most runner.GRACE_SECONDS for the calls in flight before it reports what was
 done and what was not (the journal is closed; a call still unanswered stays in doubt there, and
-rollback settles it). At the confirmation prompt it aborts, as Ctrl-C always did.
+rollback settles it). At the confirmation prompt it ends the process at once: nothing has
+been sent then, and no journal is open.
 """
 
 from __future__ import annotations
@@ -33,7 +34,9 @@ def handled() -> Iterator[None]:
 
     def stop(signum: int, frame: FrameType | None) -> None:
         if _asking.is_set():
-            raise KeyboardInterrupt
+            # Asked, nothing sent, no journal open: end here, whatever the prompt was doing.
+            typer.echo("\nsgupdater: interrupted; nothing was changed", err=True)
+            os._exit(130)
         if STOP.is_set():
             typer.echo("sgupdater: interrupted again: quitting now", err=True)
             os._exit(130)
@@ -55,7 +58,7 @@ def handled() -> Iterator[None]:
 
 @contextmanager
 def asking() -> Iterator[None]:
-    """While the operator is asked: Ctrl-C aborts the question (nothing is changed)."""
+    """While the operator is asked: Ctrl-C or SIGTERM ends the run there (nothing is changed)."""
     _asking.set()
     try:
         yield

@@ -44,6 +44,7 @@ def on_terminal(
     os.close(follower)
     seen = b""
     answered = False
+    pressed = 0.0
     deadline = time.monotonic() + 60
     while time.monotonic() < deadline:
         ready, _, _ = select.select([leader], [], [], 0.2)
@@ -61,13 +62,26 @@ def on_terminal(
             if answer == "^C":
                 # The key a user presses: the terminal sends the process SIGINT.
                 process.send_signal(signal.SIGINT)
+                pressed = time.monotonic()
             else:
                 os.write(leader, answer.encode() + b"\n")
             answered = True
         if process.poll() is not None and not ready:
             break
-    code = process.wait(timeout=30)
-    os.close(leader)
+        if answer == "^C" and answered and time.monotonic() - pressed > 2:
+            # NOTE: under load a first SIGINT at the prompt was seen lost once in many runs
+            # (GNU readline has signal handling of its own); a user presses Ctrl-C again.
+            process.send_signal(signal.SIGINT)
+            pressed = time.monotonic()
+    try:
+        code = process.wait(timeout=30)
+    except subprocess.TimeoutExpired:
+        process.kill()
+        process.wait()
+        screen = seen.decode(errors="replace")
+        raise AssertionError(f"still running; the screen: {screen[-600:]}") from None
+    finally:
+        os.close(leader)
     return code, seen.decode(errors="replace")
 
 
