@@ -26,6 +26,31 @@ A, B = "192.0.2.0/24", "198.51.100.0/24"
 COMMAND = [sys.executable, "-m", "sgupdater"]
 
 
+class _Answer:
+    """Answers the prompt once it shows: a line, or "^C" (the key: SIGINT, pressed again if
+    the process is still there 2 s later)."""
+
+    def __init__(self, process: subprocess.Popen[bytes], leader: int, answer: str | None,
+                 before: Callable[[], None] | None) -> None:  # fmt: skip
+        self.process, self.leader, self.answer, self.before = process, leader, answer, before
+        self.answered, self.pressed = False, 0.0
+
+    def __call__(self, seen: bytes) -> None:
+        if self.answer is None:
+            return
+        if not self.answered and b"[y/N]" in seen:
+            if self.before is not None:
+                self.before()
+            if self.answer != "^C":
+                os.write(self.leader, self.answer.encode() + b"\n")
+            self.answered = True
+        # NOTE: under load a first SIGINT at the prompt was seen lost once in many runs
+        # (GNU readline has signal handling of its own); a user presses Ctrl-C again.
+        if self.answer == "^C" and self.answered and time.monotonic() - self.pressed > 2:
+            self.process.send_signal(signal.SIGINT)
+            self.pressed = time.monotonic()
+
+
 def on_terminal(
     args: list[str],
     answer: str | None,
@@ -42,9 +67,8 @@ def on_terminal(
         [*COMMAND, *args], stdin=follower, stdout=follower, stderr=follower, env=env
     )
     os.close(follower)
+    reply = _Answer(process, leader, answer, before_answer)
     seen = b""
-    answered = False
-    pressed = 0.0
     deadline = time.monotonic() + 60
     while time.monotonic() < deadline:
         ready, _, _ = select.select([leader], [], [], 0.2)
@@ -56,23 +80,9 @@ def on_terminal(
             if not chunk:
                 break
             seen += chunk
-        if answer is not None and not answered and b"[y/N]" in seen:
-            if before_answer is not None:
-                before_answer()
-            if answer == "^C":
-                # The key a user presses: the terminal sends the process SIGINT.
-                process.send_signal(signal.SIGINT)
-                pressed = time.monotonic()
-            else:
-                os.write(leader, answer.encode() + b"\n")
-            answered = True
+        reply(seen)
         if process.poll() is not None and not ready:
             break
-        if answer == "^C" and answered and time.monotonic() - pressed > 2:
-            # NOTE: under load a first SIGINT at the prompt was seen lost once in many runs
-            # (GNU readline has signal handling of its own); a user presses Ctrl-C again.
-            process.send_signal(signal.SIGINT)
-            pressed = time.monotonic()
     try:
         code = process.wait(timeout=30)
     except subprocess.TimeoutExpired:
