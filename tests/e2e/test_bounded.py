@@ -82,7 +82,7 @@ def test_a_signal_mid_scan_stops_within_two_seconds(
         env=env, stdin=subprocess.DEVNULL, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
         text=True,
     )  # fmt: skip
-    time.sleep(2)  # the run is up and waiting for its first answers
+    time.sleep(1.5)  # the run is up and waiting for its first answers
     sent = time.monotonic()
     process.send_signal(sig)
     out, err = process.communicate(timeout=30)

@@ -110,10 +110,10 @@ def test_an_organization_in_every_region_is_listed_and_scanned_by_the_workers(
     org = boto3.client("organizations", region_name=REGION)
     org.create_organization(FeatureSet="ALL")
     made = []
-    for name in ("dev", "prod", "test"):
+    for name in ("dev", "prod"):
         status = org.create_account(AccountName=name, Email=f"{name}@example.com")
         made.append(status["CreateAccountStatus"]["AccountId"])
-    for account, region in zip(made, ("eu-north-1", "sa-east-1", REGION), strict=True):
+    for account, region in zip(made, ("eu-north-1", "sa-east-1"), strict=True):
         ec2 = aws.ec2_in(account, region)
         helpers.group(ec2, helpers.vpc(ec2), "web", ingress=(perm(cidrs=(A,)),))
     ask = ["show", "--from-cidr", A, "--org-role", "Ops", "-r", "all", "-o", "json"]
@@ -128,7 +128,6 @@ def test_an_organization_in_every_region_is_listed_and_scanned_by_the_workers(
     assert {(r["account"], r["region"]) for r in document["rules"]} == {
         (made[0], "eu-north-1"),
         (made[1], "sa-east-1"),
-        (made[2], REGION),
     }
 
 
