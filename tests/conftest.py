@@ -7,12 +7,19 @@ from pathlib import Path
 
 import pytest
 
+# The modules of the longest tests (10 s and more a module, measured with --durations=0): run
+# first, so that the two workers do not end with one of them alone on a long test (xdist deals
+# tests in collection order, and these sort last by name).
+LONGEST_FIRST = ("test_write_truth.py", "test_workers.py", "test_faults.py", "test_examples.py")
+
 
 def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
-    """Mark each test with its layer, from its folder: `-m unit` runs the fast layer alone."""
+    """Mark each test with its layer, from its folder (`-m unit` runs the fast layer alone);
+    the longest modules first."""
     for item in items:
         layer = "unit" if "unit" in Path(str(item.fspath)).parts else "e2e"
         item.add_marker(getattr(pytest.mark, layer))
+    items.sort(key=lambda item: Path(str(item.fspath)).name not in LONGEST_FIRST)
 
 
 @pytest.fixture(autouse=True)
