@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import itertools
 from pathlib import Path
-from typing import Annotated
+from typing import Annotated, Any
 
 import typer
 
@@ -105,11 +105,14 @@ def rollback_command(
     set_logging(verbose)
     if detailed_exitcode and not dry_run:
         raise InputError("--detailed-exitcode goes with --dry-run")
-    paths = _journals(journal_paths or [], last=last)
-    if journal is not None and len(paths) > 1:
+    journals = _journals(journal_paths or [], last=last)
+    if journal is not None and len(journals) > 1:
         raise InputError("--journal names one file: leave it out to roll back several journals")
     # Every journal is checked whole before the first is rolled back.
-    undos = [(path, _undos(path, allow_open_world)) for path in paths]
+    undos = [
+        (path, rollback.undos(journalled(str(path), lines, open_world=allow_open_world)))
+        for path, lines in journals
+    ]
     run = FileRun(
         output,
         quiet,
@@ -137,33 +140,31 @@ def _roll_back(undos: list[tuple[Path, dict[Target, list[verify.Expect]]]], run:
     return status
 
 
-def _undos(path: Path, open_world: bool) -> dict[Target, list[verify.Expect]]:
-    lines = journal_file.read(path)
-    return rollback.undos(journalled(str(path), lines, open_world=open_world))
-
-
-def _journals(given: list[Path], *, last: bool) -> list[Path]:
-    """The journals to roll back, newest first (refused in another order)."""
+def _journals(given: list[Path], *, last: bool) -> list[tuple[Path, list[tuple[int, Any]]]]:
+    """The journals to roll back with their lines, each read once, newest first (refused in
+    another order)."""
     if last and given:
         raise InputError("give JOURNAL... or --last, not both")
     if last:
-        found = journal_file.last()
+        found, lines = journal_file.last()
         _warn(found, "journal")
         typer.echo(f"rollback --last: {found}", err=True)
-        return [found]
+        return [(found, lines)]
     if not given:
         raise InputError("name the journal(s) to roll back, or pass --last")
+    read = []
     for path in given:
         # A device or a directory is refused before it is read (it could be read forever).
         _warn(path, "journal")
-    times = [(journal_file.started(path)[0], path) for path in given]
+        read.append((path, journal_file.read(path)))
+    times = [(journal_file.started(lines)[0], path) for path, lines in read]
     for (newer, first), (older, second) in itertools.pairwise(times):
         if older > newer:
             raise InputError(
                 f"give the journals newest first: {second} (started {older}) is newer than "
                 f"{first} (started {newer})"
             )
-    return given
+    return read
 
 
 def show_plan_command(

@@ -114,20 +114,23 @@ def default_path() -> Path:
     return state_dir() / f"journal-{stamp}-{unique}.jsonl"
 
 
-def started(path: Path) -> tuple[str, str]:
-    """When the run a journal records started, and its command (from its first line)."""
-    lines = read(path)
+def started(lines: list[tuple[int, Any]]) -> tuple[str, str]:
+    """When the run a journal's lines (as read) record started, and its command."""
     first = lines[0][1] if lines else {}
     return str(first.get("time", "")), str(first.get("command", ""))
 
 
-def last() -> Path:
-    """The newest journal in the state directory of a run that was not itself a rollback."""
+def last() -> tuple[Path, list[tuple[int, Any]]]:
+    """The newest journal in the state directory of a run that was not itself a rollback, and
+    its lines as read."""
     found = sorted(state_dir().glob("journal-*.jsonl"), reverse=True)
     for path in found:
         # Only regular files are read (a device under that name could be read forever).
-        if path.is_file() and not path.is_symlink() and started(path)[1] != "rollback":
-            return path
+        if not path.is_file() or path.is_symlink():
+            continue
+        lines = read(path)
+        if started(lines)[1] != "rollback":
+            return path, lines
     raise ConfigError(f"--last: no journal of a run that changed something in {state_dir()}")
 
 
