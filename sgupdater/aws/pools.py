@@ -44,13 +44,10 @@ class _Shared(URLLib3Session):
 def _settings(own: Any) -> tuple[Any, ...] | None:
     """What makes two clients' HTTP sessions interchangeable; None when it cannot be read."""
     try:
-        timeout = own._timeout
         proxies = own._proxy_config
         return (
             own._verify,
-            (timeout.connect_timeout, timeout.read_timeout)
-            if hasattr(timeout, "connect_timeout")
-            else timeout,
+            _timeout(own),
             tuple(map(tuple, own._socket_options or ())),
             own._cert_file,
             own._key_file,
@@ -95,11 +92,17 @@ class Pools:
             return len(self._sessions)
 
 
-def _from(own: Any, size: int) -> URLLib3Session:
-    """A shared session with the settings of a client's own."""
+def _timeout(own: Any) -> Any:
+    """A session's timeout as botocore was given it: seconds, or (connect, read)."""
     timeout = own._timeout
     if hasattr(timeout, "connect_timeout"):
-        timeout = (timeout.connect_timeout, timeout.read_timeout)
+        return (timeout.connect_timeout, timeout.read_timeout)
+    return timeout
+
+
+def _from(own: Any, size: int) -> URLLib3Session:
+    """A shared session with the settings of a client's own."""
+    timeout = _timeout(own)
     client_cert = (own._cert_file, own._key_file) if own._key_file else own._cert_file
     return _Shared(
         verify=own._verify,

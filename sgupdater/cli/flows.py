@@ -330,7 +330,8 @@ def carry_out(
 ) -> int:
     """The one way every command writes, fed by a scan or by a file: ask, journal, re-read and
     apply (apply_checked), render, report; `shown`: the plan the operator is asked about."""
-    if sys.stdin.isatty() and not how.yes and not confirmed(command, shown, pending):
+    # Without --yes there is a terminal to ask on: must_consent refused the run otherwise.
+    if not how.yes and not confirmed(command, shown, pending):
         return 1
     console, fmt = stdout(how.output)
     journal = Journal(how.journal or default_path(), command)
