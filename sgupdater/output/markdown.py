@@ -75,11 +75,16 @@ def counts(rows: Sequence[ChangeRow]) -> str:
     return text or "nothing"
 
 
+def extent(rows: Sequence[ChangeRow]) -> str:
+    """How many changes, in how many account-regions."""
+    places = {(r["account"], r["region"]) for r in rows}
+    return f"{len(rows)} changes in {len(places)} account-regions"
+
+
 def changes(out: IO[str], results: Sequence[TargetResult], heading: str, lead: str = "") -> None:
     """A plan or its results: the heading, a lead line, the counts, then a section per target."""
     rows = list(change_rows(results))
-    places = {(r["account"], r["region"]) for r in rows}
-    out.write(f"### {heading}: {len(rows)} changes in {len(places)} account-regions\n\n")
+    out.write(f"### {heading}: {extent(rows)}\n\n")
     if lead:
         out.write(f"{lead}\n\n")
     if not rows:

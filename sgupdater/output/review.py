@@ -43,9 +43,7 @@ class PlanView:
 
     def about(self, rows: Sequence[ChangeRow]) -> str:
         """One line: what made the plan, when, and how much it changes where."""
-        places = {(r["account"], r["region"]) for r in rows}
-        where = f"{len(rows)} changes in {len(places)} account-regions"
-        return f"{self.made}: {where} ({markdown.counts(rows)})"
+        return f"{self.made}: {markdown.extent(rows)} ({markdown.counts(rows)})"
 
 
 def show(console: Console, fmt: OutputFormat, view: PlanView) -> None:
