@@ -104,6 +104,11 @@ def report_notes(results: Sequence[TargetResult]) -> None:
                 typer.echo(f"sgupdater: warning: {result.account or ''}: {note}", err=True)
 
 
+def _stopped(result: TargetResult) -> bool:
+    """A target the run was stopped before it was done with (runner.interrupted)."""
+    return result.error is not None and result.error.code == INTERRUPTED
+
+
 def report_failures(results: Sequence[TargetResult]) -> int:
     failed = 0
     stopped = 0
@@ -157,7 +162,7 @@ def scan(
     with progress(common.quiet, workers.weight(found), "scanning") as advance:
         grow = advance.grow if advance is not None else None
         results = workers.scan_and_plan(found, request, run, advance, grow)
-    read = sum(1 for r in results if not (r.error and r.error.code == INTERRUPTED))
+    read = sum(1 for r in results if not _stopped(r))
     interrupts.check(f"during the scan: {read} of {len(results)} targets read")
     report_notes(results)
     return [*resolved.failures, *resolved.skipped, *results]
@@ -359,7 +364,7 @@ def closing(results: Sequence[TargetResult], journal: Journal, run: runner.Run, 
     if not run.stop.is_set():
         return status
     statuses = [status_of(o) for r in results for o in r.outcomes or ()]
-    cut = sum(1 for r in results if r.error is not None and r.error.code == INTERRUPTED)
+    cut = sum(1 for r in results if _stopped(r))
     busy = f", {cut} target(s) stopped mid-way (their calls are in the journal)" if cut else ""
     typer.echo(
         f"sgupdater: interrupted: {statuses.count('applied')} change(s) applied, "
