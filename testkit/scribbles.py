@@ -26,6 +26,7 @@ class Scribbles:
     name = KindName("scribble")
     service = "sts"
     switch = Switch("scribbles", "--scribbles", "Also the scribbles.")
+    recorded = None
     allowances = (SMUDGES,)
     traits = Traits(has_traffic=False)
 

@@ -13,12 +13,12 @@ and in which partitions the kind exists (`Traits.partitions`).
 from __future__ import annotations
 
 import threading
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from concurrent.futures import Executor
 from dataclasses import dataclass, field
 from typing import Any, Protocol
 
-from sgupdater._types import AccountId, Cidr, KindName
+from sgupdater._types import AccountId, Cidr, Direction, KindName, Region
 from sgupdater.errors import TargetError
 from sgupdater.models import (
     IN_DOUBT_CODE,
@@ -190,6 +190,33 @@ class KindScan:
     notes: tuple[str, ...] = ()
 
 
+@dataclass(frozen=True, slots=True)
+class Record:
+    """A container as AWS Config recorded it: one answer of an inventory (--inventory)."""
+
+    account: AccountId
+    region: Region
+    resource_id: str
+    configuration: Mapping[str, Any]
+    tags: Mapping[str, str]
+    # configurationItemCaptureTime: when Config last recorded the container.
+    captured: str = ""
+
+
+@dataclass(frozen=True, slots=True)
+class Recorded:
+    """How AWS Config records a kind's containers: the resource type, its properties of type
+    cidr_block with their IP version (awslabs/aws-config-resource-schema), and its entries."""
+
+    resource_type: str
+    # (property, 4 or 6 (0: either family, as a prefix list's entries), the direction of the
+    # entries it holds (None: either, as an ACL's))
+    properties: tuple[tuple[str, int, Direction | None], ...]
+    # Every entry naming a CIDR in a record, within the scope's filters (the caller keeps the
+    # relevant ones); no call is made.
+    entries: Callable[[Record, Scope], Iterable[Entry]]
+
+
 class Kind(Protocol):
     """One kind of CIDR holder: security-group rules, prefix-list entries, ACL entries, ..."""
 
@@ -212,6 +239,10 @@ class Kind(Protocol):
     @property
     def allowances(self) -> tuple[Switch, ...]:
         """What a run may allow the kind beyond its switch; each key lands in Scope.switches."""
+
+    @property
+    def recorded(self) -> Recorded | None:
+        """How AWS Config records its containers (--inventory); None: it is read live only."""
 
     def scan(self, client: Any, reading: Reading) -> KindScan:
         """Every relevant entry of the target's containers in scope, paginated."""

@@ -9,7 +9,17 @@ from typing import TYPE_CHECKING, Any
 from sgupdater._types import AccountId, Cidr, ContainerId, Direction, EntryId, KindName, Region
 from sgupdater.cidrs import normalise
 from sgupdater.kinds.common import ALLOWS, named, normalise_protocol
-from sgupdater.kinds.interface import Batch, KindError, KindScan, Reading, Safety, Switch, Traits
+from sgupdater.kinds.interface import (
+    Batch,
+    KindError,
+    KindScan,
+    Reading,
+    Record,
+    Recorded,
+    Safety,
+    Switch,
+    Traits,
+)
 from sgupdater.kinds.sending import Sender
 from sgupdater.models import Change, Current, Entry, Outcome, Skipped, Traffic
 from sgupdater.scope import Scope, tags_of
@@ -87,6 +97,42 @@ def _entry(change: Change, cidr: Cidr) -> dict[str, Any]:
     return entry
 
 
+def _pascal(value: Any) -> Any:
+    """A Config record's camelCase keys as DescribeNetworkAcls spells them (CidrBlock)."""
+    if isinstance(value, dict):
+        return {key[:1].upper() + key[1:]: _pascal(item) for key, item in value.items()}
+    if isinstance(value, list):
+        return [_pascal(item) for item in value]
+    return value
+
+
+def _recorded_entries(record: Record, scope: Scope) -> Iterator[Entry]:
+    # AWS::EC2::NetworkAcl records the configuration as DescribeNetworkAcls describes an ACL,
+    # in camelCase (aws-config-resource-schema: configuration.entries.cidrBlock, ...).
+    acl = _pascal(dict(record.configuration))
+    acl.setdefault("NetworkAclId", record.resource_id)
+    acl.setdefault("OwnerId", record.account)
+    acl["Tags"] = [{"Key": k, "Value": v} for k, v in record.tags.items()]
+    if scope.vpc_ids and acl.get("VpcId") not in scope.vpc_ids:
+        return
+    if not scope.wants(dict(record.tags)):
+        return
+    managed = scope.managed_by(dict(record.tags))
+    for raw, cidr in _entries(acl):
+        yield _rule(acl, raw, cidr, record.region, managed)
+
+
+# Of type cidr_block in AWS::EC2::NetworkAcl.properties.json (aws-config-resource-schema).
+RECORDED = Recorded(
+    "AWS::EC2::NetworkAcl",
+    (
+        ("configuration.entries.cidrBlock", 4, None),
+        ("configuration.entries.ipv6CidrBlock", 6, None),
+    ),
+    _recorded_entries,
+)
+
+
 class NetworkAcls:
     """Network ACL entries (`--nacls`): ordered by number, so only ever replaced in place."""
 
@@ -98,6 +144,7 @@ class NetworkAcls:
     )
     allowances: tuple[Switch, ...] = ()
     traits = Traits(in_place_only=True, keeps_denies=True, container="network ACL")
+    recorded = RECORDED
 
     def scan(self, client: EC2Client, reading: Reading) -> KindScan:
         """Every entry of the ACLs in scope whose CIDR is relevant."""

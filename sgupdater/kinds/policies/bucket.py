@@ -14,7 +14,7 @@ import botocore.exceptions
 
 from sgupdater._types import AccountId, ContainerId, KindName
 from sgupdater.aws import sessions as aws
-from sgupdater.kinds.interface import Batch, KindError, KindScan, Reading, Safety, Switch
+from sgupdater.kinds.interface import Batch, KindError, KindScan, Reading, Recorded, Safety, Switch
 from sgupdater.kinds.policies import document as policy_doc
 from sgupdater.kinds.policies.common import (
     SWITCH,
@@ -108,6 +108,8 @@ class BucketPolicies:
     name = NAME
     service = "s3"
     switch = SWITCH
+    # Not searched through AWS Config: --inventory refuses a run that switches it on.
+    recorded: Recorded | None = None
     allowances: tuple[Switch, ...] = ()
     # Bucket names: 3 to 63 lowercase letters, digits, dots and hyphens.
     traits = policy_traits(r"s3://[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]", "bucket policy")

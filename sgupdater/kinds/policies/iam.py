@@ -18,7 +18,7 @@ import botocore.exceptions
 
 from sgupdater._types import AccountId, ContainerId, KindName
 from sgupdater.aws import sessions as aws
-from sgupdater.kinds.interface import Batch, KindScan, Reading, Safety, Switch
+from sgupdater.kinds.interface import Batch, KindScan, Reading, Recorded, Safety, Switch
 from sgupdater.kinds.policies import document as policy_doc
 from sgupdater.kinds.policies import iam_read
 from sgupdater.kinds.policies.common import (
@@ -101,6 +101,8 @@ class IamPolicies:
     name = NAME
     service = "iam"
     switch = SWITCH
+    # Not searched through AWS Config: --inventory refuses a run that switches it on.
+    recorded: Recorded | None = None
     allowances = (PRUNE_VERSIONS,)
     traits = policy_traits(
         rf"{MANAGED.pattern.strip('^')}[\w+=,.@/-]{{1,512}}|{iam_read.INLINE.pattern.strip('^$')}",

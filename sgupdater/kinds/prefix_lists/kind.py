@@ -5,11 +5,22 @@ from __future__ import annotations
 from collections.abc import Iterator, Sequence
 from typing import TYPE_CHECKING
 
-from sgupdater._types import AccountId, ContainerId
+from sgupdater._types import AccountId, ContainerId, Region
+from sgupdater.cidrs import normalise
 from sgupdater.kinds.common import ALLOWS, named
-from sgupdater.kinds.interface import Batch, KindScan, Reading, Safety, Switch, Traits
+from sgupdater.kinds.interface import (
+    Batch,
+    KindScan,
+    Reading,
+    Record,
+    Recorded,
+    Safety,
+    Switch,
+    Traits,
+)
 from sgupdater.kinds.prefix_lists import apply as pl_apply
 from sgupdater.kinds.prefix_lists.read import (
+    AWS_OWNER,
     NAME,
     changeable,
     described,
@@ -22,6 +33,27 @@ from sgupdater.scope import Scope, tags_of
 
 if TYPE_CHECKING:
     from mypy_boto3_ec2 import EC2Client
+
+
+def _recorded_entries(record: Record, scope: Scope) -> Iterator[Entry]:
+    # AWS::EC2::PrefixList records CloudFormation's names (aws-config-resource-schema:
+    # configuration.Entries.Cidr, configuration.PrefixListId, configuration.OwnerId).
+    config = record.configuration
+    if config.get("OwnerId") == AWS_OWNER or not scope.wants(dict(record.tags)):
+        return
+    list_id = str(config.get("PrefixListId") or record.resource_id)
+    where = (AccountId(str(config.get("OwnerId") or record.account)), Region(record.region))
+    managed = scope.managed_by(dict(record.tags))
+    for raw in config.get("Entries") or ():
+        cidr = normalise(str(raw.get("Cidr", "")))
+        if cidr is not None:
+            name = str(config.get("PrefixListName", ""))
+            yield list_rule(list_id, name, where, cidr, raw.get("Description") or None, managed)
+
+
+RECORDED = Recorded(
+    "AWS::EC2::PrefixList", (("configuration.Entries.Cidr", 0, None),), _recorded_entries
+)
 
 
 class PrefixLists:
@@ -43,6 +75,7 @@ class PrefixLists:
         wraps=True,
         container="prefix list",
     )
+    recorded = RECORDED
 
     def scan(self, client: EC2Client, reading: Reading) -> KindScan:
         """The relevant entries of every list the account owns, and the room left in each."""

@@ -67,6 +67,10 @@ class MigrateRequest:
         """Only security-group rules move: no other kind is searched."""
         return dataclasses.replace(scope, switches=frozenset())
 
+    def ranges(self) -> tuple[Cidr, ...]:
+        """The one CIDR whose rules move."""
+        return (self.cidr,)
+
     def plan_target(self, found: Scan, clients: Callable[[str], Any], scope: Scope) -> Plan:
         """Read the list and the groups' rule usage, then plan (no I/O past the reads)."""
         account = found.account or found.target.account

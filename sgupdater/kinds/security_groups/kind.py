@@ -11,6 +11,7 @@ from sgupdater.kinds.common import ALLOWS, named
 from sgupdater.kinds.interface import Batch, KindScan, Reading, Safety, Switch, Traits
 from sgupdater.kinds.security_groups import apply as sg_apply
 from sgupdater.kinds.security_groups.read import NAME, SERVICE, rule_cidr, rule_key, rules_of_groups
+from sgupdater.kinds.security_groups.recorded import RECORDED
 from sgupdater.models import Change, Current, Entry, Outcome
 from sgupdater.scope import Scope, tags_of
 
@@ -97,6 +98,7 @@ class SecurityGroups:
     allowances: tuple[Switch, ...] = ()
     switch: Switch | None = None
     traits = Traits(counted=True, container="security group")
+    recorded = RECORDED
 
     def scan(self, client: EC2Client, reading: Reading) -> KindScan:
         """Every rule of the target's groups in scope whose CIDR is relevant."""

@@ -16,7 +16,16 @@ from sgupdater._types import AccountId, Cidr, ContainerId, KindName
 from sgupdater.aws import sessions as aws
 from sgupdater.cidrs import normalise
 from sgupdater.kinds.common import ALLOWS
-from sgupdater.kinds.interface import Batch, KindError, KindScan, Reading, Safety, Switch, Traits
+from sgupdater.kinds.interface import (
+    Batch,
+    KindError,
+    KindScan,
+    Reading,
+    Recorded,
+    Safety,
+    Switch,
+    Traits,
+)
 from sgupdater.kinds.sending import Sender
 from sgupdater.kinds.waf import use as waf_use
 from sgupdater.models import Change, Current, Entry, Failed, ItemFailure, Outcome, Skipped
@@ -102,6 +111,8 @@ class IpSets:
     """Addresses of WAFv2 IP sets (`--waf`) of one scope: REGIONAL per region, or CLOUDFRONT."""
 
     switch = SWITCH
+    # Not searched through AWS Config: --inventory refuses a run that switches it on.
+    recorded: Recorded | None = None
     allowances = (INCLUDE_BLOCK_LISTS,)
 
     def __init__(self, scope: str) -> None:
