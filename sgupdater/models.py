@@ -198,6 +198,8 @@ IN_DOUBT = "in doubt"
 IN_DOUBT_CODE = "InDoubt"
 # The code of a target a signal stopped the run before (reported once, counted, not per target).
 INTERRUPTED = "Interrupted"
+# TargetResult.skipped of an account-region --inventory found nothing of the range in.
+LEFT_OUT = "left out: the inventory records nothing of the range there"
 Status = Literal["planned", "applied", "skipped", "failed"]
 
 
@@ -280,7 +282,8 @@ class TargetResult:
     # None: nothing applied yet; a None inside: that change is still only planned.
     outcomes: tuple[Outcome | None, ...] | None = None
     error: TargetError | None = None
-    # Why the target was left out without a call (an Organization account not ACTIVE).
+    # Why the target was left out without a call: an Organization account not ACTIVE (its
+    # state), or an account-region the inventory says holds nothing of the range (LEFT_OUT).
     skipped: str = ""
     # Kinds or containers that could not be read; the rest of the target was.
     failures: tuple[ItemFailure, ...] = ()

@@ -1,6 +1,7 @@
 """The local EC2: moto 5.2, made to refuse what real EC2 refuses where sgupdater depends on it.
 
-Each shim lives in the module of its resource (ec2_groups, ec2_lists, ec2_acls, waf, iam, s3),
+Each shim lives in the module of its resource (ec2_groups, ec2_lists, ec2_acls, waf, iam, s3,
+config),
 quotes the
 documentation sentence or service-model constraint it enforces, and has a test showing the
 refusal (tests/test_local_ec2.py). A shim never accepts what EC2 refuses. Shims are installed
@@ -14,7 +15,7 @@ import urllib.request
 
 from moto.server import ThreadedMotoServer
 
-from testkit import ec2_acls, ec2_groups, ec2_lists, iam, s3, waf
+from testkit import config, ec2_acls, ec2_groups, ec2_lists, iam, s3, waf
 
 _installed = False
 
@@ -31,6 +32,7 @@ def install() -> None:
         *waf.PATCHES,
         *iam.PATCHES,
         *s3.PATCHES,
+        *config.PATCHES,
     ):
         setattr(owner, name, replacement)
     _installed = True
@@ -57,6 +59,7 @@ class LocalServer:
         iam.reset()
         s3.reset()
         ec2_groups.reset()
+        config.reset()
         request = urllib.request.Request(f"{self.url}/moto-api/reset", method="POST")
         with urllib.request.urlopen(request) as answer:
             if answer.status != 200:

@@ -111,7 +111,7 @@ def show(
     """List every rule allowing --from-cidr (with --to-cidr: those that still lack it)."""
     mappings = _mappings(common, from_cidr, to_cidr, names=("--from-cidr", "--to-cidr"))
     _check(common, mappings, open_world=True)
-    results = scan(common, _request(common, "show", mappings))
+    results = scan(common, _request(common, "show", mappings), reported=True)
     console, fmt = stdout(common.output)
     fmt.rules_renderer()(console, results)
     status = finish(results, common, command="show", applied=False)

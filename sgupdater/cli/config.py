@@ -18,7 +18,10 @@ from sgupdater.scope import TagCondition
 MAX_BYTES = 1024 * 1024
 # The bounds of --timeout and `timeout`: below a second is no network, beyond ten minutes a hang.
 MIN_TIMEOUT, MAX_TIMEOUT = 1, 600
-_TOP = {"targets", "regions", "filters", "direction", "mappings", "match", "scope", "timeout"}
+_TOP = {
+    "targets", "regions", "filters", "direction", "mappings", "match", "scope", "timeout",
+    "inventory",
+}  # fmt: skip
 # What to search besides security groups; each key is a flag's default.
 _SCOPE = {
     "skip_managed", "renumber", *(a.key for a in kinds.allowances()),
@@ -48,6 +51,8 @@ class FileSettings:
     match: str | None = None
     switches: frozenset[str] = frozenset()
     timeout: float | None = None
+    # config:AGGREGATOR[@REGION], checked as --inventory is.
+    inventory: str | None = None
 
 
 def _keys(where: str, value: Any, allowed: set[str]) -> dict[str, Any]:
@@ -194,6 +199,7 @@ def load(path: Path) -> FileSettings:
         match=match,
         switches=frozenset(k for k, v in scope.items() if v),
         timeout=_timeout(f"{path}: timeout", top["timeout"]) if "timeout" in top else None,
+        inventory=_string(f"{path}: inventory", top["inventory"]) if "inventory" in top else None,
     )
 
 

@@ -21,17 +21,17 @@ from rich.progress import (
 )
 
 from sgupdater.aws import sessions as aws
-from sgupdater.cli import interrupts
+from sgupdater.cli import interrupts, notices
 from sgupdater.cli.options import Common
-from sgupdater.engine import apply_run, runner, targets, verify, workers
+from sgupdater.engine import apply_run, runner, targets, verify, visits, workers
 from sgupdater.errors import InputError
 from sgupdater.files import plan as planfile
 from sgupdater.files import safe as files
 from sgupdater.files.journal import Journal, default_path
-from sgupdater.models import INTERRUPTED, Target, TargetResult, status_of
+from sgupdater.models import Target, TargetResult, status_of
 from sgupdater.output import layout
 from sgupdater.output.report import OutputFormat
-from sgupdater.output.rows import change_rows, failure_rows, moved_on, summarise, summary_line
+from sgupdater.output.rows import summarise, summary_line
 from sgupdater.output.tables import targets_table
 from sgupdater.scope import Scope
 
@@ -94,78 +94,45 @@ def progress(quiet: bool, total: int, what: str) -> Iterator[_Bar | None]:
         yield _Bar(bar, bar.add_task(what, total=total, n=""))
 
 
-def report_notes(results: Sequence[TargetResult]) -> None:
-    """What the operator should read before approving, once per note."""
-    seen: set[str] = set()
-    for result in results:
-        for note in result.notes:
-            if note not in seen:
-                seen.add(note)
-                typer.echo(f"sgupdater: warning: {result.account or ''}: {note}", err=True)
-
-
-def _stopped(result: TargetResult) -> bool:
-    """A target the run was stopped before it was done with (runner.interrupted)."""
-    return result.error is not None and result.error.code == INTERRUPTED
-
-
-def report_failures(results: Sequence[TargetResult]) -> int:
-    failed = 0
-    stopped = 0
-    for row in failure_rows(results):
-        failed += 1
-        if row["error_code"] == INTERRUPTED:
-            stopped += 1
-            continue
-        who = row["role_arn"] or row["profile"] or "default credentials"
-        if row["account"] and row["account"] not in who:
-            who += f" ({row['account']})"
-        typer.echo(f"sgupdater: {who} / {row['region']}: {row['message']}", err=True)
-    if stopped:
-        typer.echo(f"sgupdater: {stopped} target(s) not done: interrupted", err=True)
-    for change in moved_on(results):
-        typer.echo(
-            f"sgupdater: {change['account']} / {change['region']} / {change['group_id']}: "
-            f"{change['action']} {change['old_cidr']} skipped: {change['detail']}; "
-            f"{change['old_cidr']} may still be trusted there",
-            err=True,
-        )
-    for change in change_rows(results):
-        if change["status"] == "blocked":
-            typer.echo(
-                f"sgupdater: {change['account']} / {change['region']} / {change['group_id']}: "
-                f"{change['old_cidr']} left as it is: {change['detail']}",
-                err=True,
-            )
-        if change["status"] == "failed":
-            typer.echo(
-                f"sgupdater: {change['account']} / {change['region']} / {change['group_id']}: "
-                f"{change['action']} {change['old_cidr']} failed: {change['detail']}",
-                err=True,
-            )
-    return failed
-
-
 def scan(
-    common: Common, request: runner.Planning, run: runner.Run | None = None
+    common: Common,
+    request: runner.Planning,
+    run: runner.Run | None = None,
+    *,
+    reported: bool = False,
 ) -> list[TargetResult]:
-    """Resolve the targets and scan them; run: the live side the command goes on with."""
+    """Resolve the targets and scan them; run: the live side the command goes on with.
+
+    With --inventory only the account-regions holding the range are read; reported (show):
+    none is, the inventory is reported as it is.
+    """
     run = run or runner.Run(common.options, interrupts.STOP)
+    source = common.inventory
     resolved = targets.resolve(
         common.targets,
         run.sessions,
         concurrency=common.options.concurrency,
-        defer=workers.defers(common.options),
+        # With an inventory no account's regions are listed: the inventory names them.
+        defer=(lambda _: True) if source is not None else workers.defers(common.options),
     )
     found = resolved.targets
+    left: tuple[TargetResult, ...] = ()
+    if source is not None:
+        base = next(iter(aws.matching_profiles(common.targets.profiles)), None)
+        chosen = visits.through(source, found, request, run, base)
+        notices.inventory(chosen, reported)
+        if reported:
+            shown = visits.shown(chosen, request, request.narrow(common.options.scope))
+            return [*resolved.failures, *resolved.skipped, *chosen.left_out, *shown]
+        found, left = chosen.visit, chosen.left_out
     log.info("visiting %d target(s): %s", len(found), ", ".join(t.label for t in found))
     with progress(common.quiet, workers.weight(found), "scanning") as advance:
         grow = advance.grow if advance is not None else None
         results = workers.scan_and_plan(found, request, run, advance, grow)
-    read = sum(1 for r in results if not _stopped(r))
+    read = sum(1 for r in results if not notices.stopped(r))
     interrupts.check(f"during the scan: {read} of {len(results)} targets read")
-    report_notes(results)
-    return [*resolved.failures, *resolved.skipped, *results]
+    notices.notes(results)
+    return [*resolved.failures, *resolved.skipped, *left, *results]
 
 
 def finish(
@@ -194,7 +161,7 @@ def detailed(status: int, asked: bool, pending: bool) -> int:
 def end(
     results: Sequence[TargetResult], *, command: str, applied: bool, dry_run: bool = False
 ) -> int:
-    failed_targets = report_failures(results)
+    failed_targets = notices.failures(results)
     summary = summarise(results)
     line = summary_line(summary, command=command, applied=applied, dry_run=dry_run)
     typer.echo(line, err=True)
@@ -364,7 +331,7 @@ def closing(results: Sequence[TargetResult], journal: Journal, run: runner.Run, 
     if not run.stop.is_set():
         return status
     statuses = [status_of(o) for r in results for o in r.outcomes or ()]
-    cut = sum(1 for r in results if _stopped(r))
+    cut = sum(1 for r in results if notices.stopped(r))
     busy = f", {cut} target(s) stopped mid-way (their calls are in the journal)" if cut else ""
     typer.echo(
         f"sgupdater: interrupted: {statuses.count('applied')} change(s) applied, "

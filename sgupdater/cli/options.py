@@ -17,7 +17,8 @@ from sgupdater._types import BOTH, Direction
 from sgupdater.aws import sessions as aws
 from sgupdater.cidrs import Mapping
 from sgupdater.cli import config
-from sgupdater.engine import runner
+from sgupdater.engine import inventory, runner
+from sgupdater.engine.inventory import Source
 from sgupdater.engine.targets import ALL_REGIONS, TargetSpec
 from sgupdater.errors import InputError
 from sgupdater.logs import set_logging
@@ -101,6 +102,9 @@ _COMMON = [
             help="Only groups with this tag (repeatable; all must match)."),
     _option("exclude_tag", None, Many, "--exclude-tag", metavar="KEY[=VALUE]",
             help="Leave out groups with this tag (repeatable)."),
+    _option("inventory", None, str | None, "--inventory", metavar="config:AGGREGATOR",
+            help="Ask this AWS Config aggregator (config:NAME[@REGION]) which account-regions "
+            "hold the range, and read only those live (show: report the inventory)."),
     _shared("output", None, OutputOpt),
     _shared("concurrency", None, Concurrency),
     _shared("timeout", None, Timeout),
@@ -180,6 +184,8 @@ class Common:
     skip_managed: bool = False
     # show and dry runs: exit 3 when something is pending (1 and 2 keep their meaning).
     detailed_exitcode: bool = False
+    # --inventory: where to learn which account-regions hold the range before reading them.
+    inventory: Source | None = None
 
     def directions(self) -> frozenset[Direction]:
         """The directions the user asked for."""
@@ -278,7 +284,17 @@ def _merge(given: dict[str, Any]) -> Common:
         "renumber" in switches,
         "skip_managed" in switches,
         given["detailed_exitcode"],
+        _inventory(given, settings),
     )
+
+
+def _inventory(given: dict[str, Any], settings: config.FileSettings | None) -> Source | None:
+    """--inventory, else the configuration file's `inventory`, checked alike."""
+    if given["inventory"] is not None:
+        return inventory.parse(given["inventory"])
+    if settings is not None and settings.inventory is not None:
+        return inventory.parse(settings.inventory, where="inventory:")
+    return None
 
 
 def with_common(search: str | None = None) -> Callable[[Callable[..., int]], Callable[..., int]]:

@@ -56,6 +56,10 @@ class Request:
         """Every kind the user switched on is searched."""
         return scope
 
+    def ranges(self) -> tuple[Cidr, ...]:
+        """The from-ranges: the entries the request would match lie inside them."""
+        return tuple(m.source for m in self.mappings)
+
     def plan_target(self, found: Scan, clients: Callable[[str], Any], scope: Scope) -> Plan:
         """The plan for one target's scan; nothing more is read."""
         return plan(

@@ -12,7 +12,7 @@ from dataclasses import dataclass, field
 from typing import Any, Protocol
 
 from sgupdater import kinds
-from sgupdater._types import AccountId, Cidr
+from sgupdater._types import AccountId, Cidr, Direction
 from sgupdater.aws import sessions as aws
 from sgupdater.errors import TargetError
 from sgupdater.kinds.interface import Kind, KindScan, Reading
@@ -158,11 +158,18 @@ def each_target(
 class Planning(Protocol):
     """What a command asks of every target: which CIDRs matter, and how to plan for them."""
 
+    @property
+    def directions(self) -> frozenset[Direction]:
+        """The directions of the entries the request is about."""
+
     def relevant(self, cidr: Cidr) -> bool:
         """True when an entry allowing this CIDR can matter to the plan."""
 
     def narrow(self, scope: Scope) -> Scope:
         """The scope to scan for this request (which kinds, which containers)."""
+
+    def ranges(self) -> tuple[Cidr, ...]:
+        """The ranges whose holders the request is about (what an inventory searches for)."""
 
     def plan_target(self, found: Scan, clients: Clients, scope: Scope) -> Plan:
         """The plan for one target's scan; reads more through clients only if it must."""

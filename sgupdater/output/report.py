@@ -19,6 +19,7 @@ from sgupdater.output.rows import (
     RuleRow,
     change_rows,
     failure_rows,
+    left_out_rows,
     rule_rows,
     summarise,
     target_rows,
@@ -124,6 +125,10 @@ def _json(
         ("targets", map(neutral, target_rows(results))),
         ("summary", neutral(dataclasses.asdict(summarise(results)))),
     ]
+    left = list(left_out_rows(results))
+    if left:
+        # --inventory: the account-regions it recorded nothing of the range in (not read).
+        fields.insert(-1, ("left_out", iter(left)))
     # Written field by field and row by row: a plan of a big account is never one big
     # object in memory, and the document reads as json.dump(indent=2) would write it.
     out.write("{")

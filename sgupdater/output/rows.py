@@ -9,6 +9,7 @@ from typing import TypedDict
 
 from sgupdater.models import (
     IN_DOUBT,
+    LEFT_OUT,
     Applied,
     Change,
     Entry,
@@ -103,6 +104,8 @@ class Summary:
     moved_on: int = 0
     # Still to make: checked and not applied (a dry run, or a run that asked and was not sent).
     planned: int = 0
+    # Account-regions --inventory found nothing of the range in: not read.
+    left_out: int = 0
 
 
 def place(rule: Entry) -> Place:
@@ -245,6 +248,7 @@ def summarise(results: Sequence[TargetResult]) -> Summary:
     """Count what a run found and did."""
     statuses = [row["status"] for row in change_rows(results)]
     skipped = sum(1 for r in results if r.skipped)
+    left_out = sum(1 for r in results if r.skipped == LEFT_OUT)
     return Summary(
         targets=len(results) - skipped,
         targets_failed=sum(1 for r in results if r.error is not None),
@@ -260,10 +264,11 @@ def summarise(results: Sequence[TargetResult]) -> Summary:
         + sum(len(r.failures) for r in results),
         managed=sum(1 for r in results for m in r.plan.matched if m.managed),
         blocked=statuses.count("blocked"),
-        accounts_skipped=skipped,
+        accounts_skipped=skipped - left_out,
         in_doubt=sum(1 for r in results for c in r.plan.changes if IN_DOUBT in c.reason),
         moved_on=sum(1 for _ in moved_on(results)),
         planned=statuses.count("planned"),
+        left_out=left_out,
     )
 
 
@@ -285,6 +290,8 @@ def summary_line(summary: Summary, *, command: str, applied: bool, dry_run: bool
         found += f" ({summary.managed} in IaC-managed resources)"
     if summary.accounts_skipped:
         found += f", {summary.accounts_skipped} accounts not ACTIVE skipped"
+    if summary.left_out:
+        found += f", {summary.left_out} left out by the inventory"
     if command == "show":
         return f"{found}, {summary.failed} failed"
     if applied:
@@ -335,3 +342,21 @@ def target_rows(results: Sequence[TargetResult]) -> Iterator[TargetRow]:
             failed=statuses.count("failed") + (result.error is not None) + len(result.failures),
             error=str(result.error) if result.error is not None else _parts(result),
         )
+
+
+class LeftOutRow(TypedDict):
+    """An account-region (or a whole account, region "all") --inventory left out."""
+
+    credentials: str
+    account: str
+    region: str
+
+
+def left_out_rows(results: Sequence[TargetResult]) -> Iterator[LeftOutRow]:
+    """The account-regions the inventory recorded nothing of the range in, in report order."""
+    for result in results:
+        if result.skipped == LEFT_OUT:
+            target = result.target
+            account = result.account or target.account or ""
+            yield LeftOutRow(credentials=target.credentials.label, account=account,
+                             region=target.region)  # fmt: skip

@@ -86,6 +86,24 @@ def test_the_shipped_policy_is_enough_for_show_update_and_rollback(
     assert helpers.rules(ec2, group) == before
 
 
+def test_the_shipped_policy_is_enough_for_an_inventory(aws: Aws, cli: Cli) -> None:
+    ec2 = aws.ec2()
+    helpers.group(ec2, helpers.vpc(ec2), "web", ingress=(perm(cidrs=(A,)),))
+    aws.client("config").put_configuration_aggregator(
+        ConfigurationAggregatorName="org",
+        AccountAggregationSources=[{"AccountIds": ["123456789012"], "AllAwsRegions": True}],
+    )
+    operator(aws, POLICY)
+    with enable_iam_authentication():
+        show = cli("show", "--from-cidr", A, "-p", "least", "--inventory", "config:org")
+        dry = cli("update", "--from-cidr", A, "--to-cidr", B, "-p", "least", "--dry-run",
+                  "--inventory", "config:org")  # fmt: skip
+    assert show.code == 0, show.err
+    assert dry.code == 0, dry.err
+    assert A in show.out
+    assert "1 account-region(s) to visit" in dry.err
+
+
 @pytest.mark.parametrize(
     ("action", "command"),
     [
@@ -105,6 +123,10 @@ def test_the_shipped_policy_is_enough_for_show_update_and_rollback(
             ["migrate", "--yes", "--cidr", A, "--prefix-list", "o", "--create"],
         ),
         ("wafv2:GetIPSet", ["show", "--from-cidr", A, "--waf"]),
+        (
+            "config:SelectAggregateResourceConfig",
+            ["show", "--from-cidr", A, "--inventory", "config:org"],
+        ),
         ("wafv2:UpdateIPSet", ["update", "--yes", "--from-cidr", A, "--to-cidr", B, "--waf"]),
         (
             "iam:CreatePolicyVersion",
@@ -205,7 +227,8 @@ def test_the_read_only_statement_is_enough_for_show_and_dry_runs_of_every_kind(
     _ip_set(aws)
     _policies(aws)
     read = [s for s in POLICY["Statement"] if s["Sid"].startswith("SgupdaterReadOnly")]
-    assert all(":Describe" in a or ":Get" in a or ":List" in a for a in read[0]["Action"])
+    reads = (":Describe", ":Get", ":List", ":Select")
+    assert all(any(verb in a for verb in reads) for a in read[0]["Action"])
     operator(aws, {**POLICY, "Statement": read})
     every = ["--prefix-lists", "--nacls", "--waf", "--policies", "-p", "least", "-o", "json"]
     with enable_iam_authentication():

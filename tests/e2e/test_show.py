@@ -130,6 +130,7 @@ def test_json_document_has_the_documented_fields(aws: Aws, cli: Cli) -> None:
         "in_doubt": 0,
         "moved_on": 0,
         "planned": 0,
+        "left_out": 0,
     }
 
 
