@@ -5,8 +5,9 @@ process of its own, with a fixed delay per call like the latency proxy. The flee
 function of (account, region): 2 groups per target, each allowing 10.0.0.0/8 on tcp/443, and
 in one target in 20 the first group also allows the old range. It answers what sgupdater asks
 for a show, a dry run or an update: GetCallerIdentity, AssumeRole, ListAccounts,
-DescribeRegions, DescribeSecurityGroups, DescribeSecurityGroupRules, and the rule edits
-(accepted, not remembered). Run: `python -m bench.sim ACCOUNTS DELAY [TLS_DIR]` prints its
+DescribeRegions, DescribeSecurityGroups, DescribeSecurityGroupRules, the rule edits
+(accepted, not remembered), and AWS Config's SelectAggregateResourceConfig for --inventory
+(bench.sim_config). Run: `python -m bench.sim ACCOUNTS DELAY [TLS_DIR] [--every N]` prints its
 port; with TLS_DIR (testkit.tls.make_ca) it speaks HTTPS and counts its handshakes.
 """
 
@@ -23,7 +24,7 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import parse_qs
 
-from bench import sim_shapes
+from bench import sim_config, sim_shapes
 from testkit.proxy import LoopbackServer, QuietHandler
 from testkit.tls import HANDSHAKES, TLSLoopbackServer
 
@@ -49,9 +50,13 @@ def _hex(*parts: str) -> str:
     return hashlib.blake2b("/".join(parts).encode(), digest_size=9).hexdigest()[:17]
 
 
+# One target in EVERY holds the old range (`--every`; 100 for an Organization where 1 % does).
+EVERY = 20
+
+
 def matches(account: str, region: str) -> bool:
-    """True for the one target in 20 whose first group allows the old range."""
-    return int(_hex(account, region), 16) % 20 == 0
+    """True for the one target in EVERY whose first group allows the old range."""
+    return int(_hex(account, region), 16) % EVERY == 0
 
 
 def groups(account: str, region: str) -> list[dict[str, Any]]:
@@ -116,7 +121,10 @@ class _Handler(QuietHandler):
         with self.lock:
             self.counts[action] += 1
         time.sleep(self.delay)
-        if target:
+        if target.startswith(sim_config.TARGET):
+            status, answer = sim_config.select(self.accounts, json.loads(body or b"{}"))
+            self._reply(json.dumps(answer).encode(), "application/x-amz-json-1.1", status)
+        elif target:
             self._reply(sim_shapes.organizations(self._list_accounts(json.loads(body or b"{}"))),
                         "application/x-amz-json-1.1")  # fmt: skip
         elif action in ("GetCallerIdentity", "AssumeRole"):
@@ -169,8 +177,8 @@ class _Handler(QuietHandler):
         # The rule edits: accepted, not remembered (the benchmark measures, it does not verify).
         return {"Return": True}
 
-    def _reply(self, payload: bytes, kind: str) -> None:
-        self.send_response(200)
+    def _reply(self, payload: bytes, kind: str, status: int = 200) -> None:
+        self.send_response(status)
         self.send_header("Content-Type", kind)
         self.send_header("Content-Length", str(len(payload)))
         self.end_headers()
@@ -199,4 +207,9 @@ def serve(count: int, delay: float, tls: Path | None = None) -> None:
 
 
 if __name__ == "__main__":
-    serve(int(sys.argv[1]), float(sys.argv[2]), Path(sys.argv[3]) if len(sys.argv) > 3 else None)
+    words = sys.argv[1:]
+    if "--every" in words:
+        at = words.index("--every")
+        EVERY = int(words[at + 1])
+        del words[at : at + 2]
+    serve(int(words[0]), float(words[1]), Path(words[2]) if len(words) > 2 else None)

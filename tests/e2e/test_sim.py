@@ -155,3 +155,29 @@ def test_stdout_is_byte_identical_against_moto_and_against_the_simulator(
         # Two rows besides the header: the first account's group in each region.
         assert len(moto_run.out.splitlines()) == 3
         assert sim_run.out == moto_run.out
+
+
+def test_the_inventory_answers_alike_from_moto_and_from_the_simulator(
+    aws: Aws, cli: Cli, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    ids = _Ids(monkeypatch)
+    _seed_moto_like_the_simulator(aws, ids)
+    # Config records the fleet when the aggregator is put, in the run's first region.
+    aws.client("config", CROSS_REGIONS[0]).put_configuration_aggregator(
+        ConfigurationAggregatorName="org",
+        OrganizationAggregationSource={"RoleArn": "arn:aws:iam::1:role/c", "AllAwsRegions": True},
+    )
+    ask = (*CROSS_ASK, "--inventory", "config:org")
+    dry = ("update", *ask, "--to-cidr", "198.51.100.0/24", "--dry-run")
+    against_moto = [cli("show", *ask), cli(*dry)]
+    simulated = _simulated(aws, monkeypatch, 2)
+    next(simulated)
+    against_sim = [cli("show", *ask), cli(*dry)]
+    next(simulated, None)
+    for moto_run, sim_run in zip(against_moto, against_sim, strict=True):
+        assert moto_run.code == sim_run.code == 0, (moto_run.err, sim_run.err)
+        assert len(moto_run.out.splitlines()) == 3
+        assert sim_run.out == moto_run.out
+        # The second account holds nothing: both its targets are left out, never read.
+        assert "2 account-region(s) to visit" in sim_run.err
+        assert "2 account-region(s) to visit" in moto_run.err
