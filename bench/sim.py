@@ -207,9 +207,12 @@ def serve(count: int, delay: float, tls: Path | None = None) -> None:
 
 
 if __name__ == "__main__":
+    # Through the module as imported, not __main__: bench.sim_config reads EVERY from it too.
+    from bench import sim as this
+
     words = sys.argv[1:]
     if "--every" in words:
         at = words.index("--every")
-        EVERY = int(words[at + 1])
+        this.EVERY = int(words[at + 1])
         del words[at : at + 2]
-    serve(int(words[0]), float(words[1]), Path(words[2]) if len(words) > 2 else None)
+    this.serve(int(words[0]), float(words[1]), Path(words[2]) if len(words) > 2 else None)
