@@ -4,10 +4,12 @@ from __future__ import annotations
 
 import dataclasses
 import logging
+import queue
 import threading
+import time
 from collections import Counter
 from collections.abc import Callable, Sequence
-from concurrent.futures import FIRST_COMPLETED, Executor, Future, ThreadPoolExecutor, wait
+from concurrent.futures import Executor, Future, ThreadPoolExecutor
 from dataclasses import dataclass, field
 from typing import Any, Protocol
 
@@ -133,24 +135,37 @@ def each_target(
     get GRACE_SECONDS and the rest are reported interrupted."""
     done: list[TargetResult] = []
     pool = ThreadPoolExecutor(max_workers=max(1, options.concurrency))
-    futures = {pool.submit(_guarded, item, work, stop): item for item in items}
-    pending: set[Future[TargetResult]] = set(futures)
-    stopped = False
+    # Each target hands itself in when done: waiting costs the same whatever is still pending
+    # (concurrent.futures.wait walks every pending future on each call: quadratic in targets,
+    # seconds of CPU a worker process at an Organization's size).
+    finished: queue.SimpleQueue[Future[TargetResult]] = queue.SimpleQueue()
+    futures: dict[Future[TargetResult], TargetResult] = {}
+    for item in items:
+        future = pool.submit(_guarded, item, work, stop)
+        futures[future] = item
+        future.add_done_callback(finished.put)
+    taken: set[Future[TargetResult]] = set()
+    deadline: float | None = None
     try:
-        while pending:
-            stopped = stop is not None and stop.is_set()
-            wait_for = GRACE_SECONDS if stopped else _POLL_SECONDS
-            finished, pending = wait(pending, timeout=wait_for, return_when=FIRST_COMPLETED)
-            for future in finished:
-                done.append(future.result())
-                if progress is not None:
-                    progress(done[-1])
-            if stopped:
-                done.extend(interrupted(futures[f]) for f in pending)
-                pending = set()
+        while len(done) < len(futures):
+            if deadline is None and stop is not None and stop.is_set():
+                deadline = time.monotonic() + GRACE_SECONDS
+            left = _POLL_SECONDS if deadline is None else deadline - time.monotonic()
+            try:
+                future = finished.get(timeout=max(0.0, left))
+            except queue.Empty:
+                if deadline is not None:
+                    break
+                continue
+            taken.add(future)
+            done.append(future.result())
+            if progress is not None:
+                progress(done[-1])
+        if deadline is not None:
+            done.extend(interrupted(item) for f, item in futures.items() if f not in taken)
     finally:
         # After a stop the threads still waiting for an answer are not waited for.
-        pool.shutdown(wait=not stopped, cancel_futures=True)
+        pool.shutdown(wait=deadline is None, cancel_futures=True)
     # Whatever the scheduling, results come out in (account, region, credentials) order.
     return sorted(done, key=order)
 
