@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
+import botocore.hooks
 import botocore.session
 
 from sgupdater.aws import sessions as aws
@@ -27,11 +28,27 @@ def test_our_sessions_share_one_class_and_each_client_keeps_its_own_settings(aws
 
 
 def test_other_sessions_keep_the_class_botocore_makes(aws: Aws) -> None:
-    plain = botocore.session.Session().create_client("ec2", region_name="us-east-1")
-    ours = sdk_client("us-east-1")
+    plain: Any = botocore.session.Session().create_client("ec2", region_name="us-east-1")
+    ours: Any = sdk_client("us-east-1")
     assert type(plain) is not type(ours)
     assert plain.meta.service_model is not ours.meta.service_model
+    custom: Any = botocore.hooks.EventAliaser(botocore.hooks.HierarchicalEmitter(), {"a": "b"})
+    assert custom._alias_name_cache is not ours.meta.events._alias_name_cache
+    assert custom._alias_event_name("before-call.a.X") == "before-call.b.X"
 
 
-def sdk_client(region: str) -> Any:
-    return aws.session(None).create_client("ec2", region_name=region)
+def test_our_clients_share_what_event_names_alias_to_and_alias_them_as_botocore_does(
+    aws: Aws,
+) -> None:
+    first: Any = sdk_client("us-east-1")
+    second: Any = sdk_client("eu-west-1", "sts")
+    assert first.meta.events._alias_name_cache is second.meta.events._alias_name_cache
+    plain: Any = botocore.hooks.EventAliaser(botocore.hooks.HierarchicalEmitter())
+    # An aliased service name (EVENT_ALIASES), a plain one, and one aliased in two parts.
+    for name in ("before-call.autoscaling.Describe", "before-call.ec2.DescribeVpcs",
+                 "before-parameter-build.runtime.sagemaker.InvokeEndpoint"):  # fmt: skip
+        assert first.meta.events._alias_event_name(name) == plain._alias_event_name(name)
+
+
+def sdk_client(region: str, service: str = "ec2") -> Any:
+    return aws.session(None).create_client(service, region_name=region)
