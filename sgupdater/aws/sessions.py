@@ -7,6 +7,7 @@ import functools
 import logging
 import os
 import threading
+import urllib.request
 from collections.abc import Callable, Sequence
 from typing import TYPE_CHECKING, Any, cast
 
@@ -161,6 +162,12 @@ class Sessions:
         self._home_region = home_region
         self._sessions: dict[Credentials, Session] = {}
         self._bases: dict[str | None, Session] = {}
+        # Each session's client settings, made once (its retry settings read its profile).
+        self._configs: dict[Credentials, Config] = {}
+        # botocore looks the environment's proxies up for every client it makes (getproxies
+        # walks the whole environment, twice); with none set the answer is none for every
+        # endpoint, so it is given once here. With any set, botocore decides per endpoint.
+        self._proxies: dict[str, str] | None = None if urllib.request.getproxies() else {}
         # Per target, its clients by service.
         self._clients: dict[tuple[Credentials, str], dict[str, Any]] = {}
 
@@ -209,9 +216,11 @@ class Sessions:
             client = held.get(service)
             if client is None:
                 sess = self._session(creds)
-                client = sess.create_client(
-                    name, region_name=pinned or region, config=_config(sess, self._pool)
-                )
+                config = self._configs.get(creds)
+                if config is None:
+                    config = _config(sess, self._pool, self._proxies)
+                    self._configs[creds] = config
+                client = sess.create_client(name, region_name=pinned or region, config=config)
                 if self._shared:
                     POOLS.adopt(client, self._shared)
                 held[service] = client
@@ -225,6 +234,7 @@ class Sessions:
     def forget(self, creds: Credentials) -> None:
         """Drop an assumed role's session and every client of it (~250 KiB an account)."""
         with self._lock:
+            self._configs.pop(creds, None)
             if creds.role_arn is not None:
                 self._sessions.pop(creds, None)
             for key in [k for k in self._clients if k[0] == creds]:
@@ -279,13 +289,15 @@ def _retry_settings(sess: Session) -> dict[str, str | int]:
     return {"mode": str(mode), "total_max_attempts": total}
 
 
-def _config(sess: Session, pool: int = 10) -> Config:
+def _config(sess: Session, pool: int = 10, proxies: dict[str, str] | None = None) -> Config:
     return Config(
         retries=_retry_settings(sess),  # type: ignore[arg-type]  # keys checked by botocore
         user_agent_extra=f"sgupdater/{__version__}",
         max_pool_connections=pool,
         connect_timeout=_timeouts["connect"],
         read_timeout=_timeouts["read"],
+        # None: botocore reads the environment's (per endpoint, honouring NO_PROXY).
+        proxies=proxies,
     )
 
 

@@ -181,6 +181,22 @@ def test_the_users_retry_settings_are_honoured(
     assert _Unavailable.hits == expected
 
 
+def test_a_proxy_in_the_environment_is_used_and_no_proxy_honoured(
+    aws: Aws, cli: Cli, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    seed(aws, "us-east-1")
+    monkeypatch.setenv("AWS_MAX_ATTEMPTS", "1")
+    # The discard port: nothing listens there, so a call sent through the proxy fails.
+    monkeypatch.setenv("HTTP_PROXY", "http://127.0.0.1:9")
+    through = cli("show", "--from-cidr", A)
+    assert through.code == 1
+    assert "proxy" in through.err.lower()
+    monkeypatch.setenv("NO_PROXY", "127.0.0.1")
+    direct = cli("show", "--from-cidr", A)
+    assert direct.code == 0, direct.err
+    assert A in direct.out
+
+
 def test_a_credential_process_profile(aws: Aws, cli: Cli, tmp_path: Path) -> None:
     seed(aws, "eu-west-1")
     script = tmp_path / "creds.sh"
