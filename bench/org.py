@@ -42,6 +42,12 @@ def _cpu() -> float:
     return usage.ru_utime + usage.ru_stime
 
 
+def _process_cpu(pid: int) -> float:
+    """User + system CPU seconds of one process so far (the simulator's, beside sgupdater's)."""
+    fields = Path(f"/proc/{pid}/stat").read_text().rpartition(")")[2].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
 def _counts(url: str, ca: Path | None) -> dict[str, int]:
     """The simulator's counts since the last time, then zeroed."""
     context = ssl.create_default_context(cafile=str(ca)) if ca is not None else None
@@ -51,7 +57,7 @@ def _counts(url: str, ca: Path | None) -> dict[str, int]:
 
 
 def run(
-    url: str, home: Path, words: list[str], concurrency: int | None, ca: Path | None
+    url: str, home: Path, words: list[str], concurrency: int | None, ca: Path | None, sim_pid: int
 ) -> dict[str, float]:
     """One sgupdater command against the simulator; its figures."""
     out = home / "measure.json"
@@ -68,9 +74,10 @@ def run(
     # None: the tool's own default (16 in one process, 32 in each worker process).
     args += ["--concurrency", str(concurrency)] if concurrency is not None else []
     command = [sys.executable, str(ROOT / "bench" / "measure.py"), str(out), "--", *args]
-    before, start = _cpu(), time.perf_counter()
+    before, start, served = _cpu(), time.perf_counter(), _process_cpu(sim_pid)
     done = subprocess.run(command, env=env, capture_output=True, text=True, check=False)
     wall, cpu = time.perf_counter() - start, _cpu() - before
+    served = _process_cpu(sim_pid) - served
     if done.returncode != 0:
         raise SystemExit(f"bench.org: sgupdater exited {done.returncode}: {done.stderr[-500:]}")
     summary = json.loads(done.stdout)["summary"]
@@ -86,7 +93,7 @@ def run(
         "parent_mib": measured["parent_peak_rss_mib"],
         "calls_per_target": calls / targets, "matched": int(summary["rules_matched"]),
         "handshakes_per_target": handshakes / targets,
-        "left_out": int(summary.get("left_out", 0)),
+        "left_out": int(summary.get("left_out", 0)), "sim_cpu": served,
     }  # fmt: skip
 
 
@@ -111,7 +118,8 @@ def _row(name: str, f: dict[str, float]) -> str:
         f"| `{name}` | {f['targets']:.0f} | {f['wall']:.1f} | {f['cpu']:.1f} | "
         f"{f['cpu_ms_per_target']:.1f} | {f['peak_rss_mib']:.0f} | {f['parent_mib']:.0f} | "
         f"{f['processes']:.0f} | {f['calls_per_target']:.2f} | "
-        f"{f['handshakes_per_target']:.3f} | {f['matched']:.0f} | {f['left_out']:.0f} |"
+        f"{f['handshakes_per_target']:.3f} | {f['matched']:.0f} | {f['left_out']:.0f} | "
+        f"{f['sim_cpu']:.1f} |"
     )
 
 
@@ -135,8 +143,8 @@ def main() -> int:
         "",
         "| command | targets | wall s | sgupdater CPU s | CPU ms / target | peak RSS MiB "
         "| of it the parent | processes | calls / target | new TLS connections / target "
-        "| matched | left out by the inventory |",
-        "| --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- |",
+        "| matched | left out by the inventory | simulator CPU s |",
+        "| --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- |",
     ]
     try:
         with tempfile.TemporaryDirectory() as tmp:
@@ -145,7 +153,8 @@ def main() -> int:
             keys = f"aws_access_key_id = {sim.MANAGEMENT_KEY}\naws_secret_access_key = sim"
             (home / "creds").write_text(f"[default]\n{keys}\n")
             for name in args.commands.split(","):
-                lines.append(_row(name, run(url, home, COMMANDS[name], args.concurrency, ca)))
+                found = run(url, home, COMMANDS[name], args.concurrency, ca, server.pid)
+                lines.append(_row(name, found))
                 print(lines[-1], flush=True)
     finally:
         server.terminate()
