@@ -5,11 +5,10 @@ from __future__ import annotations
 import json
 from typing import Any
 
-import boto3
 import pytest
 from botocore.exceptions import ClientError
 
-from testkit import helpers
+from testkit import helpers, organizations
 from testkit.helpers import perm
 from tests.e2e.conftest import REGION, Aws, Cli
 
@@ -19,13 +18,7 @@ ORG = ["--org-role", "Ops", "-r", "all", "--inventory", "config:org"]
 
 
 def _organization() -> list[str]:
-    org = boto3.client("organizations", region_name=REGION)
-    org.create_organization(FeatureSet="ALL")
-    made = []
-    for name in ("dev", "prod"):
-        status = org.create_account(AccountName=name, Email=f"{name}@example.com")
-        made.append(status["CreateAccountStatus"]["AccountId"])
-    return made
+    return organizations.create("dev", "prod")
 
 
 def _record(aws: Aws, name: str = "org") -> None:

@@ -15,7 +15,7 @@ from moto.ec2.models import security_groups, vpcs
 from moto.organizations import utils as organizations_utils
 
 from bench import sim
-from tests.e2e.conftest import REGION, Aws, Cli
+from tests.e2e.conftest import REGION, Aws, Cli, Run
 
 ROOT = Path(__file__).resolve().parent.parent.parent
 
@@ -144,17 +144,26 @@ def test_stdout_is_byte_identical_against_moto_and_against_the_simulator(
     ids = _Ids(monkeypatch)
     _seed_moto_like_the_simulator(aws, ids)
     assert not ids.queue
-    dry = ("update", *CROSS_ASK, "--to-cidr", "198.51.100.0/24", "--dry-run")
-    against_moto = [cli("show", *CROSS_ASK), cli(*dry)]
+    _alike(aws, cli, monkeypatch, CROSS_ASK)
+
+
+def _alike(
+    aws: Aws, cli: Cli, monkeypatch: pytest.MonkeyPatch, ask: tuple[str, ...]
+) -> list[tuple[Run, Run]]:
+    """show and update --dry-run against moto, then the simulator: the same stdout."""
+    dry = ("update", *ask, "--to-cidr", "198.51.100.0/24", "--dry-run")
+    against_moto = [cli("show", *ask), cli(*dry)]
     simulated = _simulated(aws, monkeypatch, 2)
     next(simulated)
-    against_sim = [cli("show", *CROSS_ASK), cli(*dry)]
+    against_sim = [cli("show", *ask), cli(*dry)]
     next(simulated, None)
-    for moto_run, sim_run in zip(against_moto, against_sim, strict=True):
+    pairs = list(zip(against_moto, against_sim, strict=True))
+    for moto_run, sim_run in pairs:
         assert moto_run.code == sim_run.code == 0, (moto_run.err, sim_run.err)
         # Two rows besides the header: the first account's group in each region.
         assert len(moto_run.out.splitlines()) == 3
         assert sim_run.out == moto_run.out
+    return pairs
 
 
 def test_the_inventory_answers_alike_from_moto_and_from_the_simulator(
@@ -167,17 +176,9 @@ def test_the_inventory_answers_alike_from_moto_and_from_the_simulator(
         ConfigurationAggregatorName="org",
         OrganizationAggregationSource={"RoleArn": "arn:aws:iam::1:role/c", "AllAwsRegions": True},
     )
-    ask = (*CROSS_ASK, "--inventory", "config:org")
-    dry = ("update", *ask, "--to-cidr", "198.51.100.0/24", "--dry-run")
-    against_moto = [cli("show", *ask), cli(*dry)]
-    simulated = _simulated(aws, monkeypatch, 2)
-    next(simulated)
-    against_sim = [cli("show", *ask), cli(*dry)]
-    next(simulated, None)
-    for moto_run, sim_run in zip(against_moto, against_sim, strict=True):
-        assert moto_run.code == sim_run.code == 0, (moto_run.err, sim_run.err)
-        assert len(moto_run.out.splitlines()) == 3
-        assert sim_run.out == moto_run.out
+    for moto_run, sim_run in _alike(
+        aws, cli, monkeypatch, (*CROSS_ASK, "--inventory", "config:org")
+    ):
         # The second account holds nothing: both its targets are left out, never read.
         assert "2 account-region(s) to visit" in sim_run.err
         assert "2 account-region(s) to visit" in moto_run.err

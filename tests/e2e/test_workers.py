@@ -6,12 +6,10 @@ import json
 import queue
 from dataclasses import dataclass
 
-import boto3
-
 from sgupdater._types import AccountId, Region
 from sgupdater.engine import runner, workers
 from sgupdater.models import Credentials, Target, TargetResult
-from testkit import helpers
+from testkit import helpers, organizations
 from testkit.helpers import perm
 from tests.e2e.conftest import REGION, Aws, Cli
 
@@ -107,12 +105,7 @@ def test_a_worker_that_dies_fails_only_its_unscanned_targets() -> None:
 def test_an_organization_in_every_region_is_listed_and_scanned_by_the_workers(
     aws: Aws, cli: Cli
 ) -> None:
-    org = boto3.client("organizations", region_name=REGION)
-    org.create_organization(FeatureSet="ALL")
-    made = []
-    for name in ("dev", "prod"):
-        status = org.create_account(AccountName=name, Email=f"{name}@example.com")
-        made.append(status["CreateAccountStatus"]["AccountId"])
+    made = organizations.create("dev", "prod")
     for account, region in zip(made, ("eu-north-1", "sa-east-1"), strict=True):
         ec2 = aws.ec2_in(account, region)
         helpers.group(ec2, helpers.vpc(ec2), "web", ingress=(perm(cidrs=(A,)),))
