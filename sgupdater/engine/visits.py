@@ -12,7 +12,7 @@ from sgupdater import kinds
 from sgupdater._types import AccountId, Region
 from sgupdater.aws import sessions as aws
 from sgupdater.engine import inventory
-from sgupdater.engine.runner import Planning, Run
+from sgupdater.engine.runner import GLOBAL_HOME, Planning, Run
 from sgupdater.engine.targets import ALL_REGIONS
 from sgupdater.errors import InputError, TargetError
 from sgupdater.kinds.interface import Kind
@@ -36,8 +36,12 @@ class Chosen:
 
 
 def _caller_account(run: Run, target: Target) -> AccountId | None:
+    region: str | None = target.region
+    if region == ALL_REGIONS:
+        # `-r all` names no region to ask in: the profile's own, else the run's home.
+        region = aws.region_of(aws.session(target.credentials.profile)) or run.options.home_region
     try:
-        sts = run.sessions.client(target.credentials, target.region, "sts")
+        sts = run.sessions.client(target.credentials, region or GLOBAL_HOME, "sts")
         return AccountId(sts.get_caller_identity()["Account"])
     except aws.FAILURES as exc:
         # Its scan will fail the same way and say so: the target is read, not left out.

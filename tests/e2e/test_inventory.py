@@ -100,6 +100,17 @@ def test_show_reports_the_inventory_as_recorded_page_by_page(aws: Aws, cli: Cli)
     assert "reported as recorded, nothing read live" in shown.err
 
 
+def test_a_profile_in_every_region_is_read_where_the_inventory_says(aws: Aws, cli: Cli) -> None:
+    ec2, held = _web(aws, "123456789012", OTHER, A)
+    _record(aws)
+    run = cli("update", "--from-cidr", A, "--to-cidr", B, "-r", "all", "--inventory",
+              "config:org", "--yes", "-o", "json")  # fmt: skip
+    assert run.code == 0, run.err
+    assert _peers(ec2, held) == {B}
+    # The profile's account, learned from STS, is read in the one region that holds the range.
+    assert json.loads(run.out)["summary"]["targets"] == 1
+
+
 def test_bad_inventories_are_refused_before_any_call(aws: Aws, cli: Cli) -> None:
     for given, says in (
         ("org", "expected config:AGGREGATOR[@REGION]"),
