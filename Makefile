@@ -15,7 +15,7 @@ ACCOUNTS ?= 100
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install --quiet --upgrade pip
-	$(BIN)/python -m pip install --quiet -e '.[test,dev]'
+	$(BIN)/python -m pip install --quiet -e '.[test,dev,iac]'
 	touch $(STAMP)
 
 setup: $(STAMP)

@@ -15,6 +15,7 @@ from sgupdater.cidrs import Mapping, check_mappings, parse_cidr
 from sgupdater.cli import file_commands as cli_files
 from sgupdater.cli import interrupts
 from sgupdater.cli import migrate_command as cli_migrate
+from sgupdater.cli import rewrite_command as cli_rewrite
 from sgupdater.cli.examples import epilog
 from sgupdater.cli.flows import change, detailed, finish, scan, stdout
 from sgupdater.cli.options import (
@@ -207,6 +208,7 @@ app.command(name="migrate", epilog=epilog("migrate"))(with_common()(cli_migrate.
 app.command(name="rollback", epilog=epilog("rollback"))(cli_files.rollback_command)
 app.command(name="apply", epilog=epilog("apply"))(cli_files.apply_command)
 app.command(name="show-plan", epilog=epilog("show-plan"))(cli_files.show_plan_command)
+app.command(name="rewrite", epilog=epilog("rewrite"))(cli_rewrite.rewrite_command)
 
 
 def _version(value: bool) -> None:

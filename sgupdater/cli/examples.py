@@ -33,6 +33,10 @@ _EXAMPLES = {
         "sgupdater rollback ~/.local/state/sgupdater/journal-20261202T0830-4242-1a2b.jsonl",
         "sgupdater rollback --last --dry-run",
     ),
+    "rewrite": (
+        f"sgupdater rewrite infra/ --from-cidr {A} --to-cidr {B} > move.diff",
+        f"sgupdater rewrite infra/ --from-cidr {A} --to-cidr {B} --write",
+    ),
     "show-plan": (
         "sgupdater show-plan move.json",
         "sgupdater show-plan move.json -o markdown > plan.md",

@@ -83,6 +83,18 @@ def test_outside_kinds_only_the_registry_and_the_interface_are_imported() -> Non
         ("files", ("sgupdater.engine", "sgupdater.cli", "sgupdater.output", "sgupdater.kinds.")),
         # The SDK's side knows nothing of what runs on it.
         ("aws", ("sgupdater.engine", "sgupdater.cli", "sgupdater.kinds", "sgupdater.files")),
+        # Source files are read and rewritten without AWS, any stage or any command.
+        (
+            "sources",
+            (
+                "sgupdater.engine",
+                "sgupdater.cli",
+                "sgupdater.output",
+                "sgupdater.kinds",
+                "sgupdater.aws",
+                "sgupdater.files",
+            ),
+        ),
     ],
 )
 def test_lower_layers_never_import_higher_ones(folder: str, never: tuple[str, ...]) -> None:

@@ -1,0 +1,79 @@
+"""What `rewrite` found, as a diff, a JSON document and lines on stderr."""
+
+from __future__ import annotations
+
+import dataclasses
+import json
+from collections.abc import Sequence
+from pathlib import Path
+from typing import IO
+
+from sgupdater import __version__
+from sgupdater.sources.rewrite import Rewritten, diff
+
+# 1: findings (file, line, column, old, new, action, reason), files, summary.
+FORMAT_VERSION = 1
+
+
+def diffs(out: IO[str], results: Sequence[Rewritten], root: Path) -> None:
+    """The unified diff of every file that changes and may be written."""
+    for done in results:
+        if done.changes and not done.refused:
+            out.write(diff(done, root))
+
+
+def document(out: IO[str], results: Sequence[Rewritten], left: dict[str, int], wrote: bool) -> None:
+    """Every finding, every file read, and the counts, as one JSON document."""
+    found = {
+        "format_version": FORMAT_VERSION,
+        "tool_version": __version__,
+        "command": "rewrite",
+        "written": wrote,
+        "findings": [dataclasses.asdict(f) for r in results for f in r.findings],
+        "files": [
+            {
+                "path": str(r.source.path),
+                "format": r.source.format,
+                "changes": r.changes,
+                "refused": r.refused,
+            }
+            for r in results
+        ],
+        "left_out": left,
+        "summary": counts(results),
+    }
+    json.dump(found, out, indent=2)
+    out.write("\n")
+
+
+def counts(results: Sequence[Rewritten]) -> dict[str, int]:
+    """Files read, literals changed, ranges reported, files refused."""
+    return {
+        "files": len(results),
+        "files_changed": sum(1 for r in results if r.changes and not r.refused),
+        "changes": sum(r.changes for r in results if not r.refused),
+        "reported": sum(1 for r in results for f in r.findings if f.action == "keep"),
+        "files_refused": sum(1 for r in results if r.refused and r.changes),
+    }
+
+
+def lines(results: Sequence[Rewritten], left: dict[str, int], wrote: bool) -> list[str]:
+    """The stderr lines: what is left as it is and why, refusals, and the summary."""
+    said = [
+        f"{f.path}:{f.line}:{f.column}: {f.old}: left as it is: {f.reason}"
+        for r in results
+        for f in r.findings
+        if f.action == "keep"
+    ]
+    said += [f"{r.source.path}: {r.refused}" for r in results if r.refused]
+    n = counts(results)
+    kinds = sorted({r.source.format for r in results})
+    verb = "rewritten" if wrote else "to rewrite"
+    summary = (
+        f"{n['files']} file(s) read ({', '.join(kinds) or 'none'}), {n['changes']} literal(s) "
+        f"{verb} in {n['files_changed']} file(s), {n['reported']} reported, "
+        f"{n['files_refused']} file(s) refused"
+    )
+    if left:
+        summary += "; left out: " + ", ".join(f"{v} {k}" for k, v in sorted(left.items()))
+    return [*said, summary]

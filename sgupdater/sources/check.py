@@ -1,0 +1,80 @@
+"""After a rewrite, the file still means what it meant, but for the rewritten values.
+
+Each format's own parser (python-hcl2, PyYAML with every tag kept, json) reads the file before
+and after; the two trees must be equal leaf for leaf, except where a leaf holds a rewritten
+literal, which must then hold the new text in its place.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Sequence
+from typing import Any
+
+import yaml
+
+# (old text, new text) of every literal rewritten in the file.
+Pairs = Sequence[tuple[str, str]]
+
+
+class _AnyTag(yaml.SafeLoader):
+    """PyYAML's safe loader that keeps CloudFormation's short-form tags (!Ref, !Sub, ...)."""
+
+
+def _tagged(loader: yaml.SafeLoader, suffix: str, node: yaml.Node) -> Any:
+    if isinstance(node, yaml.ScalarNode):
+        value: Any = loader.construct_scalar(node)
+    elif isinstance(node, yaml.SequenceNode):
+        value = loader.construct_sequence(node, deep=True)
+    else:
+        value = loader.construct_mapping(node, deep=True)  # type: ignore[arg-type]
+    return {"!" + suffix: value}
+
+
+_AnyTag.add_multi_constructor("!", _tagged)
+
+
+def load(grammar: str, text: str) -> Any:
+    """The file as its format's own parser reads it; ValueError when it cannot."""
+    try:
+        if grammar == "json":
+            return json.loads(text)
+        if grammar == "yaml":
+            return list(yaml.load_all(text, Loader=_AnyTag))
+        import hcl2
+
+        return hcl2.loads(text)
+    except Exception as exc:  # each parser raises its own; all mean "does not parse"
+        first = str(exc).splitlines()[0] if str(exc) else ""
+        raise ValueError(f"{type(exc).__name__}: {first}") from None
+
+
+def _leaf_ok(before: Any, after: Any, pairs: Pairs) -> bool:
+    if before == after:
+        return True
+    if not isinstance(before, str) or not isinstance(after, str):
+        return False
+    return any(old in before and before.replace(old, new) == after for old, new in pairs)
+
+
+def same_but(before: Any, after: Any, pairs: Pairs) -> str:
+    """Where two parsed trees differ other than by the rewrites ("" when nowhere)."""
+    if isinstance(before, dict) and isinstance(after, dict):
+        if len(before) != len(after):
+            return "a key was added or lost"
+        for (k1, v1), (k2, v2) in zip(before.items(), after.items(), strict=True):
+            if not _leaf_ok(k1, k2, pairs):
+                return f"key {k1!r} became {k2!r}"
+            found = same_but(v1, v2, pairs)
+            if found:
+                return f"{k1}: {found}"
+        return ""
+    if isinstance(before, list) and isinstance(after, list):
+        if len(before) != len(after):
+            return "a list changed length"
+        for n, (v1, v2) in enumerate(zip(before, after, strict=True)):
+            found = same_but(v1, v2, pairs)
+            if found:
+                return f"[{n}]: {found}"
+        return ""
+    return "" if _leaf_ok(before, after, pairs) else f"{before!r} became {after!r}"

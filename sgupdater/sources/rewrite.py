@@ -1,0 +1,165 @@
+"""One file rewritten: its findings, its new bytes (only the literals changed), checked."""
+
+from __future__ import annotations
+
+import difflib
+import os
+import tempfile
+from collections.abc import Iterator, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from sgupdater.errors import SgupdaterError
+from sgupdater.sources import check, syntax
+from sgupdater.sources.files import Source
+from sgupdater.sources.literals import Decision, Rules, decide, mentions
+
+# Fields whose value is an address, not a range: a bare address there is an item of its own.
+BARE_FIELDS = frozenset({"ip", "ip_address", "ipaddress", "address", "addresses", "host"})
+
+
+@dataclass(frozen=True, slots=True)
+class Finding:
+    """One range found in a file, and what was (or would be) done with it."""
+
+    path: str
+    line: int
+    column: int
+    old: str
+    new: str
+    action: str  # "rewrite", "dedupe" or "keep"
+    reason: str
+
+
+@dataclass
+class Rewritten:
+    """A file's findings, and its bytes before and after (equal when nothing changes)."""
+
+    source: Source
+    before: bytes
+    after: bytes
+    findings: list[Finding] = field(default_factory=list)
+    # Why the rewrite cannot be written ("" when it can).
+    refused: str = ""
+
+    @property
+    def changes(self) -> int:
+        """How many literals change."""
+        return sum(1 for f in self.findings if f.action != "keep")
+
+
+def _finding(path: str, literal: syntax.Literal, decision: Decision, reason: str) -> Finding:
+    old = literal.text if decision.new is not None else ", ".join(decision.old) or literal.text
+    action = decision.action if not reason else "keep"
+    new = (decision.new or "") if not reason else ""
+    return Finding(path, literal.line, literal.column, old, new, action, reason or decision.reason)
+
+
+def _edits(
+    source: Source, parsed: syntax.Parsed, rules: Rules
+) -> Iterator[tuple[syntax.Literal, Finding]]:
+    path = str(source.path)
+    lists: dict[int, set[str]] = {}
+    for literal in parsed.literals:
+        if literal.within >= 0:
+            lists.setdefault(literal.within, set()).add(literal.text)
+    for literal in parsed.literals:
+        bare = literal.key.lower() in BARE_FIELDS
+        decision = decide(literal.text, rules, bare=bare)
+        if decision is None:
+            continue
+        reason = literal.reason
+        beside = lists.get(literal.within, set()) if literal.within >= 0 else set()
+        if not reason and decision.new is not None and decision.new in beside:
+            reason = f"{decision.new} is already in this list: delete this item instead"
+        yield literal, _finding(path, literal, decision, reason)
+
+
+def rewrite(source: Source, rules: Rules) -> Rewritten:
+    """The file's findings and rewritten bytes, checked against its own parser."""
+    before = source.path.read_bytes()
+    parsed = syntax.parse(source.grammar, before)
+    done = Rewritten(source, before, before)
+    if not parsed.ok:
+        done.refused = f"{source.format} does not parse as such: left as it is"
+        return done
+    changed: list[tuple[syntax.Literal, Finding]] = []
+    for literal, found in _edits(source, parsed, rules):
+        done.findings.append(found)
+        if found.action != "keep":
+            changed.append((literal, found))
+    for comment in parsed.comments:
+        for text in mentions(comment.text, rules):
+            done.findings.append(Finding(str(source.path), comment.line, comment.column,
+                                         text, "", "keep", "in a comment"))  # fmt: skip
+    done.findings.sort(key=lambda f: (f.line, f.column))
+    if changed:
+        done.after = _apply(before, [(lit.start, lit.end, f.new) for lit, f in changed])
+        done.refused = _checked(source, done, [(f.old, f.new) for _, f in changed])
+    return done
+
+
+def _apply(before: bytes, edits: Sequence[tuple[int, int, str]]) -> bytes:
+    """The bytes with each span replaced, every other byte as it was."""
+    out, at = [], 0
+    for start, end, text in sorted(edits):
+        out += [before[at:start], text.encode()]
+        at = end
+    out.append(before[at:])
+    return b"".join(out)
+
+
+def _checked(source: Source, done: Rewritten, pairs: Sequence[tuple[str, str]]) -> str:
+    """Why the rewritten bytes may not be written ("" when they may)."""
+    if not syntax.parse(source.grammar, done.after).ok:
+        return "the rewritten file would not parse: left as it is"
+    try:
+        old = check.load(source.grammar, done.before.decode("utf-8"))
+        new = check.load(source.grammar, done.after.decode("utf-8"))
+    except (ValueError, UnicodeDecodeError) as exc:
+        return f"{source.format} cannot be checked by its own parser ({exc}): left as it is"
+    differs = check.same_but(old, new, pairs)
+    return f"the rewrite would change more than the ranges ({differs}): left as it is" if (
+        differs) else ""  # fmt: skip
+
+
+def diff(done: Rewritten, root: Path) -> str:
+    """A unified diff `git apply` takes, paths relative to `root` when under it."""
+    try:
+        name = done.source.path.resolve().relative_to(root.resolve()).as_posix()
+    except ValueError:
+        # Outside the root: the path as given, without a leading "/" (a/ and b/ prefix it).
+        name = done.source.path.as_posix().lstrip("/")
+    old = done.before.decode("utf-8", "replace").splitlines(keepends=True)
+    new = done.after.decode("utf-8", "replace").splitlines(keepends=True)
+    lines = list(difflib.unified_diff(old, new, f"a/{name}", f"b/{name}"))
+    # git apply needs to be told of a last line without its newline.
+    return "".join(
+        line if line.endswith("\n") else line + "\n\\ No newline at end of file\n" for line in lines
+    )
+
+
+class ChangedSinceRead(SgupdaterError):
+    """The file changed between reading it and writing it: not written."""
+
+
+def write(done: Rewritten) -> None:
+    """Replace the file by its rewritten bytes: atomically, keeping its mode, never through a
+    link, and only if it still holds what was read."""
+    path = done.source.path
+    if path.is_symlink():
+        raise ChangedSinceRead(f"{path}: a symbolic link now: not written")
+    if path.read_bytes() != done.before:
+        raise ChangedSinceRead(f"{path}: changed since it was read: not written")
+    mode = path.stat().st_mode & 0o7777
+    handle, temporary = tempfile.mkstemp(prefix=f".{path.name}.", dir=path.parent)
+    try:
+        with os.fdopen(handle, "wb") as out:
+            out.write(done.after)
+            out.flush()
+            os.fsync(out.fileno())
+        os.chmod(temporary, mode)
+        os.replace(temporary, path)
+    except BaseException:
+        Path(temporary).unlink(missing_ok=True)
+        raise

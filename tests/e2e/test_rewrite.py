@@ -1,0 +1,139 @@
+"""sgupdater rewrite: the old range in infrastructure-as-code sources, as a diff git applies."""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import subprocess
+from pathlib import Path
+
+import pytest
+
+from tests.e2e.conftest import Cli
+
+A, B = "192.0.2.0/24", "198.51.100.0/24"
+DATA = Path(__file__).parent / "data" / "iac"
+MOVE = ("--from-cidr", A, "--to-cidr", B)
+
+
+def _tree(tmp_path: Path, name: str = "infra") -> Path:
+    root = tmp_path / name
+    shutil.copytree(DATA, root)
+    return root
+
+
+def _bytes(root: Path) -> dict[str, bytes]:
+    return {p.relative_to(root).as_posix(): p.read_bytes() for p in sorted(root.rglob("*"))
+            if p.is_file()}  # fmt: skip
+
+
+def test_every_literal_is_rewritten_and_every_other_mention_reported(
+    tmp_path: Path, cli: Cli, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    root = _tree(tmp_path)
+    monkeypatch.chdir(tmp_path)
+    run = cli("rewrite", "infra", *MOVE, "-o", "json")
+    assert run.code == 0, run.err
+    found = json.loads(run.out)
+    where = {(Path(f["path"]).relative_to("infra").as_posix(), f["line"], f["action"], f["reason"])
+             for f in found["findings"]}  # fmt: skip
+    assert {w for w in where if w[2] == "keep"} == {
+        ("cloudformation/stack.yaml", 2, "keep", "a description"),
+        ("cloudformation/stack.yaml", 27, "keep", "a description"),
+        ("helm/values.yaml", 3, "keep", f"{B} is already in this list: delete this item instead"),
+        ("terraform/extra.tf.json", 6, "keep", "a description"),
+        ("terraform/main.tf", 22, "keep", f"{B} is already in this list: delete this item instead"),
+        (
+            "terraform/main.tf",
+            27,
+            "keep",
+            "argument of cidrsubnet(): the result is derived from it",
+        ),
+        ("terraform/main.tf", 29, "keep", "inside a longer string"),
+        ("terraform/variables.tf", 1, "keep", "in a comment"),
+        ("terraform/variables.tf", 3, "keep", "a description"),
+    }
+    rewritten = sorted((w[0], w[1]) for w in where if w[2] == "rewrite")
+    assert rewritten == [
+        ("cloudformation/stack.json", 11), ("cloudformation/stack.json", 12),
+        ("cloudformation/stack.yaml", 6), ("cloudformation/stack.yaml", 26),
+        ("cloudformation/stack.yaml", 35), ("helm/values.yaml", 6), ("k8s/ingress.yaml", 6),
+        ("k8s/ingress.yaml", 7), ("k8s/service.yaml", 10), ("sam/template.yaml", 11),
+        ("terraform/extra.tf.json", 5), ("terraform/prod.tfvars", 1), ("terraform/variables.tf", 5),
+    ]  # fmt: skip
+    formats = {Path(f["path"]).name: f["format"] for f in found["files"]}
+    assert formats["stack.json"] == "CloudFormation template"
+    assert formats["template.yaml"] == "SAM template"
+    assert formats["service.yaml"] == "Kubernetes manifest"
+    assert formats["extra.tf.json"] == "terraform JSON"
+    # Nothing was written: the diff is the proposal.
+    assert _bytes(root) == _bytes(DATA)
+
+
+def test_the_diff_applies_with_git_and_equals_write_and_back_again_is_the_original(
+    tmp_path: Path, cli: Cli, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    root = _tree(tmp_path)
+    monkeypatch.chdir(root)
+    proposed = cli("rewrite", ".", *MOVE, "--detailed-exitcode")
+    assert proposed.code == 3, proposed.err
+    assert "13 literal(s) to rewrite in 9 file(s), 9 reported, 0 file(s) refused" in proposed.err
+    env = {**os.environ, "GIT_CONFIG_GLOBAL": os.devnull}
+    subprocess.run(["git", "init", "-q"], check=True, env=env)
+    subprocess.run(["git", "apply"], input=proposed.out.encode(), check=True, env=env)
+    applied = _bytes(root)
+    root = _tree(tmp_path, "again")
+    monkeypatch.chdir(root)
+    written = cli("rewrite", ".", *MOVE, "--write")
+    assert written.code == 0, written.err
+    assert {k: v for k, v in _bytes(root).items() if not k.startswith(".git")} == {
+        k: v for k, v in applied.items() if not k.startswith(".git")
+    }
+    again = cli("rewrite", ".", *MOVE, "--detailed-exitcode")
+    assert again.code == 0
+    assert again.out == ""
+    # Every byte outside the rewritten literals is as it was: back again gives the original.
+    back = cli("rewrite", ".", "--from-cidr", B, "--to-cidr", A, "--write")
+    assert back.code == 0, back.err
+    assert _bytes(root) == _bytes(DATA)
+
+
+def test_hidden_ignored_and_linked_files_are_left_alone_and_modes_kept(
+    tmp_path: Path, cli: Cli
+) -> None:
+    root = tmp_path / "repo"
+    (root / ".terraform").mkdir(parents=True)
+    (root / "build").mkdir()
+    line = f'cidr = "{A}"\n'
+    for path in (root / ".terraform" / "cached.tf", root / "build" / "out.tf", root / "main.tf"):
+        path.write_text(line)
+    (root / ".gitignore").write_text("build/\n")
+    (root / "linked.tf").symlink_to(root / "build" / "out.tf")
+    (root / "main.tf").chmod(0o640)
+    run = cli("rewrite", str(root), *MOVE, "--write")
+    assert run.code == 0, run.err
+    assert (root / "main.tf").read_text() == f'cidr = "{B}"\n'
+    assert (root / "main.tf").stat().st_mode & 0o777 == 0o640
+    for left in (".terraform/cached.tf", "build/out.tf"):
+        assert (root / left).read_text() == line
+    assert (root / "linked.tf").is_symlink()
+
+
+@pytest.mark.parametrize(
+    ("args", "says"),
+    [
+        (("nowhere", *MOVE), "no such file or directory"),
+        ((".", "--from-cidr", A), "pass --from-cidr and --to-cidr together"),
+        ((".", *MOVE, "--match", "within"), "--match within needs --renumber"),
+        ((".", "--from-cidr", A, "--to-cidr", "0.0.0.0/0"), "--allow-open-world"),
+    ],
+)
+def test_bad_input_is_one_line_and_exit_2(
+    tmp_path: Path, cli: Cli, monkeypatch: pytest.MonkeyPatch, args: tuple[str, ...], says: str
+) -> None:
+    monkeypatch.chdir(tmp_path)
+    run = cli("rewrite", *args)
+    assert run.code == 2
+    assert says in run.err
+    assert len(run.err.strip().splitlines()) == 1

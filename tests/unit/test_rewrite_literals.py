@@ -1,0 +1,140 @@
+"""What becomes of a literal, and generated files of each format rewritten there and back."""
+
+from __future__ import annotations
+
+import ipaddress
+from pathlib import Path
+
+import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from sgupdater.cidrs import Mapping
+from sgupdater.engine.planner import Request
+from sgupdater.sources import rewrite
+from sgupdater.sources.files import Source
+from sgupdater.sources.literals import Rules, decide
+
+A, B = ipaddress.ip_network("192.0.2.0/24"), ipaddress.ip_network("198.51.100.0/24")
+
+
+def _rules(source: str = "192.0.2.0/24", target: str = "198.51.100.0/24", **how: object) -> Rules:
+    mapping = Mapping(ipaddress.ip_network(source), ipaddress.ip_network(target))
+    return Rules(Request("update", (mapping,), **how).resolve)  # type: ignore[arg-type]
+
+
+@pytest.mark.parametrize(
+    ("text", "new", "action"),
+    [
+        ("192.0.2.0/24", "198.51.100.0/24", "rewrite"),
+        ("192.0.2.0/24,10.0.0.0/8", "198.51.100.0/24,10.0.0.0/8", "rewrite"),
+        ("10.0.0.0/8, 192.0.2.0/24", "10.0.0.0/8, 198.51.100.0/24", "rewrite"),
+        # The new range is there already: the old one goes rather than doubling it.
+        ("192.0.2.0/24,198.51.100.0/24", "198.51.100.0/24", "dedupe"),
+    ],
+)
+def test_a_literal_that_is_a_range_or_a_list_of_them_is_rewritten(
+    text: str, new: str, action: str
+) -> None:
+    decision = decide(text, _rules())
+    assert decision is not None
+    assert (decision.new, decision.action) == (new, action)
+
+
+@pytest.mark.parametrize(
+    ("text", "reason"),
+    [
+        ("office 192.0.2.0/24", "inside a longer string"),
+        ("192.0.2.0/24;10.0.0.0/8", "inside a longer string"),
+        ("192.0.2.10", "a bare address where a range is expected"),
+    ],
+)
+def test_a_range_inside_something_else_is_reported_never_changed(text: str, reason: str) -> None:
+    decision = decide(text, _rules(match="within", renumber=True))
+    assert decision is not None
+    assert (decision.new, decision.action, decision.reason) == (None, "keep", reason)
+
+
+def test_other_literals_are_not_findings() -> None:
+    for text in ("10.0.0.0/8", "web", "192.0.2.0/25", "", "AWS::NoValue"):
+        assert decide(text, _rules()) is None
+
+
+def test_within_renumbers_hosts_and_keeps_a_bare_address_bare_where_the_field_takes_one() -> None:
+    rules = _rules(match="within", renumber=True)
+    host = decide("192.0.2.10/32", rules)
+    bare = decide("192.0.2.10", rules, bare=True)
+    assert host is not None
+    assert bare is not None
+    assert (host.new, bare.new) == ("198.51.100.10/32", "198.51.100.10")
+
+
+def test_the_open_world_is_never_written_without_consent() -> None:
+    guarded = _rules(target="0.0.0.0/0")
+    decision = decide("192.0.2.0/24", guarded)
+    assert decision is not None
+    assert decision.new is None
+    assert "open it to the world" in decision.reason
+
+
+# Generated files: ranges that move (A), others that stay, in lists, descriptions, comments.
+_OTHER = st.sampled_from(["10.0.0.0/8", "203.0.113.0/24", "172.16.0.0/12", "2001:db8::/32"])
+_ITEM = st.one_of(st.just(str(A)), _OTHER)
+_NAME = st.from_regex(r"[a-h][a-h_]{0,7}", fullmatch=True)
+
+
+def _hcl(entries: list[tuple[str, list[str]]]) -> str:
+    lines = ["# ranges: 192.0.2.0/24 and friends"]
+    for name, items in entries:
+        quoted = ", ".join(f'"{i}"' for i in items)
+        lines += [f"{name}_list = [{quoted}]", f'{name}_description = "was {items[0]}"']
+    return "\n".join(lines) + "\n"
+
+
+def _yaml(entries: list[tuple[str, list[str]]]) -> str:
+    lines = ["# ranges: 192.0.2.0/24"]
+    for name, items in entries:
+        lines += [f"{name}:", *(f"  - {i}" for i in items), f"{name}Description: was {items[0]}"]
+        lines.append(f'{name}Joined: "{",".join(items)}"')
+    return "\n".join(lines) + "\n"
+
+
+def _json(entries: list[tuple[str, list[str]]]) -> str:
+    pairs = [f'"{n}": [{", ".join(chr(34) + i + chr(34) for i in items)}]' for n, items in entries]
+    return "{\n  " + ",\n  ".join(pairs) + "\n}\n"
+
+
+@settings(
+    max_examples=40, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
+)
+@given(
+    grammar=st.sampled_from(
+        [("hcl", "x.tf", _hcl), ("yaml", "x.yaml", _yaml), ("json", "x.tf.json", _json)]
+    ),
+    entries=st.lists(
+        st.tuples(_NAME, st.lists(_ITEM, min_size=1, max_size=4, unique=True)),
+        min_size=1,
+        max_size=5,
+        unique_by=lambda e: e[0],
+    ),
+)
+def test_rewriting_there_and_back_gives_the_original_bytes(
+    tmp_path: Path, grammar: tuple[str, str, object], entries: list[tuple[str, list[str]]]
+) -> None:
+    name, filename, render = grammar
+    text = render(entries)  # type: ignore[operator]
+    path = tmp_path / filename
+    path.write_text(text)
+    source = Source(path, name, name)
+    there = rewrite.rewrite(source, _rules())
+    assert not there.refused
+    # Every list item that was A (and, in YAML, every joined string holding it) moves; the
+    # descriptions and comments naming A are reported instead.
+    moved = sum(str(A) in items for _, items in entries) * (2 if name == "yaml" else 1)
+    assert there.changes == moved
+    assert {f.reason for f in there.findings if f.action == "keep"} <= {
+        "a description", "in a comment"}  # fmt: skip
+    path.write_bytes(there.after)
+    back = rewrite.rewrite(source, _rules("198.51.100.0/24", "192.0.2.0/24"))
+    assert not back.refused
+    assert back.after == text.encode()
