@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import json
 import os
+import shutil
 import subprocess
 import sys
 import tempfile
@@ -127,6 +128,10 @@ def left_in_ec2(ec2: Any) -> int:
     return left + sum(1 for a in acls for e in a["Entries"] if e.get("CidrBlock") == OLD)
 
 
+# The IaC fixtures the tests use: Terraform, CloudFormation, SAM, Kubernetes, Helm values.
+IAC = Path(__file__).resolve().parent.parent / "tests" / "e2e" / "data" / "iac"
+
+
 def sgupdater(*args: str) -> None:
     """Run the installed command as a user would, echoing it first."""
     print(f"\n$ sgupdater {' '.join(args)}", flush=True)
@@ -169,6 +174,14 @@ def main() -> int:
             "migrate", "--cidr", NEW, "--prefix-list", "office", "--create", "--yes", "-o", "table"
         )
         left = left_in_ec2(ec2) + left_beyond(boto3.Session())
+        # Where code owns the range: the same move in a small IaC tree, as a reviewed diff.
+        shutil.copytree(IAC, Path(home, "infra"))
+        here = os.getcwd()
+        os.chdir(home)
+        try:
+            sgupdater("rewrite", "infra", "--from-cidr", OLD, "--to-cidr", NEW)
+        finally:
+            os.chdir(here)
     server.stop()
     if left:
         print(f"demo: FAILED, {left} rule(s) still allow {OLD}", file=sys.stderr)
