@@ -140,6 +140,17 @@ def sgupdater(*args: str) -> None:
         raise SystemExit(f"demo: sgupdater exited {done.returncode}")
 
 
+def rewrite_sources(home: Path) -> None:
+    """Where code owns the range: the same move in a small IaC tree, as a reviewed diff."""
+    shutil.copytree(IAC, home / "infra")
+    here = os.getcwd()
+    os.chdir(home)
+    try:
+        sgupdater("rewrite", "infra", "--from-cidr", OLD, "--to-cidr", NEW)
+    finally:
+        os.chdir(here)
+
+
 def main() -> int:
     server = LocalServer().start()
     with tempfile.TemporaryDirectory() as home:
@@ -174,14 +185,7 @@ def main() -> int:
             "migrate", "--cidr", NEW, "--prefix-list", "office", "--create", "--yes", "-o", "table"
         )
         left = left_in_ec2(ec2) + left_beyond(boto3.Session())
-        # Where code owns the range: the same move in a small IaC tree, as a reviewed diff.
-        shutil.copytree(IAC, Path(home, "infra"))
-        here = os.getcwd()
-        os.chdir(home)
-        try:
-            sgupdater("rewrite", "infra", "--from-cidr", OLD, "--to-cidr", NEW)
-        finally:
-            os.chdir(here)
+        rewrite_sources(Path(home))
     server.stop()
     if left:
         print(f"demo: FAILED, {left} rule(s) still allow {OLD}", file=sys.stderr)
