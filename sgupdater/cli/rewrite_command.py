@@ -17,7 +17,7 @@ from sgupdater.engine.planner import Request
 from sgupdater.errors import InputError
 from sgupdater.output import findings
 from sgupdater.sources import files, rewrite
-from sgupdater.sources.literals import Rules
+from sgupdater.sources.literals import Rules, hints
 
 
 class RewriteFormat(str, Enum):
@@ -52,7 +52,7 @@ def _rules(
         raise InputError("--renumber goes with --match within")
     check_mappings(mappings, allow_open_world=allow_open_world, within=within, renumber=renumber)
     request = Request("update", mappings, match=how.value, renumber=renumber)
-    return Rules(request.resolve, allow_open_world)
+    return Rules(request.resolve, allow_open_world, hints(request.ranges()))
 
 
 def rewrite_command(
@@ -83,7 +83,7 @@ def rewrite_command(
     settings = config.load(config_file) if config_file is not None else None
     rules = _rules(from_cidr, to_cidr, settings, match, renumber, allow_open_world)
     sources, left = files.sources(paths)
-    results = [rewrite.rewrite(source, rules) for source in sources]
+    results = rewrite.rewrite_all(sources, rules)
     if write:
         for done in results:
             if done.changes and not done.refused:

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import ipaddress
 import re
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
 from sgupdater._types import Cidr
@@ -39,10 +39,30 @@ class Decision:
 
 @dataclass(frozen=True, slots=True)
 class Rules:
-    """How literals are rewritten: the mappings' resolution and the open-world guard."""
+    """How literals are rewritten: the mappings' resolution, the open-world guard, and the text
+    any literal that can match holds (`hints`; none: every literal is looked at)."""
 
     resolve: Resolve
     allow_open_world: bool = False
+    hints: tuple[str, ...] = ()
+
+    def maybe(self, text: str) -> bool:
+        """False when the text cannot name a range the mappings match (a cheap first look)."""
+        return not self.hints or any(hint in text for hint in self.hints)
+
+
+def hints(sources: Sequence[Cidr]) -> tuple[str, ...]:
+    """What every spelling of a range inside one of `sources` holds: the IPv4 octets its prefix
+    fixes ("192.0.2."), or a colon for IPv6 (whose spellings vary). "" matches anything."""
+    found = []
+    for source in sources:
+        if source.version == 6:
+            found.append(":")
+            continue
+        fixed = source.prefixlen // 8
+        octets = str(source.network_address).split(".")[:fixed]
+        found.append(".".join(octets) + ("." if 0 < fixed < 4 else ""))
+    return tuple(found)
 
 
 def _item(text: str, bare: bool) -> tuple[Cidr | None, bool]:

@@ -6,6 +6,7 @@ import difflib
 import os
 import tempfile
 from collections.abc import Iterator, Sequence
+from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -59,17 +60,14 @@ def _edits(
     source: Source, parsed: syntax.Parsed, rules: Rules
 ) -> Iterator[tuple[syntax.Literal, Finding]]:
     path = str(source.path)
-    lists: dict[int, set[str]] = {}
-    for literal in parsed.literals:
-        if literal.within >= 0:
-            lists.setdefault(literal.within, set()).add(literal.text)
+    lists = parsed.lists
     for literal in parsed.literals:
         bare = literal.key.lower() in BARE_FIELDS
         decision = decide(literal.text, rules, bare=bare)
         if decision is None:
             continue
         reason = literal.reason
-        beside = lists.get(literal.within, set()) if literal.within >= 0 else set()
+        beside = lists.get(literal.within, frozenset())
         if not reason and decision.new is not None and decision.new in beside:
             reason = f"{decision.new} is already in this list: delete this item instead"
         yield literal, _finding(path, literal, decision, reason)
@@ -78,8 +76,11 @@ def _edits(
 def rewrite(source: Source, rules: Rules) -> Rewritten:
     """The file's findings and rewritten bytes, checked against its own parser."""
     before = source.path.read_bytes()
-    parsed = syntax.parse(source.grammar, before)
     done = Rewritten(source, before, before)
+    if rules.hints and not any(hint.encode() in before for hint in rules.hints):
+        # No spelling of a matched range anywhere in it: nothing to parse.
+        return done
+    parsed = syntax.parse(source.grammar, before, rules.maybe)
     if not parsed.ok:
         done.refused = f"{source.format} does not parse as such: left as it is"
         return done
@@ -91,11 +92,11 @@ def rewrite(source: Source, rules: Rules) -> Rewritten:
     for comment in parsed.comments:
         for text in mentions(comment.text, rules):
             done.findings.append(Finding(str(source.path), comment.line, comment.column,
-                                         text, "", "keep", "in a comment"))  # fmt: skip
+                                         text, "", "keep", syntax.COMMENT))  # fmt: skip
     done.findings.sort(key=lambda f: (f.line, f.column))
     if changed:
         done.after = _apply(before, [(lit.start, lit.end, f.new) for lit, f in changed])
-        done.refused = _checked(source, done, [(f.old, f.new) for _, f in changed])
+        done.refused = _checked(source, done, parsed, [(f.old, f.new) for _, f in changed])
     return done
 
 
@@ -109,10 +110,17 @@ def _apply(before: bytes, edits: Sequence[tuple[int, int, str]]) -> bytes:
     return b"".join(out)
 
 
-def _checked(source: Source, done: Rewritten, pairs: Sequence[tuple[str, str]]) -> str:
+def _checked(
+    source: Source, done: Rewritten, parsed: syntax.Parsed, pairs: Sequence[tuple[str, str]]
+) -> str:
     """Why the rewritten bytes may not be written ("" when they may)."""
-    if not syntax.parse(source.grammar, done.after).ok:
+    ok, nodes = syntax.reparse(source.grammar, done.after)
+    if not ok:
         return "the rewritten file would not parse: left as it is"
+    if nodes != parsed.nodes:
+        return "the rewrite would change the file's structure: left as it is"
+    if source.grammar == "hcl":
+        return ""
     try:
         old = check.load(source.grammar, done.before.decode("utf-8"))
         new = check.load(source.grammar, done.after.decode("utf-8"))
@@ -163,3 +171,21 @@ def write(done: Rewritten) -> None:
     except BaseException:
         Path(temporary).unlink(missing_ok=True)
         raise
+
+
+# Below this many files one process is quicker than starting others.
+_SPREAD = 64
+
+
+def rewrite_all(sources: Sequence[Source], rules: Rules) -> list[Rewritten]:
+    """Every file rewritten, in order; spread over one process per core for a large tree."""
+    workers = min(os.cpu_count() or 1, 8)
+    if len(sources) < _SPREAD or workers < 2:
+        return [rewrite(source, rules) for source in sources]
+    chunk = max(1, len(sources) // (workers * 8))
+    with ProcessPoolExecutor(max_workers=workers) as pool:
+        return list(pool.map(_one, [(s, rules) for s in sources], chunksize=chunk))
+
+
+def _one(job: tuple[Source, Rules]) -> Rewritten:
+    return rewrite(*job)

@@ -1,10 +1,10 @@
 """Where the strings of a source file are, byte for byte, and what each stands for (tree-sitter).
 
-Each format's grammar gives every string literal's exact span; the walk records its text (the
-bytes between the quotes), the key or attribute it is the value of, and why it must not be
-rewritten even when it is exactly a range: a description, an interpolation, the argument of a
-function whose result is derived, a key, an escaped string. Comments are kept apart, to be
-reported.
+A query finds every string literal and comment in the grammar's own C code; only those whose
+text may name a range (`maybe`) are looked at in Python: their exact span (the bytes between
+the quotes), the key or attribute they are the value of, the list they are an item of, and why
+they must not be rewritten even when they are exactly a range (a description, an
+interpolation, the argument of a function whose result is derived, a key, an escaped string).
 """
 
 from __future__ import annotations
@@ -12,17 +12,25 @@ from __future__ import annotations
 import functools
 import importlib
 import re
-from collections.abc import Iterator
-from dataclasses import dataclass
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass, field
 
-from tree_sitter import Language, Node, Parser
+from tree_sitter import Language, Node, Parser, Query, QueryCursor
 
 # Terraform functions whose result is computed from the range: rewriting their argument
 # changes what they compute, so it is reported, never rewritten.
 DERIVED = frozenset({"cidrsubnet", "cidrsubnets", "cidrhost", "cidrnetmask"})
 _DESCRIPTION = re.compile(r"description|comment", re.IGNORECASE)
-# CloudFormation's interpolating intrinsic, as a JSON key and as a YAML short-form tag.
-_SUB = ("Fn::Sub", "!Sub")
+COMMENT = "in a comment"
+# What each grammar calls a string literal, an interpolated string, a comment.
+_QUERIES = {
+    "hcl": "(string_lit) @s (quoted_template) @t (heredoc_template) @t (comment) @c",
+    "yaml": "(double_quote_scalar) @s (single_quote_scalar) @s (plain_scalar) @s "
+    "(block_scalar) @s (comment) @c",
+    "json": "(string) @s (comment) @c",
+}
+_LISTS = frozenset({"tuple", "block_sequence", "flow_sequence", "array"})
+_STOPS = frozenset({"object", "block_mapping", "flow_mapping", "function_call", "attribute"})
 
 
 @dataclass(frozen=True, slots=True)
@@ -37,106 +45,84 @@ class Literal:
     key: str = ""
     # Why it is never rewritten ("" when it may be).
     reason: str = ""
-    # The list it is an item of (its first byte; -1 when none): a new range already among its
-    # items is not added again.
+    # The list it is an item of (its first byte; -1 when none).
     within: int = -1
 
 
 @dataclass(frozen=True, slots=True)
 class Parsed:
-    """A file's literals and comments, and whether its grammar read it without an error."""
+    """A file's literals and comments that may name a range, and whether it parsed cleanly."""
 
     literals: tuple[Literal, ...]
     comments: tuple[Literal, ...]
     ok: bool
+    # How many nodes the grammar's tree has: the same before and after a rewrite that changed
+    # nothing but the text of string literals.
+    nodes: int = 0
+    # The texts of every string item of each list a literal above is an item of (by the
+    # list's first byte): a new range already there is not added again.
+    lists: dict[int, frozenset[str]] = field(default_factory=dict)
 
 
 @functools.cache
-def _parser(name: str) -> Parser:
+def _grammar(name: str) -> tuple[Parser, Query]:
     # Imported when first needed: the grammars are the `iac` extra's (README, Install).
-    module = importlib.import_module(f"tree_sitter_{name}")
-    return Parser(Language(module.language()))
+    language = Language(importlib.import_module(f"tree_sitter_{name}").language())
+    return Parser(language), Query(language, _QUERIES[name])
 
 
-_LISTS = frozenset({"tuple", "block_sequence", "flow_sequence", "array"})
-_STOPS = frozenset({"object", "block_mapping", "flow_mapping", "function_call", "attribute"})
-
-
-def _list_of(node: Node) -> int:
-    """The first byte of the list the node is an item of; -1 when it is not one."""
-    parent = node.parent
-    while parent is not None and parent.type not in _STOPS:
-        if parent.type in _LISTS:
-            return parent.start_byte
-        parent = parent.parent
-    return -1
-
-
-def _literal(source: bytes, node: Node, start: int, end: int, key: str, reason: str) -> Literal:
-    line_start = source.rfind(b"\n", 0, start) + 1
-    column = len(source[line_start:start].decode("utf-8", "replace")) + 1
-    text = source[start:end].decode("utf-8", "replace")
-    return Literal(start, end, node.start_point[0] + 1, column, text, key, reason, _list_of(node))
-
-
-def parse(name: str, source: bytes) -> Parsed:
-    """The literals and comments of `source` in the grammar `name` (hcl, yaml or json)."""
-    tree = _parser(name).parse(source)
-    walk = {"hcl": _hcl, "yaml": _yaml, "json": _json}[name]
-    literals: list[Literal] = []
-    comments: list[Literal] = []
-    for item in walk(source, tree.root_node, "", ""):
-        (comments if item.reason == "in a comment" else literals).append(item)
-    return Parsed(tuple(literals), tuple(comments), not tree.root_node.has_error)
-
-
-def _text(source: bytes, node: Node | None) -> str:
-    return (
-        "" if node is None else source[node.start_byte : node.end_byte].decode("utf-8", "replace")
+def parse(name: str, source: bytes, maybe: Callable[[str], bool]) -> Parsed:
+    """The literals and comments of `source` (grammar hcl, yaml or json) that `maybe` accepts."""
+    parser, query = _grammar(name)
+    tree = parser.parse(source)
+    found = QueryCursor(query).captures(tree.root_node)
+    context = {"hcl": _hcl, "yaml": _yaml, "json": _json}[name]
+    # `maybe` first, on the node's raw text: the context is worked out for candidates alone.
+    literals = [
+        lit
+        for node in found.get("s", []) + found.get("t", [])
+        if maybe(_text(source, node))
+        for lit in context(source, node)
+        if maybe(lit.text)
+    ]
+    comments = [
+        _at(source, n, n.start_byte, n.end_byte, "", COMMENT)
+        for n in found.get("c", [])
+        if maybe(_text(source, n))
+    ]
+    lists: dict[int, frozenset[str]] = {}
+    for node in found.get("s", []):
+        held = _list_node(node) if maybe(_text(source, node)) else None
+        if held is not None and held.start_byte not in lists:
+            lists[held.start_byte] = _items(source, held)
+    return Parsed(
+        tuple(sorted(literals, key=lambda lit: lit.start)),
+        tuple(comments),
+        not tree.root_node.has_error,
+        tree.root_node.descendant_count,
+        lists,
     )
 
 
-def _comment(source: bytes, node: Node) -> Literal:
-    return _literal(source, node, node.start_byte, node.end_byte, "", "in a comment")
+def reparse(name: str, source: bytes) -> tuple[bool, int]:
+    """Whether `source` parses without an error in the grammar, and its count of nodes."""
+    root = _grammar(name)[0].parse(source).root_node
+    return not root.has_error, root.descendant_count
 
 
-def _why(key: str, reason: str) -> str:
-    if reason:
-        return reason
-    return "a description" if _DESCRIPTION.search(key) else ""
+_STRINGS = frozenset({"string_lit", "double_quote_scalar", "single_quote_scalar", "plain_scalar",
+                      "string"})  # fmt: skip
 
 
-def _hcl(source: bytes, node: Node, key: str, reason: str) -> Iterator[Literal]:
-    kind = node.type
-    if kind == "comment":
-        yield _comment(source, node)
-        return
-    if kind == "attribute":
-        key = _text(source, node.child_by_field_name("name") or node.children[0])
-    elif kind == "object_elem":
-        key = _text(source, node.children[0])
-    elif kind == "function_call":
-        name = _text(source, node.children[0])
-        if name in DERIVED:
-            reason = f"argument of {name}(): the result is derived from it"
-    elif kind in ("template_expr", "heredoc_template"):
-        inside = list(_descendants(node))
-        if any(c.type == "template_interpolation" for c in inside):
-            # Its literal parts are reported when they name a range; the whole never changes.
-            why = reason or "built by interpolation"
-            for part in (c for c in inside if c.type == "template_literal"):
-                yield _literal(source, part, part.start_byte, part.end_byte, key, why)
-            return
-    elif kind == "string_lit":
-        parts = [c for c in node.children if c.type == "template_literal"]
-        start = node.children[0].end_byte
-        end = node.children[-1].start_byte
-        escaped = any(b"\\" in source[p.start_byte : p.end_byte] for p in parts)
-        yield _literal(source, node, start, end, key, _why(key, reason) or (
-            "an escaped string" if escaped else ""))  # fmt: skip
-        return
-    for child in node.children:
-        yield from _hcl(source, child, key, reason)
+def _items(source: bytes, held: Node) -> frozenset[str]:
+    """The texts (quotes taken off) of the strings that are items of the list `held`."""
+    texts = set()
+    for node in _descendants(held):
+        if node.type in _STRINGS and _list_node(node) == held:
+            text = _text(source, node)
+            quoted = len(text) >= 2 and text[0] == text[-1] and text[0] in "\"'"
+            texts.add(text[1:-1] if quoted else text)
+    return frozenset(texts)
 
 
 def _descendants(node: Node) -> Iterator[Node]:
@@ -145,69 +131,109 @@ def _descendants(node: Node) -> Iterator[Node]:
         yield from _descendants(child)
 
 
-def _yaml_scalar(source: bytes, node: Node, key: str, reason: str) -> Literal:
+def _text(source: bytes, node: Node | None) -> str:
+    if node is None:
+        return ""
+    return source[node.start_byte : node.end_byte].decode("utf-8", "replace")
+
+
+def _list_node(node: Node) -> Node | None:
+    """The list the node is an item of; None when it is not one."""
+    parent = node.parent
+    while parent is not None and parent.type not in _STOPS:
+        if parent.type in _LISTS:
+            return parent
+        parent = parent.parent
+    return None
+
+
+def _at(source: bytes, node: Node, start: int, end: int, key: str, reason: str) -> Literal:
+    line_start = source.rfind(b"\n", 0, start) + 1
+    column = len(source[line_start:start].decode("utf-8", "replace")) + 1
+    text = source[start:end].decode("utf-8", "replace")
+    line = source.count(b"\n", 0, start) + 1
+    held = _list_node(node)
+    return Literal(start, end, line, column, text, key, reason,
+                   held.start_byte if held is not None else -1)  # fmt: skip
+
+
+def _why(key: str, reason: str, escaped: bool = False, multi: bool = False) -> str:
+    if reason:
+        return reason
+    if _DESCRIPTION.search(key):
+        return "a description"
+    return "an escaped string" if escaped else "a string over several lines" if multi else ""
+
+
+def _ancestors(node: Node) -> Iterator[Node]:
+    parent = node.parent
+    while parent is not None:
+        yield parent
+        parent = parent.parent
+
+
+def _hcl(source: bytes, node: Node) -> Iterator[Literal]:
+    key, reason = "", ""
+    for up in _ancestors(node):
+        if up.type == "function_call" and not reason:
+            name = _text(source, up.children[0])
+            if name in DERIVED:
+                reason = f"argument of {name}(): the result is derived from it"
+        elif up.type in ("attribute", "object_elem") and not key:
+            key = _text(source, up.children[0]).strip('"')
+    if node.type != "string_lit":
+        # A quoted or heredoc template: with an interpolation, its literal parts are reported
+        # when they name a range, the whole never changed; without one it is a plain string.
+        parts = [c for c in node.children if c.type == "template_literal"]
+        if any(c.type == "template_interpolation" for c in node.children):
+            for part in parts:
+                why = reason or "built by interpolation"
+                yield _at(source, part, part.start_byte, part.end_byte, key, why)
+        return
+    start, end = node.children[0].end_byte, node.children[-1].start_byte
+    escaped = b"\\" in source[start:end]
+    yield _at(source, node, start, end, key, _why(key, reason, escaped))
+
+
+def _pair_key(source: bytes, node: Node, pair_types: tuple[str, ...]) -> tuple[str, str]:
+    """(the key whose value holds the node, "a key" when the node is itself a key)."""
+    child = node
+    for up in _ancestors(node):
+        if up.type in pair_types:
+            found = up.child_by_field_name("key")
+            if found is not None and found.start_byte <= child.start_byte < found.end_byte:
+                return "", "a key"
+            return _text(source, found).strip("\"'"), ""
+        child = up
+    return "", ""
+
+
+def _yaml(source: bytes, node: Node) -> Iterator[Literal]:
+    key, reason = _pair_key(source, node, ("block_mapping_pair", "flow_pair"))
+    for up in _ancestors(node):
+        if up.type == "flow_node" and any(
+            c.type == "tag" and _text(source, c) == "!Sub" for c in up.children
+        ):
+            reason = reason or "built by interpolation (!Sub)"
+        if up.type in ("block_mapping_pair", "flow_pair"):
+            break
     start, end = node.start_byte, node.end_byte
+    if node.type == "block_scalar":
+        yield _at(source, node, start, end, key, _why(key, reason) or "a block of text")
+        return
     if node.type in ("double_quote_scalar", "single_quote_scalar"):
         start, end = start + 1, end - 1
     inner = source[start:end]
     escaped = b"\\" in inner if node.type == "double_quote_scalar" else b"''" in inner
-    multi = b"\n" in inner
-    why = _why(key, reason) or ("an escaped string" if escaped else "") or (
-        "a string over several lines" if multi else "")  # fmt: skip
-    return _literal(source, node, start, end, key, why)
+    yield _at(source, node, start, end, key, _why(key, reason, escaped, b"\n" in inner))
 
 
-_SCALARS = ("plain_scalar", "double_quote_scalar", "single_quote_scalar")
-
-
-def _yaml(source: bytes, node: Node, key: str, reason: str) -> Iterator[Literal]:
-    kind = node.type
-    if kind == "comment":
-        yield _comment(source, node)
-        return
-    if kind in ("block_mapping_pair", "flow_pair"):
-        found = node.child_by_field_name("key")
-        value = node.child_by_field_name("value")
-        if found is not None:
-            yield from _yaml(source, found, key, "a key")
-        if value is not None:
-            yield from _yaml(source, value, _text(source, found).strip("\"'"), reason)
-        return
-    if kind == "flow_node" and any(c.type == "tag" and _text(source, c) == "!Sub"
-                                   for c in node.children):  # fmt: skip
-        reason = reason or "built by interpolation (!Sub)"
-    if kind in _SCALARS:
-        yield _yaml_scalar(source, node, key, reason)
-        return
-    if kind in ("block_scalar",):
-        # A literal or folded block: several lines, kept as written.
-        yield _literal(source, node, node.start_byte, node.end_byte, key,
-                       _why(key, reason) or "a block of text")  # fmt: skip
-        return
-    for child in node.children:
-        yield from _yaml(source, child, key, reason)
-
-
-def _json(source: bytes, node: Node, key: str, reason: str) -> Iterator[Literal]:
-    kind = node.type
-    if kind == "comment":
-        yield _comment(source, node)
-        return
-    if kind == "pair":
-        found = node.child_by_field_name("key")
-        value = node.child_by_field_name("value")
-        name = _text(source, found)[1:-1] if found is not None else ""
-        if found is not None:
-            yield from _json(source, found, key, "a key")
-        if value is not None:
-            why = reason or ("built by interpolation (Fn::Sub)" if name in _SUB else "")
-            yield from _json(source, value, name, why)
-        return
-    if kind == "string":
-        start, end = node.start_byte + 1, node.end_byte - 1
-        escaped = b"\\" in source[start:end]
-        why = _why(key, reason) or ("an escaped string" if escaped else "")
-        yield _literal(source, node, start, end, key, why)
-        return
-    for child in node.children:
-        yield from _json(source, child, key, reason)
+def _json(source: bytes, node: Node) -> Iterator[Literal]:
+    key, reason = _pair_key(source, node, ("pair",))
+    if not reason:
+        for up in _ancestors(node):
+            name = up.child_by_field_name("key") if up.type == "pair" else None
+            if name is not None and _text(source, name) == '"Fn::Sub"':
+                reason = "built by interpolation (Fn::Sub)"
+    start, end = node.start_byte + 1, node.end_byte - 1
+    yield _at(source, node, start, end, key, _why(key, reason, b"\\" in source[start:end]))
