@@ -7,7 +7,7 @@ STAMP  := $(VENV)/.installed
 
 AWSCLI := .venv-awscli/bin/aws
 
-.PHONY: demo test test-fast lint setup package bench bench-smoke bench-org fault-properties clean
+.PHONY: demo test test-fast lint setup package bench bench-smoke bench-org bench-rewrite fault-properties clean
 
 # The Organization benchmark: ACCOUNTS accounts x 17 regions through bench.sim.
 ACCOUNTS ?= 100
@@ -52,6 +52,12 @@ bench-smoke: $(STAMP) $(AWSCLI)
 
 bench-org: $(STAMP)
 	$(BIN)/python -m bench.org --accounts $(ACCOUNTS)
+
+# sgupdater rewrite over 10,000 generated IaC files (50 MB): every file holding the range, then 1 in 100.
+bench-rewrite: $(STAMP)
+	rm -f bench/results/rewrite.md
+	$(BIN)/python -m bench.rewrite --files 10000
+	$(BIN)/python -m bench.rewrite --files 10000 --every 100
 
 # The write path under many drawn fault schedules (make test runs the two explicit ones).
 FAULT_EXAMPLES ?= 25
