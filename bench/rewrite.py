@@ -15,6 +15,7 @@ import subprocess
 import sys
 import tempfile
 import time
+from collections.abc import Callable
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -29,39 +30,36 @@ def _cidr(n: int, holds: bool = True) -> str:
     return OLD if holds and n % 10 == 0 else f"10.{n % 250}.{n // 250 % 250}.0/24"
 
 
+def _filled(size: int, part: Callable[[int], str]) -> list[str]:
+    """Parts made by `part(0)`, `part(1)`, ... until they hold `size` characters."""
+    parts: list[str] = []
+    total = 0
+    while total < size:
+        parts.append(part(len(parts)))
+        total += len(parts[-1])
+    return parts
+
+
 def _terraform(n: int, size: int) -> str:
-    parts, k = ["# generated\n"], 0
-    while sum(map(len, parts)) < size:
-        parts.append(
-            f'resource "aws_security_group_rule" "r{n}_{k}" {{\n'
-            f'  type        = "ingress"\n  from_port   = {k % 1000}\n  to_port     = {k % 1000}\n'
-            f'  protocol    = "tcp"\n  description = "rule {k} for {_cidr(k + 1)}"\n'
-            f'  cidr_blocks = ["{_cidr(k)}", "{_cidr(k + 3)}"]\n}}\n\n'
-        )
-        k += 1
-    return "".join(parts)
+    return "# generated\n" + "".join(_filled(size, lambda k: (
+        f'resource "aws_security_group_rule" "r{n}_{k}" {{\n'
+        f'  type        = "ingress"\n  from_port   = {k % 1000}\n  to_port     = {k % 1000}\n'
+        f'  protocol    = "tcp"\n  description = "rule {k} for {_cidr(k + 1)}"\n'
+        f'  cidr_blocks = ["{_cidr(k)}", "{_cidr(k + 3)}"]\n}}\n\n')))  # fmt: skip
 
 
 def _yaml(n: int, size: int) -> str:
-    parts, k = [f"AWSTemplateFormatVersion: '2010-09-09'\nResources:\n  G{n}:\n"
-                "    Type: AWS::EC2::SecurityGroup\n    Properties:\n"
-                "      GroupDescription: generated\n      SecurityGroupIngress:\n"], 0  # fmt: skip
-    while sum(map(len, parts)) < size:
-        parts.append(
-            f"        - IpProtocol: tcp\n          FromPort: {k % 1000}\n"
-            f"          ToPort: {k % 1000}\n          CidrIp: {_cidr(k)}\n"
-            f"          Description: from {_cidr(k + 1)}\n"
-        )
-        k += 1
-    return "".join(parts)
+    head = (f"AWSTemplateFormatVersion: '2010-09-09'\nResources:\n  G{n}:\n"
+            "    Type: AWS::EC2::SecurityGroup\n    Properties:\n"
+            "      GroupDescription: generated\n      SecurityGroupIngress:\n")  # fmt: skip
+    return head + "".join(_filled(size, lambda k: (
+        f"        - IpProtocol: tcp\n          FromPort: {k % 1000}\n"
+        f"          ToPort: {k % 1000}\n          CidrIp: {_cidr(k)}\n"
+        f"          Description: from {_cidr(k + 1)}\n")))  # fmt: skip
 
 
 def _json(n: int, size: int) -> str:
-    entries: list[str] = []
-    k = 0
-    while sum(len(e) for e in entries) < size:
-        entries.append(json.dumps({"Cidr": _cidr(k), "Description": f"entry {k}"}))
-        k += 1
+    entries = _filled(size, lambda k: json.dumps({"Cidr": _cidr(k), "Description": f"entry {k}"}))
     return (
         '{"AWSTemplateFormatVersion": "2010-09-09", "Resources": {"L": {"Type": '
         '"AWS::EC2::PrefixList", "Properties": {"Entries": [\n' + ",\n".join(entries) + "]}}}}\n"
@@ -69,11 +67,7 @@ def _json(n: int, size: int) -> str:
 
 
 def _k8s(n: int, size: int) -> str:
-    ranges: list[str] = []
-    k = 0
-    while sum(len(r) for r in ranges) < size - 200:
-        ranges.append(f"    - {_cidr(k)}\n")
-        k += 1
+    ranges = _filled(size - 200, lambda k: f"    - {_cidr(k)}\n")
     return (f"apiVersion: v1\nkind: Service\nmetadata:\n  name: s{n}\nspec:\n"
             "  type: LoadBalancer\n  loadBalancerSourceRanges:\n" + "".join(ranges))  # fmt: skip
 
