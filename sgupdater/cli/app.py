@@ -6,6 +6,7 @@ import os
 import sys
 from collections.abc import Sequence
 from enum import Enum
+from pathlib import Path
 from typing import Annotated
 
 import typer
@@ -13,7 +14,7 @@ import typer
 from sgupdater import __version__, kinds
 from sgupdater.cidrs import Mapping, check_mappings, parse_cidr
 from sgupdater.cli import file_commands as cli_files
-from sgupdater.cli import interrupts
+from sgupdater.cli import interrupts, owned
 from sgupdater.cli import migrate_command as cli_migrate
 from sgupdater.cli import rewrite_command as cli_rewrite
 from sgupdater.cli.examples import epilog
@@ -33,6 +34,7 @@ from sgupdater.cli.options import (
 )
 from sgupdater.engine.planner import Operation, Request, Strategy
 from sgupdater.errors import InputError, SgupdaterError
+from sgupdater.models import TargetResult
 
 app = typer.Typer(
     name="sgupdater",
@@ -43,6 +45,14 @@ app = typer.Typer(
     pretty_exceptions_enable=False,
     rich_markup_mode=None,
 )
+
+
+SourceOpt = Annotated[
+    list[Path] | None,
+    typer.Option("--source", metavar="PATH",
+                 help="IaC sources to search (repeatable): where each code-owned resource's "
+                 "range stands (the iac extra)."),
+]  # fmt: skip
 
 
 class StrategyChoice(str, Enum):
@@ -108,14 +118,18 @@ def show(
     to_cidr: Annotated[
         str | None, cidr_option("--to-cidr", "Only rules not already allowing this CIDR too.")
     ] = None,
+    source: SourceOpt = None,
 ) -> int:
     """List every rule allowing --from-cidr (with --to-cidr: those that still lack it)."""
     mappings = _mappings(common, from_cidr, to_cidr, names=("--from-cidr", "--to-cidr"))
     _check(common, mappings, open_world=True)
-    results = scan(common, _request(common, "show", mappings), reported=True)
+    request = _request(common, "show", mappings)
+    results = scan(common, request, reported=True)
     console, fmt = stdout(common.output)
     fmt.rules_renderer()(console, results)
     status = finish(results, common, command="show", applied=False)
+    if source:
+        owned.report(results, source, request)
     return detailed(status, common.detailed_exitcode, any(r.plan.matched for r in results))
 
 
@@ -148,12 +162,17 @@ def update(
     allow_open_world: OpenWorld = False,
     journal: JournalPath = None,
     plan_out: PlanOut = None,
+    source: SourceOpt = None,
 ) -> int:
     """Replace --from-cidr by --to-cidr in every matching rule, keeping ports and description."""
     mappings = _replacements(common, from_cidr, to_cidr, allow_open_world)
     chosen: Strategy = strategy.value
     request = _request(common, "update", mappings, chosen)
-    return change("update", request, common, dry_run, yes, journal, plan_out)
+    found: list[TargetResult] = []
+    status = change("update", request, common, dry_run, yes, journal, plan_out, found)
+    if source:
+        owned.report(found, source, request)
+    return status
 
 
 @app.command(epilog=epilog("add"))

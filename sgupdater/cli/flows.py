@@ -188,7 +188,9 @@ def change(
     yes: bool,
     journal_path: Path | None,
     plan_out: Path | None = None,
+    scanned: list[TargetResult] | None = None,
 ) -> int:
+    """Scan, show the plan, ask, apply; `scanned` (when given) receives what the scan found."""
     if plan_out is not None and not dry_run:
         raise InputError("--plan-out goes with --dry-run (then: sgupdater apply PLAN)")
     if common.detailed_exitcode and not dry_run:
@@ -201,6 +203,8 @@ def change(
         files.must_be_new(journal_path, "journal")
     run = runner.Run(common.options, interrupts.STOP)
     results = scan(common, request, run)
+    if scanned is not None:
+        scanned.extend(results)
     console, fmt = stdout(common.output)
     has_changes = any(r.plan.changes for r in results)
     if dry_run or not has_changes:

@@ -6,13 +6,14 @@ import os
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
-
-import pathspec
+from typing import TYPE_CHECKING
 
 from sgupdater.errors import InputError
 
-# A .gitignore's patterns, as git matches them.
-Spec = pathspec.GitIgnoreSpec
+if TYPE_CHECKING:
+    import pathspec
+
+NEEDS_EXTRA = "rewrite and --source need the iac extra: pip install 'sgupdater[iac]'"
 # Formats decided by name alone.
 _BY_SUFFIX = {".tf": ("terraform", "hcl"), ".tfvars": ("terraform variables", "hcl")}
 _YAML = (".yaml", ".yml")
@@ -56,7 +57,7 @@ def format_of(path: Path, head: bytes) -> tuple[str, str] | None:
     return None
 
 
-def _ignored(directory: Path, rules: list[tuple[Path, Spec]], path: Path) -> bool:
+def _ignored(directory: Path, rules: list[tuple[Path, pathspec.GitIgnoreSpec]], path: Path) -> bool:
     for base, spec in rules:
         relative = path.relative_to(base).as_posix()
         if spec.match_file(relative + ("/" if path.is_dir() else "")):
@@ -64,11 +65,16 @@ def _ignored(directory: Path, rules: list[tuple[Path, Spec]], path: Path) -> boo
     return False
 
 
-def _gitignore(directory: Path) -> Spec | None:
+def _gitignore(directory: Path) -> pathspec.GitIgnoreSpec | None:
     found = directory / ".gitignore"
     if not found.is_file():
         return None
-    spec: Spec = pathspec.GitIgnoreSpec.from_lines(found.read_text("utf-8", "replace").splitlines())
+    try:
+        import pathspec
+    except ImportError:
+        raise InputError(NEEDS_EXTRA) from None
+    lines = found.read_text("utf-8", "replace").splitlines()
+    spec: pathspec.GitIgnoreSpec = pathspec.GitIgnoreSpec.from_lines(lines)
     return spec
 
 
@@ -83,7 +89,7 @@ def walk(paths: list[Path]) -> Iterator[Path]:
         yield from _walk_dir(given, [])
 
 
-def _walk_dir(directory: Path, rules: list[tuple[Path, Spec]]) -> Iterator[Path]:
+def _walk_dir(directory: Path, rules: list[tuple[Path, pathspec.GitIgnoreSpec]]) -> Iterator[Path]:
     spec = _gitignore(directory)
     here = [*rules, (directory, spec)] if spec is not None else rules
     for entry in sorted(os.scandir(directory), key=lambda e: e.name):

@@ -14,8 +14,13 @@ import importlib
 import re
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Any
 
-from tree_sitter import Language, Node, Parser, Query, QueryCursor
+from sgupdater.errors import InputError
+from sgupdater.sources.files import NEEDS_EXTRA
+
+if TYPE_CHECKING:
+    from tree_sitter import Node, Parser, Query
 
 # Terraform functions whose result is computed from the range: rewriting their argument
 # changes what they compute, so it is reported, never rewritten.
@@ -65,17 +70,25 @@ class Parsed:
 
 
 @functools.cache
-def _grammar(name: str) -> tuple[Parser, Query]:
-    # Imported when first needed: the grammars are the `iac` extra's (README, Install).
-    language = Language(importlib.import_module(f"tree_sitter_{name}").language())
-    return Parser(language), Query(language, _QUERIES[name])
+def _grammar(name: str) -> tuple[Parser, Query, Any]:
+    # Imported when first needed: tree-sitter and its grammars are the `iac` extra's, and the
+    # AWS side of the tool needs none of it.
+    try:
+        import tree_sitter
+
+        grammar = importlib.import_module(f"tree_sitter_{name}")
+    except ImportError:
+        raise InputError(NEEDS_EXTRA) from None
+    language = tree_sitter.Language(grammar.language())
+    query = tree_sitter.Query(language, _QUERIES[name])
+    return tree_sitter.Parser(language), query, tree_sitter.QueryCursor
 
 
 def parse(name: str, source: bytes, maybe: Callable[[str], bool]) -> Parsed:
     """The literals and comments of `source` (grammar hcl, yaml or json) that `maybe` accepts."""
-    parser, query = _grammar(name)
+    parser, query, cursor = _grammar(name)
     tree = parser.parse(source)
-    found = QueryCursor(query).captures(tree.root_node)
+    found = cursor(query).captures(tree.root_node)
     context = {"hcl": _hcl, "yaml": _yaml, "json": _json}[name]
     # `maybe` first, on the node's raw text: the context is worked out for candidates alone.
     literals = [

@@ -6,11 +6,15 @@ import json
 import os
 import shutil
 import subprocess
+import sys
 from pathlib import Path
 
 import pytest
 
-from tests.e2e.conftest import Cli
+from sgupdater.sources import syntax
+from testkit import helpers
+from testkit.helpers import perm
+from tests.e2e.conftest import Aws, Cli
 
 A, B = "192.0.2.0/24", "198.51.100.0/24"
 DATA = Path(__file__).parent / "data" / "iac"
@@ -137,3 +141,38 @@ def test_bad_input_is_one_line_and_exit_2(
     assert run.code == 2
     assert says in run.err
     assert len(run.err.strip().splitlines()) == 1
+
+
+def test_update_names_where_the_code_owning_a_group_holds_its_range(
+    aws: Aws, tmp_path: Path, cli: Cli
+) -> None:
+    root = _tree(tmp_path)
+    ec2 = aws.ec2()
+    group = helpers.group(ec2, helpers.vpc(ec2), "web", ingress=(perm(cidrs=(A,)),))
+    ec2.create_tags(Resources=[group], Tags=[{"Key": "ManagedBy", "Value": "terraform"}])
+    run = cli("update", *MOVE, "--dry-run", "--source", str(root))
+    assert run.code == 0, run.err
+    said = [line for line in run.err.splitlines() if "owned by code" in line]
+    assert len(said) == 1
+    assert f"(ManagedBy=terraform): {group} {A}: change it at " in said[0]
+    # Terraform's files only, each place as file:line:column.
+    spots = said[0].split("change it at ")[1].split(", ")
+    assert f"{root}/terraform/variables.tf:5:19" in spots
+    assert all("/terraform/" in spot for spot in spots)
+
+
+def test_without_the_iac_extra_rewrite_says_what_to_install(
+    tmp_path: Path, cli: Cli, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    root = _tree(tmp_path)
+    monkeypatch.setitem(sys.modules, "tree_sitter", None)
+    syntax._grammar.cache_clear()
+    try:
+        run = cli("rewrite", str(root), *MOVE)
+    finally:
+        syntax._grammar.cache_clear()
+    assert run.code == 2
+    assert run.err.strip() == (
+        "sgupdater: error: rewrite and --source need the iac extra: pip install 'sgupdater[iac]'"
+    )
+    assert run.out == ""

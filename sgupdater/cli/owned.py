@@ -1,0 +1,72 @@
+"""`--source PATH`: for each resource owned by code, where its range stands in the sources."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from pathlib import Path
+
+import typer
+
+from sgupdater.engine.planner import Request
+from sgupdater.models import Entry, TargetResult
+from sgupdater.sources import files, rewrite
+from sgupdater.sources.literals import Rules, hints
+from sgupdater.sources.rewrite import Finding, Rewritten
+
+# Which sources a resource's `managed` mark points at, by what the mark begins with.
+_FAMILIES = {
+    "cloudformation": ("CloudFormation template", "SAM template"),
+    "terraform": ("terraform", "terraform variables", "terraform JSON"),
+}
+
+
+def _found(paths: Sequence[Path], request: Request) -> list[Rewritten]:
+    # Nothing is changed here: every literal naming a matched range is a place to change.
+    sources, _ = files.sources(list(paths))
+    rules = Rules(request.resolve, allow_open_world=True, hints=hints(request.ranges()))
+    return rewrite.rewrite_all(sources, rules)
+
+
+def _family(managed: str) -> tuple[str, ...]:
+    lowered = managed.lower()
+    for mark, formats in _FAMILIES.items():
+        if mark in lowered:
+            return formats
+    return ()
+
+
+def _where(entry: Entry, found: Sequence[Rewritten]) -> list[tuple[Rewritten, Finding]]:
+    """The findings naming the entry's range in the sources its mark points at: a stack's
+    templates whose path names the stack first, else every source of its family."""
+    formats = _family(entry.managed)
+    stack = entry.managed.partition(":")[2].lower()
+    pairs = [
+        (done, f)
+        for done in found
+        if not formats or done.source.format in formats
+        for f in done.findings
+        if f.old == str(entry.cidr) or str(entry.cidr) in f.old.split(", ")
+    ]
+    named = [(d, f) for d, f in pairs if stack and stack in str(d.source.path).lower()]
+    return named or pairs
+
+
+def report(results: Sequence[TargetResult], paths: Sequence[Path], request: Request) -> None:
+    """On stderr: each code-owned container with the file:line:column holding its range."""
+    owned = [e for r in results for e in r.plan.matched if e.managed]
+    if not owned:
+        return
+    found = _found(paths, request)
+    seen: set[tuple[str, str]] = set()
+    for entry in owned:
+        key = (entry.container_id, str(entry.cidr))
+        if key in seen:
+            continue
+        seen.add(key)
+        places = _where(entry, found)
+        head = f"sgupdater: owned by code ({entry.managed}): {entry.container_id} {entry.cidr}"
+        if not places:
+            typer.echo(f"{head}: not found under {', '.join(map(str, paths))}", err=True)
+            continue
+        spots = ", ".join(f"{f.path}:{f.line}:{f.column}" for _, f in places)
+        typer.echo(f"{head}: change it at {spots}", err=True)
