@@ -1,15 +1,17 @@
 """After a rewrite, the file still means what it meant, but for the rewritten values.
 
-JSON and YAML: their own parsers (json; PyYAML with every tag kept) read the file before and
-after, and the two trees must be equal leaf for leaf, except where a leaf holds a rewritten
-literal, which must then hold the new text in its place. HCL has no such parser fast enough to
-run on every file (python-hcl2 took 0.1 s for a 5 KB file: a thousand seconds for ten thousand
-files); its check is the grammar's (sources/rewrite.py, for every format): the rewritten file
-parses without an error, into a tree of as many nodes.
+JSON, YAML and Python: their own parsers (json; PyYAML with every tag kept; ast) read the file
+before and after, and the two trees must be equal leaf for leaf, except where a leaf holds a
+rewritten literal, which must then hold the new text in its place. HCL has no such parser fast
+enough to run on every file (python-hcl2 took 0.1 s for a 5 KB file: a thousand seconds for
+ten thousand files), nor have TypeScript and Ruby one here: their check is the grammar's, made
+for every format (sources/rewrite.py): the rewritten file parses without an error, into a tree
+of as many nodes.
 """
 
 from __future__ import annotations
 
+import ast
 import json
 from collections.abc import Sequence
 from typing import Any
@@ -41,11 +43,23 @@ def _tagged(loader: Any, suffix: str, node: yaml.Node) -> Any:
 _AnyTag.add_multi_constructor("!", _tagged)
 
 
+def _plain(node: Any) -> Any:
+    """A Python syntax tree as dicts and lists (positions left out), for same_but."""
+    if isinstance(node, ast.AST):
+        return {"_": type(node).__name__, **{k: _plain(v) for k, v in ast.iter_fields(node)}}
+    if isinstance(node, list):
+        return [_plain(item) for item in node]
+    return node
+
+
 def load(grammar: str, text: str) -> Any:
-    """The file as its format's own parser reads it (json or yaml); ValueError when it cannot."""
+    """The file as its format's own parser reads it (json, yaml, python); ValueError when it
+    cannot."""
     try:
         if grammar == "json":
             return json.loads(text)
+        if grammar == "python":
+            return _plain(ast.parse(text))
         return list(yaml.load_all(text, Loader=_AnyTag))
     except Exception as exc:  # each parser raises its own; all mean "does not parse"
         first = str(exc).splitlines()[0] if str(exc) else ""

@@ -17,9 +17,9 @@ NEEDS_EXTRA = "rewrite and --source need the iac extra: pip install 'sgupdater[i
 # Formats decided by name alone.
 _BY_SUFFIX = {".tf": ("terraform", "hcl"), ".tfvars": ("terraform variables", "hcl")}
 _YAML = (".yaml", ".yml")
-# Formats that are read but not yet rewritten: named in the summary, never changed.
-NOT_YET = {".rb": "Ruby", ".ts": "TypeScript", ".py": "Python"}
+# Piculet's DSL (the Ruby tool sgupdater began beside): its files and the words that mark one.
 _GROUPFILE = "Groupfile"
+_PICULET = (b"security_group", b"ip_ranges")
 # Past this a file is not a source anyone edits by hand (generated or data): left out, said so.
 MAX_BYTES = 8 * 1024 * 1024
 
@@ -50,6 +50,14 @@ def format_of(path: Path, head: bytes) -> tuple[str, str] | None:
         if name.startswith("values") or path.parent.name == "values":
             return ("Helm values", "yaml")
         return ("YAML", "yaml") if path.suffix != ".template" else None
+    if path.name == _GROUPFILE or path.suffix == ".groupfile":
+        return ("Piculet Groupfile", "ruby")
+    if path.suffix == ".rb" and any(word in head for word in _PICULET):
+        return ("Piculet Groupfile", "ruby")
+    if path.suffix == ".py" and b"aws_cdk" in head:
+        return ("CDK app (Python)", "python")
+    if path.suffix == ".ts" and not name.endswith(".d.ts") and b"aws-cdk" in head:
+        return ("CDK app (TypeScript)", "typescript")
     if path.suffix == ".json":
         if b"AWSTemplateFormatVersion" in head or b'"AWS::' in head:
             return ("CloudFormation template", "json")
@@ -107,10 +115,6 @@ def sources(paths: list[Path]) -> tuple[list[Source], dict[str, int]]:
     found: list[Source] = []
     left: dict[str, int] = {}
     for path in walk(paths):
-        if path.suffix in NOT_YET or path.name == _GROUPFILE:
-            what = NOT_YET.get(path.suffix, "Ruby")
-            left[f"{what} (not read yet)"] = left.get(f"{what} (not read yet)", 0) + 1
-            continue
         try:
             with path.open("rb") as handle:
                 head = handle.read(64 * 1024)

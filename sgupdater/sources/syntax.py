@@ -27,14 +27,38 @@ if TYPE_CHECKING:
 DERIVED = frozenset({"cidrsubnet", "cidrsubnets", "cidrhost", "cidrnetmask"})
 _DESCRIPTION = re.compile(r"description|comment", re.IGNORECASE)
 COMMENT = "in a comment"
+INTERPOLATED = "built by interpolation"
+# A string that interpolates something and ends like a range ("${var.base}/24"): it may build
+# the old range at run time, so it is looked at even when it names no range itself.
+_BUILT = re.compile(r"[$#]?\{.*/\d{1,3}\b|\}\.?\d*/\d{1,3}\b", re.DOTALL)
+
+
+def _built(text: str) -> bool:
+    return "{" in text and _BUILT.search(text) is not None
+
+
 # What each grammar calls a string literal, an interpolated string, a comment.
 _QUERIES = {
     "hcl": "(string_lit) @s (quoted_template) @t (heredoc_template) @t (comment) @c",
     "yaml": "(double_quote_scalar) @s (single_quote_scalar) @s (plain_scalar) @s "
     "(block_scalar) @s (comment) @c",
     "json": "(string) @s (comment) @c",
+    "python": "(string) @s (comment) @c",
+    "typescript": "(string) @s (template_string) @s (comment) @c",
+    "ruby": "(string) @s (comment) @c",
 }
-_LISTS = frozenset({"tuple", "block_sequence", "flow_sequence", "array"})
+# Where a key stands for code: the node kinds that name the value they hold, and the field
+# (or, for None, the first child) that names it: a keyword argument, a property, a variable, a
+# method called with the literal (Piculet's `description '...'`, `ip_ranges(...)`).
+_KEYS = {
+    "keyword_argument": "name", "pair": "key", "assignment": "left",
+    "variable_declarator": "name", "assignment_expression": "left",
+    "public_field_definition": "name", "call": "method",
+}  # fmt: skip
+_INTERPOLATIONS = frozenset({"interpolation", "template_substitution"})
+_LANGUAGES = {"typescript": "language_typescript"}
+_LISTS = frozenset({"tuple", "block_sequence", "flow_sequence", "array", "list", "set",
+                    "argument_list", "arguments"})  # fmt: skip
 _STOPS = frozenset({"object", "block_mapping", "flow_mapping", "function_call", "attribute"})
 
 
@@ -79,7 +103,7 @@ def _grammar(name: str) -> tuple[Parser, Query, Any]:
         grammar = importlib.import_module(f"tree_sitter_{name}")
     except ImportError:
         raise InputError(NEEDS_EXTRA) from None
-    language = tree_sitter.Language(grammar.language())
+    language = tree_sitter.Language(getattr(grammar, _LANGUAGES.get(name, "language"))())
     query = tree_sitter.Query(language, _QUERIES[name])
     return tree_sitter.Parser(language), query, tree_sitter.QueryCursor
 
@@ -89,14 +113,14 @@ def parse(name: str, source: bytes, maybe: Callable[[str], bool]) -> Parsed:
     parser, query, cursor = _grammar(name)
     tree = parser.parse(source)
     found = cursor(query).captures(tree.root_node)
-    context = {"hcl": _hcl, "yaml": _yaml, "json": _json}[name]
+    context = {"hcl": _hcl, "yaml": _yaml, "json": _json}.get(name, _code)
     # `maybe` first, on the node's raw text: the context is worked out for candidates alone.
     literals = [
         lit
         for node in found.get("s", []) + found.get("t", [])
-        if maybe(_text(source, node))
+        if maybe(_text(source, node)) or _built(_text(source, node))
         for lit in context(source, node)
-        if maybe(lit.text)
+        if maybe(lit.text) or lit.reason.startswith(INTERPOLATED)
     ]
     comments = [
         _at(source, n, n.start_byte, n.end_byte, "", COMMENT)
@@ -124,7 +148,7 @@ def reparse(name: str, source: bytes) -> tuple[bool, int]:
 
 
 _STRINGS = frozenset({"string_lit", "double_quote_scalar", "single_quote_scalar", "plain_scalar",
-                      "string"})  # fmt: skip
+                      "string", "template_string"})  # fmt: skip
 
 
 def _items(source: bytes, held: Node) -> frozenset[str]:
@@ -195,13 +219,11 @@ def _hcl(source: bytes, node: Node) -> Iterator[Literal]:
         elif up.type in ("attribute", "object_elem") and not key:
             key = _text(source, up.children[0]).strip('"')
     if node.type != "string_lit":
-        # A quoted or heredoc template: with an interpolation, its literal parts are reported
-        # when they name a range, the whole never changed; without one it is a plain string.
-        parts = [c for c in node.children if c.type == "template_literal"]
+        # A quoted or heredoc template: with an interpolation it is reported (a range in it, or
+        # one it may build), never changed; without one it is a plain string.
         if any(c.type == "template_interpolation" for c in node.children):
-            for part in parts:
-                why = reason or "built by interpolation"
-                yield _at(source, part, part.start_byte, part.end_byte, key, why)
+            why = reason or INTERPOLATED
+            yield _at(source, node, node.start_byte, node.end_byte, key, why)
         return
     start, end = node.children[0].end_byte, node.children[-1].start_byte
     escaped = b"\\" in source[start:end]
@@ -250,3 +272,32 @@ def _json(source: bytes, node: Node) -> Iterator[Literal]:
                 reason = "built by interpolation (Fn::Sub)"
     start, end = node.start_byte + 1, node.end_byte - 1
     yield _at(source, node, start, end, key, _why(key, reason, b"\\" in source[start:end]))
+
+
+def _code_key(source: bytes, node: Node) -> str:
+    """The name the nearest keyword argument, property, variable or method gives the value."""
+    for up in _ancestors(node):
+        field = _KEYS.get(up.type)
+        if field is not None:
+            named = up.child_by_field_name(field) or (up.children[0] if up.children else None)
+            if named is not None and named.start_byte <= node.start_byte < named.end_byte:
+                return ""
+            return _text(source, named).strip("\"'")
+    return ""
+
+
+def _code(source: bytes, node: Node) -> Iterator[Literal]:
+    """A string of Python, TypeScript or Ruby: its content between its quote tokens; with an
+    interpolation, the whole string, reported, never changed."""
+    key = _code_key(source, node)
+    parts = node.children
+    if any(c.type in _INTERPOLATIONS for c in parts):
+        yield _at(source, node, node.start_byte, node.end_byte, key, INTERPOLATED)
+        return
+    if len(parts) < 2:
+        return
+    start, end = parts[0].end_byte, parts[-1].start_byte
+    quote = _text(source, parts[0])
+    escaped = any(c.type == "escape_sequence" for c in parts) or "r" in quote.lower()
+    multi = b"\n" in source[start:end]
+    yield _at(source, node, start, end, key, _why(key, "", escaped, multi))

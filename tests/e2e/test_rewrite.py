@@ -21,6 +21,43 @@ DATA = Path(__file__).parent / "data" / "iac"
 MOVE = ("--from-cidr", A, "--to-cidr", B)
 
 
+# What the fixtures hold: every range left as it is, and every literal rewritten.
+_BUILT = "built by interpolation"
+_CANNOT = "which range it builds cannot be told from the source"
+_ALREADY = f"{B} is already in this list: delete this item instead"
+_DERIVED = "the result is derived from it"
+KEPT = {
+    ("cdk-python/app.py", 11, "keep", "a description"),
+    ("cdk-python/app.py", 16, "keep", f"{_BUILT}: {_CANNOT}"),
+    ("cdk-typescript/web-stack.ts", 4, "keep", "in a comment"),
+    ("cdk-typescript/web-stack.ts", 11, "keep", "a description"),
+    ("cdk-typescript/web-stack.ts", 16, "keep", f"{_BUILT}: {_CANNOT}"),
+    ("cloudformation/stack.json", 13, "keep", f"{_BUILT} (Fn::Sub): {_CANNOT}"),
+    ("cloudformation/stack.yaml", 2, "keep", "a description"),
+    ("cloudformation/stack.yaml", 27, "keep", "a description"),
+    ("cloudformation/stack.yaml", 31, "keep", f"{_BUILT} (!Sub): {_CANNOT}"),
+    ("helm/values.yaml", 3, "keep", _ALREADY),
+    ("piculet/Groupfile", 4, "keep", "a description"),
+    ("terraform/extra.tf.json", 6, "keep", "a description"),
+    ("terraform/main.tf", 22, "keep", _ALREADY),
+    ("terraform/main.tf", 27, "keep", f"argument of cidrsubnet(): {_DERIVED}"),
+    ("terraform/main.tf", 28, "keep", f"{_BUILT}: {_CANNOT}"),
+    ("terraform/main.tf", 29, "keep", "inside a longer string"),
+    ("terraform/variables.tf", 1, "keep", "in a comment"),
+    ("terraform/variables.tf", 3, "keep", "a description"),
+}
+REWRITTEN = [
+    ("cdk-python/app.py", 4), ("cdk-python/app.py", 13), ("cdk-typescript/web-stack.ts", 5),
+    ("cdk-typescript/web-stack.ts", 15), ("cloudformation/stack.json", 11),
+    ("cloudformation/stack.json", 12), ("cloudformation/stack.yaml", 6),
+    ("cloudformation/stack.yaml", 26), ("cloudformation/stack.yaml", 35),
+    ("helm/values.yaml", 6), ("k8s/ingress.yaml", 6), ("k8s/ingress.yaml", 7),
+    ("k8s/service.yaml", 10), ("piculet/Groupfile", 9), ("piculet/Groupfile", 14),
+    ("sam/template.yaml", 11), ("terraform/extra.tf.json", 5), ("terraform/prod.tfvars", 1),
+    ("terraform/variables.tf", 5),
+]  # fmt: skip
+
+
 def _tree(tmp_path: Path, name: str = "infra") -> Path:
     root = tmp_path / name
     shutil.copytree(DATA, root)
@@ -42,35 +79,16 @@ def test_every_literal_is_rewritten_and_every_other_mention_reported(
     found = json.loads(run.out)
     where = {(Path(f["path"]).relative_to("infra").as_posix(), f["line"], f["action"], f["reason"])
              for f in found["findings"]}  # fmt: skip
-    assert {w for w in where if w[2] == "keep"} == {
-        ("cloudformation/stack.yaml", 2, "keep", "a description"),
-        ("cloudformation/stack.yaml", 27, "keep", "a description"),
-        ("helm/values.yaml", 3, "keep", f"{B} is already in this list: delete this item instead"),
-        ("terraform/extra.tf.json", 6, "keep", "a description"),
-        ("terraform/main.tf", 22, "keep", f"{B} is already in this list: delete this item instead"),
-        (
-            "terraform/main.tf",
-            27,
-            "keep",
-            "argument of cidrsubnet(): the result is derived from it",
-        ),
-        ("terraform/main.tf", 29, "keep", "inside a longer string"),
-        ("terraform/variables.tf", 1, "keep", "in a comment"),
-        ("terraform/variables.tf", 3, "keep", "a description"),
-    }
-    rewritten = sorted((w[0], w[1]) for w in where if w[2] == "rewrite")
-    assert rewritten == [
-        ("cloudformation/stack.json", 11), ("cloudformation/stack.json", 12),
-        ("cloudformation/stack.yaml", 6), ("cloudformation/stack.yaml", 26),
-        ("cloudformation/stack.yaml", 35), ("helm/values.yaml", 6), ("k8s/ingress.yaml", 6),
-        ("k8s/ingress.yaml", 7), ("k8s/service.yaml", 10), ("sam/template.yaml", 11),
-        ("terraform/extra.tf.json", 5), ("terraform/prod.tfvars", 1), ("terraform/variables.tf", 5),
-    ]  # fmt: skip
+    assert {w for w in where if w[2] == "keep"} == KEPT
+    assert sorted((w[0], w[1]) for w in where if w[2] == "rewrite") == REWRITTEN
     formats = {Path(f["path"]).name: f["format"] for f in found["files"]}
     assert formats["stack.json"] == "CloudFormation template"
     assert formats["template.yaml"] == "SAM template"
     assert formats["service.yaml"] == "Kubernetes manifest"
     assert formats["extra.tf.json"] == "terraform JSON"
+    assert formats["app.py"] == "CDK app (Python)"
+    assert formats["web-stack.ts"] == "CDK app (TypeScript)"
+    assert formats["Groupfile"] == "Piculet Groupfile"
     # Nothing was written: the diff is the proposal.
     assert _bytes(root) == _bytes(DATA)
 
@@ -82,7 +100,7 @@ def test_the_diff_applies_with_git_and_equals_write_and_back_again_is_the_origin
     monkeypatch.chdir(root)
     proposed = cli("rewrite", ".", *MOVE, "--detailed-exitcode")
     assert proposed.code == 3, proposed.err
-    assert "13 literal(s) to rewrite in 9 file(s), 9 reported, 0 file(s) refused" in proposed.err
+    assert "19 literal(s) to rewrite in 12 file(s), 18 reported, 0 file(s) refused" in proposed.err
     env = {**os.environ, "GIT_CONFIG_GLOBAL": os.devnull}
     subprocess.run(["git", "init", "-q"], check=True, env=env)
     subprocess.run(["git", "apply"], input=proposed.out.encode(), check=True, env=env)

@@ -99,17 +99,51 @@ def _yaml(entries: list[tuple[str, list[str]]]) -> str:
     return "\n".join(lines) + "\n"
 
 
+def _python(entries: list[tuple[str, list[str]]]) -> str:
+    lines = ["# ranges: 192.0.2.0/24"]
+    for name, items in entries:
+        quoted = ", ".join(f'"{i}"' for i in items)
+        lines += [f"{name}_list = [{quoted}]", f'{name}_description = "was {items[0]}"']
+    return "\n".join(lines) + "\n"
+
+
+def _typescript(entries: list[tuple[str, list[str]]]) -> str:
+    lines = ["// ranges: 192.0.2.0/24"]
+    for name, items in entries:
+        quoted = ", ".join(f"'{i}'" for i in items)
+        lines += [
+            f"const {name}_list = [{quoted}];",
+            f"const {name}_description = 'was {items[0]}';",
+        ]
+    return "\n".join(lines) + "\n"
+
+
+def _ruby(entries: list[tuple[str, list[str]]]) -> str:
+    lines = ["# ranges: 192.0.2.0/24"]
+    for _, items in entries:
+        quoted = ", ".join(f"'{i}'" for i in items)
+        lines += [f"ip_ranges({quoted})", f"description 'was {items[0]}'"]
+    return "\n".join(lines) + "\n"
+
+
 def _json(entries: list[tuple[str, list[str]]]) -> str:
     pairs = [f'"{n}": [{", ".join(chr(34) + i + chr(34) for i in items)}]' for n, items in entries]
     return "{\n  " + ",\n  ".join(pairs) + "\n}\n"
 
 
 @settings(
-    max_examples=40, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
+    max_examples=60, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
 )
 @given(
     grammar=st.sampled_from(
-        [("hcl", "x.tf", _hcl), ("yaml", "x.yaml", _yaml), ("json", "x.tf.json", _json)]
+        [
+            ("hcl", "x.tf", _hcl),
+            ("yaml", "x.yaml", _yaml),
+            ("json", "x.tf.json", _json),
+            ("python", "app.py", _python),
+            ("typescript", "stack.ts", _typescript),
+            ("ruby", "Groupfile", _ruby),
+        ]
     ),
     entries=st.lists(
         st.tuples(_NAME, st.lists(_ITEM, min_size=1, max_size=4, unique=True)),
