@@ -11,7 +11,7 @@ from hypothesis import strategies as st
 
 from sgupdater.cidrs import Mapping
 from sgupdater.engine.planner import Request
-from sgupdater.sources import rewrite
+from sgupdater.sources import check, rewrite
 from sgupdater.sources.files import Source
 from sgupdater.sources.literals import Rules, decide
 
@@ -172,3 +172,25 @@ def test_rewriting_there_and_back_gives_the_original_bytes(
     back = rewrite.rewrite(source, _rules("198.51.100.0/24", "192.0.2.0/24"))
     assert not back.refused
     assert back.after == text.encode()
+
+
+@pytest.mark.parametrize(
+    ("grammar", "before", "after"),
+    [
+        ("json", '{"Cidr": "192.0.2.0/24", "Port": 22}', '{"Cidr": "198.51.100.0/24", "Port": 23}'),
+        (
+            "yaml",
+            "Cidr: !Ref A\nRanges: [192.0.2.0/24]\n",
+            "Cidr: !Ref B\nRanges: [198.51.100.0/24]\n",
+        ),
+        ("python", 'x = ["192.0.2.0/24"]\ny = 1\n', 'x = ["198.51.100.0/24"]\ny = 2\n'),
+    ],
+)
+def test_the_check_tells_a_rewrite_from_any_other_change(
+    grammar: str, before: str, after: str
+) -> None:
+    pairs = [(str(A), str(B))]
+    old, new = check.load(grammar, before), check.load(grammar, after)
+    moved = check.load(grammar, before.replace(str(A), str(B)))
+    assert check.same_but(old, moved, pairs) == ""
+    assert check.same_but(old, new, pairs) != ""
