@@ -53,7 +53,8 @@ def counts(results: Sequence[Rewritten]) -> dict[str, int]:
         "files_changed": sum(1 for r in results if r.changes and not r.refused),
         "changes": sum(r.changes for r in results if not r.refused),
         "reported": sum(1 for r in results for f in r.findings if f.action == "keep"),
-        "files_refused": sum(1 for r in results if r.refused and r.changes),
+        # Not written, or not read at all (it does not parse): the range may still stand there.
+        "files_refused": sum(1 for r in results if r.refused),
     }
 
 

@@ -88,7 +88,10 @@ def rewrite(source: Source, rules: Rules) -> Rewritten:
         return done
     parsed = syntax.parse(source.grammar, before, rules.maybe)
     if not parsed.ok:
-        done.refused = f"{source.format} does not parse as such: left as it is"
+        done.refused = (
+            f"{source.format} does not parse as such (a template?): not read; the range may "
+            "stand in it, look at it by hand"
+        )
         return done
     changed: list[tuple[syntax.Literal, Finding]] = []
     for literal, found in _edits(source, parsed, rules):

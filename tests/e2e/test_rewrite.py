@@ -194,3 +194,17 @@ def test_without_the_iac_extra_rewrite_says_what_to_install(
         "sgupdater: error: rewrite and --source need the iac extra: pip install 'sgupdater[iac]'"
     )
     assert run.out == ""
+
+
+def test_a_file_that_does_not_parse_is_named_and_fails_the_run(tmp_path: Path, cli: Cli) -> None:
+    chart = tmp_path / "templates"
+    chart.mkdir()
+    text = f"apiVersion: v1\nkind: Service\nspec:\n{{{{- if .Values.x }}}}\n  r: [{A}\n"
+    (chart / "service.yaml").write_text(text)
+    run = cli("rewrite", str(tmp_path), *MOVE, "--write")
+    assert run.code == 1
+    assert (
+        "service.yaml: Kubernetes manifest does not parse as such (a template?): not read"
+        in run.err
+    )
+    assert (chart / "service.yaml").read_text() == text
