@@ -194,3 +194,19 @@ def test_the_check_tells_a_rewrite_from_any_other_change(
     moved = check.load(grammar, before.replace(str(A), str(B)))
     assert check.same_but(old, moved, pairs) == ""
     assert check.same_but(old, new, pairs) != ""
+
+
+def test_a_file_changed_since_it_was_read_is_not_written(tmp_path: Path) -> None:
+    path = tmp_path / "main.tf"
+    path.write_text(f'cidr = "{A}"\n')
+    done = rewrite.rewrite(Source(path, "terraform", "hcl"), _rules())
+    assert done.changes == 1
+    path.write_text(f'cidr = "{A}" # edited by someone else\n')
+    with pytest.raises(rewrite.ChangedSinceRead):
+        rewrite.write(done)
+    assert path.read_text() == f'cidr = "{A}" # edited by someone else\n'
+    link = tmp_path / "link.tf"
+    link.symlink_to(path)
+    linked = rewrite.rewrite(Source(link, "terraform", "hcl"), _rules())
+    with pytest.raises(rewrite.ChangedSinceRead):
+        rewrite.write(linked)
