@@ -87,7 +87,11 @@ def rewrite_command(
     if write:
         for done in results:
             if done.changes and not done.refused:
-                rewrite.write(done)
+                try:
+                    rewrite.write(done)
+                except (rewrite.ChangedSinceRead, OSError) as exc:
+                    # This file alone is left as it is; the others are still written.
+                    done.refused = str(exc)
     if output is RewriteFormat.json:
         findings.document(sys.stdout, results, left, write)
     elif not write:

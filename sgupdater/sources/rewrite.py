@@ -166,9 +166,9 @@ def write(done: Rewritten) -> None:
     link, and only if it still holds what was read."""
     path = done.source.path
     if path.is_symlink():
-        raise ChangedSinceRead(f"{path}: a symbolic link now: not written")
+        raise ChangedSinceRead("a symbolic link now: not written")
     if path.read_bytes() != done.before:
-        raise ChangedSinceRead(f"{path}: changed since it was read: not written")
+        raise ChangedSinceRead("changed since it was read: not written")
     mode = path.stat().st_mode & 0o7777
     handle, temporary = tempfile.mkstemp(prefix=f".{path.name}.", dir=path.parent)
     try:
