@@ -17,6 +17,11 @@ DEFAULT_MANAGED_TAGS: tuple[TagCondition, ...] = (
     ("managed_by", None),
 )
 _CLOUDFORMATION = "aws:cloudformation:"
+_KUBERNETES = (
+    ("service.k8s.aws/stack", "service"),
+    ("ingress.k8s.aws/stack", "ingress"),
+    ("elbv2.k8s.aws/cluster", "cluster"),
+)
 
 
 def tags_of(resource: Any) -> dict[str, str]:
@@ -51,6 +56,12 @@ class Scope:
         if any(key.startswith(_CLOUDFORMATION) for key in tags):
             stack = tags.get(_CLOUDFORMATION + "stack-name")
             return f"cloudformation:{stack}" if stack else "cloudformation"
+        # The AWS Load Balancer Controller's own groups: it puts back what is changed behind
+        # its Service's or Ingress's back (its StackTags: elbv2.k8s.aws/cluster, and
+        # service.k8s.aws/stack = namespace/name or ingress.k8s.aws/stack).
+        for key, what in _KUBERNETES:
+            if key in tags:
+                return f"kubernetes:{what} {tags[key]}"
         for key, value in self.managed_tags:
             if key in tags and (value is None or tags[key] == value):
                 return f"{key}={tags[key]}"

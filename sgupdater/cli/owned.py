@@ -17,6 +17,7 @@ from sgupdater.sources.rewrite import Finding, Rewritten
 _FAMILIES = {
     "cloudformation": ("CloudFormation template", "SAM template"),
     "terraform": ("terraform", "terraform variables", "terraform JSON"),
+    "kubernetes": ("Kubernetes manifest", "Helm values"),
 }
 
 
@@ -37,9 +38,12 @@ def _family(managed: str) -> tuple[str, ...]:
 
 def _where(entry: Entry, found: Sequence[Rewritten]) -> list[tuple[Rewritten, Finding]]:
     """The findings naming the entry's range in the sources its mark points at: a stack's
-    templates whose path names the stack first, else every source of its family."""
+    templates whose path names the stack, a Service's or Ingress's manifests that declare it,
+    else every source of its family."""
     formats = _family(entry.managed)
     stack = entry.managed.partition(":")[2].lower()
+    # A Kubernetes Service or Ingress is named by the manifest that declares it.
+    named_in = entry.managed.rpartition("/")[2] if entry.managed.startswith("kubernetes:") else ""
     pairs = [
         (done, f)
         for done in found
@@ -47,7 +51,12 @@ def _where(entry: Entry, found: Sequence[Rewritten]) -> list[tuple[Rewritten, Fi
         for f in done.findings
         if f.old == str(entry.cidr) or str(entry.cidr) in f.old.split(", ")
     ]
-    named = [(d, f) for d, f in pairs if stack and stack in str(d.source.path).lower()]
+    if named_in:
+        kind = b"kind: Ingress" if "ingress " in entry.managed else b"kind: Service"
+        declared = f"name: {named_in}".encode()
+        named = [(d, f) for d, f in pairs if declared in d.before and kind in d.before]
+    else:
+        named = [(d, f) for d, f in pairs if stack and stack in str(d.source.path).lower()]
     return named or pairs
 
 

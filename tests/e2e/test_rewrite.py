@@ -208,3 +208,18 @@ def test_a_file_that_does_not_parse_is_named_and_fails_the_run(tmp_path: Path, c
         in run.err
     )
     assert (chart / "service.yaml").read_text() == text
+
+
+def test_show_names_the_manifest_of_a_load_balancer_controllers_group(
+    aws: Aws, tmp_path: Path, cli: Cli
+) -> None:
+    root = _tree(tmp_path)
+    ec2 = aws.ec2()
+    group = helpers.group(ec2, helpers.vpc(ec2), "k8s-web", ingress=(perm(cidrs=(A,)),))
+    tags = {"elbv2.k8s.aws/cluster": "prod", "service.k8s.aws/stack": "default/web"}
+    ec2.create_tags(Resources=[group], Tags=[{"Key": k, "Value": v} for k, v in tags.items()])
+    run = cli("show", "--from-cidr", A, "--source", str(root), "-o", "json")
+    assert run.code == 0, run.err
+    assert json.loads(run.out)["rules"][0]["managed"] == "kubernetes:service default/web"
+    [said] = [line for line in run.err.splitlines() if "owned by code" in line]
+    assert said.endswith(f"change it at {root}/k8s/service.yaml:10:7")
