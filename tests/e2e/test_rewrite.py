@@ -161,13 +161,19 @@ def test_bad_input_is_one_line_and_exit_2(
     assert len(run.err.strip().splitlines()) == 1
 
 
+def _owned_group(aws: Aws, tags: dict[str, str]) -> str:
+    """A group allowing A whose tags say what code owns it."""
+    ec2 = aws.ec2()
+    group = helpers.group(ec2, helpers.vpc(ec2), "owned", ingress=(perm(cidrs=(A,)),))
+    ec2.create_tags(Resources=[group], Tags=[{"Key": k, "Value": v} for k, v in tags.items()])
+    return group
+
+
 def test_update_names_where_the_code_owning_a_group_holds_its_range(
     aws: Aws, tmp_path: Path, cli: Cli
 ) -> None:
     root = _tree(tmp_path)
-    ec2 = aws.ec2()
-    group = helpers.group(ec2, helpers.vpc(ec2), "web", ingress=(perm(cidrs=(A,)),))
-    ec2.create_tags(Resources=[group], Tags=[{"Key": "ManagedBy", "Value": "terraform"}])
+    group = _owned_group(aws, {"ManagedBy": "terraform"})
     run = cli("update", *MOVE, "--dry-run", "--source", str(root))
     assert run.code == 0, run.err
     said = [line for line in run.err.splitlines() if "owned by code" in line]
@@ -214,10 +220,7 @@ def test_show_names_the_manifest_of_a_load_balancer_controllers_group(
     aws: Aws, tmp_path: Path, cli: Cli
 ) -> None:
     root = _tree(tmp_path)
-    ec2 = aws.ec2()
-    group = helpers.group(ec2, helpers.vpc(ec2), "k8s-web", ingress=(perm(cidrs=(A,)),))
-    tags = {"elbv2.k8s.aws/cluster": "prod", "service.k8s.aws/stack": "default/web"}
-    ec2.create_tags(Resources=[group], Tags=[{"Key": k, "Value": v} for k, v in tags.items()])
+    _owned_group(aws, {"elbv2.k8s.aws/cluster": "prod", "service.k8s.aws/stack": "default/web"})
     run = cli("show", "--from-cidr", A, "--source", str(root), "-o", "json")
     assert run.code == 0, run.err
     assert json.loads(run.out)["rules"][0]["managed"] == "kubernetes:service default/web"

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import ipaddress
+from collections.abc import Callable
 from pathlib import Path
 
 import pytest
@@ -83,12 +84,28 @@ _ITEM = st.one_of(st.just(str(A)), _OTHER)
 _NAME = st.from_regex(r"[a-h][a-h_]{0,7}", fullmatch=True)
 
 
-def _hcl(entries: list[tuple[str, list[str]]]) -> str:
-    lines = ["# ranges: 192.0.2.0/24 and friends"]
-    for name, items in entries:
-        quoted = ", ".join(f'"{i}"' for i in items)
-        lines += [f"{name}_list = [{quoted}]", f'{name}_description = "was {items[0]}"']
-    return "\n".join(lines) + "\n"
+_NOTE = "# ranges: 192.0.2.0/24"
+# Per language: its comment, a list of quoted ranges, and a description, as a line each.
+_CODE = {
+    "hcl": (_NOTE, "{n}_list = [{q}]", '{n}_description = "was {first}"', '"'),
+    "python": (_NOTE, "{n}_list = [{q}]", '{n}_description = "was {first}"', '"'),
+    "typescript": ("// ranges: 192.0.2.0/24", "const {n}_list = [{q}];",
+                   "const {n}_description = 'was {first}';", "'"),
+    "ruby": (_NOTE, "ip_ranges({q})", "description 'was {first}'", "'"),
+}  # fmt: skip
+
+
+def _code(language: str) -> Callable[[list[tuple[str, list[str]]]], str]:
+    comment, listed, described, quote = _CODE[language]
+
+    def render(entries: list[tuple[str, list[str]]]) -> str:
+        lines = [comment]
+        for n, items in entries:
+            q = ", ".join(f"{quote}{i}{quote}" for i in items)
+            lines += [listed.format(n=n, q=q), described.format(n=n, first=items[0])]
+        return "\n".join(lines) + "\n"
+
+    return render
 
 
 def _yaml(entries: list[tuple[str, list[str]]]) -> str:
@@ -96,33 +113,6 @@ def _yaml(entries: list[tuple[str, list[str]]]) -> str:
     for name, items in entries:
         lines += [f"{name}:", *(f"  - {i}" for i in items), f"{name}Description: was {items[0]}"]
         lines.append(f'{name}Joined: "{",".join(items)}"')
-    return "\n".join(lines) + "\n"
-
-
-def _python(entries: list[tuple[str, list[str]]]) -> str:
-    lines = ["# ranges: 192.0.2.0/24"]
-    for name, items in entries:
-        quoted = ", ".join(f'"{i}"' for i in items)
-        lines += [f"{name}_list = [{quoted}]", f'{name}_description = "was {items[0]}"']
-    return "\n".join(lines) + "\n"
-
-
-def _typescript(entries: list[tuple[str, list[str]]]) -> str:
-    lines = ["// ranges: 192.0.2.0/24"]
-    for name, items in entries:
-        quoted = ", ".join(f"'{i}'" for i in items)
-        lines += [
-            f"const {name}_list = [{quoted}];",
-            f"const {name}_description = 'was {items[0]}';",
-        ]
-    return "\n".join(lines) + "\n"
-
-
-def _ruby(entries: list[tuple[str, list[str]]]) -> str:
-    lines = ["# ranges: 192.0.2.0/24"]
-    for _, items in entries:
-        quoted = ", ".join(f"'{i}'" for i in items)
-        lines += [f"ip_ranges({quoted})", f"description 'was {items[0]}'"]
     return "\n".join(lines) + "\n"
 
 
@@ -137,12 +127,12 @@ def _json(entries: list[tuple[str, list[str]]]) -> str:
 @given(
     grammar=st.sampled_from(
         [
-            ("hcl", "x.tf", _hcl),
+            ("hcl", "x.tf", _code("hcl")),
             ("yaml", "x.yaml", _yaml),
             ("json", "x.tf.json", _json),
-            ("python", "app.py", _python),
-            ("typescript", "stack.ts", _typescript),
-            ("ruby", "Groupfile", _ruby),
+            ("python", "app.py", _code("python")),
+            ("typescript", "stack.ts", _code("typescript")),
+            ("ruby", "Groupfile", _code("ruby")),
         ]
     ),
     entries=st.lists(
