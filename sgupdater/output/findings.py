@@ -9,10 +9,11 @@ from pathlib import Path
 from typing import IO
 
 from sgupdater import __version__
-from sgupdater.sources.rewrite import Rewritten, diff
+from sgupdater.sources.rewrite import Finding, Rewritten, diff
 
 # 1: findings (file, line, column, old, new, action, reason), files, summary.
 FORMAT_VERSION = 1
+_FIELDS = [field.name for field in dataclasses.fields(Finding)]
 
 
 def diffs(out: IO[str], results: Sequence[Rewritten], root: Path) -> None:
@@ -29,7 +30,10 @@ def document(out: IO[str], results: Sequence[Rewritten], left: dict[str, int], w
         "tool_version": __version__,
         "command": "rewrite",
         "written": wrote,
-        "findings": [dataclasses.asdict(f) for r in results for f in r.findings],
+        # Field by field: dataclasses.asdict deep-copies each, a second for 100,000 findings.
+        "findings": [
+            {name: getattr(f, name) for name in _FIELDS} for r in results for f in r.findings
+        ],
         "files": [
             {
                 "path": str(r.source.path),

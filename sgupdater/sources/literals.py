@@ -46,10 +46,6 @@ class Rules:
     allow_open_world: bool = False
     hints: tuple[str, ...] = ()
 
-    def maybe(self, text: str) -> bool:
-        """False when the text cannot name a range the mappings match (a cheap first look)."""
-        return not self.hints or any(hint in text for hint in self.hints)
-
 
 def hints(sources: Sequence[Cidr]) -> tuple[str, ...]:
     """What every spelling of a range inside one of `sources` holds: the IPv4 octets its prefix

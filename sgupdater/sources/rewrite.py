@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import difflib
 import os
 import tempfile
 from collections.abc import Iterator, Sequence
@@ -11,7 +10,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from sgupdater.errors import SgupdaterError
-from sgupdater.sources import check, syntax
+from sgupdater.sources import check, diffs, syntax
 from sgupdater.sources.files import Source
 from sgupdater.sources.literals import Decision, Rules, decide, mentions
 
@@ -86,7 +85,7 @@ def rewrite(source: Source, rules: Rules) -> Rewritten:
     if rules.hints and not any(hint.encode() in before for hint in rules.hints):
         # No spelling of a matched range anywhere in it: nothing to parse.
         return done
-    parsed = syntax.parse(source.grammar, before, rules.maybe)
+    parsed = syntax.parse(source.grammar, before, rules.hints)
     if not parsed.ok:
         done.refused = (
             f"{source.format} does not parse as such (a template?): not read; the range may "
@@ -104,8 +103,9 @@ def rewrite(source: Source, rules: Rules) -> Rewritten:
                                          text, "", "keep", syntax.COMMENT))  # fmt: skip
     done.findings.sort(key=lambda f: (f.line, f.column))
     if changed:
-        done.after = _apply(before, [(lit.start, lit.end, f.new) for lit, f in changed])
-        done.refused = _checked(source, done, parsed, [(f.old, f.new) for _, f in changed])
+        edits = [(lit.start, lit.end, f.new) for lit, f in changed]
+        done.after = _apply(before, edits)
+        done.refused = _checked(source, done, parsed, edits, [(f.old, f.new) for _, f in changed])
     return done
 
 
@@ -120,10 +120,14 @@ def _apply(before: bytes, edits: Sequence[tuple[int, int, str]]) -> bytes:
 
 
 def _checked(
-    source: Source, done: Rewritten, parsed: syntax.Parsed, pairs: Sequence[tuple[str, str]]
+    source: Source,
+    done: Rewritten,
+    parsed: syntax.Parsed,
+    edits: Sequence[tuple[int, int, str]],
+    pairs: Sequence[tuple[str, str]],
 ) -> str:
     """Why the rewritten bytes may not be written ("" when they may)."""
-    ok, nodes = syntax.reparse(source.grammar, done.after)
+    ok, nodes = syntax.reparse(source.grammar, done.before, parsed, done.after, edits)
     if not ok:
         return "the rewritten file would not parse: left as it is"
     if nodes != parsed.nodes:
@@ -150,7 +154,7 @@ def diff(done: Rewritten, root: Path) -> str:
         name = done.source.path.as_posix().lstrip("/")
     old = done.before.decode("utf-8", "replace").splitlines(keepends=True)
     new = done.after.decode("utf-8", "replace").splitlines(keepends=True)
-    lines = list(difflib.unified_diff(old, new, f"a/{name}", f"b/{name}"))
+    lines = list(diffs.unified(name, old, new))
     # git apply needs to be told of a last line without its newline.
     return "".join(
         line if line.endswith("\n") else line + "\n\\ No newline at end of file\n" for line in lines

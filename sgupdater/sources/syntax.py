@@ -12,7 +12,7 @@ from __future__ import annotations
 import functools
 import importlib
 import re
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
@@ -91,6 +91,8 @@ class Parsed:
     # The texts of every string item of each list a literal above is an item of (by the
     # list's first byte): a new range already there is not added again.
     lists: dict[int, frozenset[str]] = field(default_factory=dict)
+    # The grammar's tree, for an incremental parse of the rewritten bytes (reparse).
+    tree: Any = field(default=None, compare=False, repr=False)
 
 
 @functools.cache
@@ -108,28 +110,39 @@ def _grammar(name: str) -> tuple[Parser, Query, Any]:
     return tree_sitter.Parser(language), query, tree_sitter.QueryCursor
 
 
-def parse(name: str, source: bytes, maybe: Callable[[str], bool]) -> Parsed:
-    """The literals and comments of `source` (grammar hcl, yaml or json) that `maybe` accepts."""
+def parse(name: str, source: bytes, hints: Sequence[str] = ()) -> Parsed:
+    """The literals and comments of `source` (grammar `name`) holding one of `hints` (none:
+    every one)."""
     parser, query, cursor = _grammar(name)
     tree = parser.parse(source)
     found = cursor(query).captures(tree.root_node)
     context = {"hcl": _hcl, "yaml": _yaml, "json": _json}.get(name, _code)
-    # `maybe` first, on the node's raw text: the context is worked out for candidates alone.
+    wanted = tuple(hint.encode() for hint in hints)
+
+    def holds(start: int, end: int) -> bool:
+        # On the bytes in place: no slice, no decoding, for every string of the file.
+        return not wanted or any(source.find(hint, start, end) >= 0 for hint in wanted)
+
+    strings = [
+        n
+        for n in found.get("s", []) + found.get("t", [])
+        if holds(n.start_byte, n.end_byte)
+        or (source.find(b"{", n.start_byte, n.end_byte) >= 0 and _built(_text(source, n)))
+    ]
     literals = [
         lit
-        for node in found.get("s", []) + found.get("t", [])
-        if maybe(_text(source, node)) or _built(_text(source, node))
+        for node in strings
         for lit in context(source, node)
-        if maybe(lit.text) or lit.reason.startswith(INTERPOLATED)
+        if holds(lit.start, lit.end) or lit.reason.startswith(INTERPOLATED)
     ]
     comments = [
         _at(source, n, n.start_byte, n.end_byte, "", COMMENT)
         for n in found.get("c", [])
-        if maybe(_text(source, n))
+        if holds(n.start_byte, n.end_byte)
     ]
     lists: dict[int, frozenset[str]] = {}
-    for node in found.get("s", []):
-        held = _list_node(node) if maybe(_text(source, node)) else None
+    for node in strings:
+        held = _list_node(node)
         if held is not None and held.start_byte not in lists:
             lists[held.start_byte] = _items(source, held)
     return Parsed(
@@ -138,12 +151,30 @@ def parse(name: str, source: bytes, maybe: Callable[[str], bool]) -> Parsed:
         not tree.root_node.has_error,
         tree.root_node.descendant_count,
         lists,
+        tree,
     )
 
 
-def reparse(name: str, source: bytes) -> tuple[bool, int]:
-    """Whether `source` parses without an error in the grammar, and its count of nodes."""
-    root = _grammar(name)[0].parse(source).root_node
+def _point(source: bytes, at: int) -> tuple[int, int]:
+    row = source.count(b"\n", 0, at)
+    return row, at - (source.rfind(b"\n", 0, at) + 1)
+
+
+def reparse(
+    name: str, before: bytes, parsed: Parsed, after: bytes, edits: Sequence[tuple[int, int, str]]
+) -> tuple[bool, int]:
+    """Whether the rewritten bytes parse without an error in the grammar, and their count of
+    nodes: parsed incrementally from the first tree, told of each edit (the last first)."""
+    tree = parsed.tree.copy() if parsed.tree is not None else None
+    if tree is not None:
+        for start, end, text in sorted(edits, reverse=True):
+            row, column = _point(before, start)
+            tree.edit(
+                start_byte=start, old_end_byte=end, new_end_byte=start + len(text.encode()),
+                start_point=(row, column), old_end_point=_point(before, end),
+                new_end_point=(row, column + len(text.encode())),
+            )  # fmt: skip
+    root = _grammar(name)[0].parse(after, tree).root_node
     return not root.has_error, root.descendant_count
 
 
@@ -154,7 +185,9 @@ _STRINGS = frozenset({"string_lit", "double_quote_scalar", "single_quote_scalar"
 def _items(source: bytes, held: Node) -> frozenset[str]:
     """The texts (quotes taken off) of the strings that are items of the list `held`."""
     texts = set()
-    for node in _descendants(held):
+    # An item's string is at most a few levels down (item, node, scalar): a big list's other
+    # contents (the rules of a sequence of mappings) are never walked.
+    for node in _descendants(held, depth=3):
         if node.type in _STRINGS and _list_node(node) == held:
             text = _text(source, node)
             quoted = len(text) >= 2 and text[0] == text[-1] and text[0] in "\"'"
@@ -162,10 +195,11 @@ def _items(source: bytes, held: Node) -> frozenset[str]:
     return frozenset(texts)
 
 
-def _descendants(node: Node) -> Iterator[Node]:
+def _descendants(node: Node, depth: int = 1_000) -> Iterator[Node]:
     for child in node.children:
         yield child
-        yield from _descendants(child)
+        if depth > 1:
+            yield from _descendants(child, depth - 1)
 
 
 def _text(source: bytes, node: Node | None) -> str:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import difflib
 import ipaddress
 from collections.abc import Callable
 from pathlib import Path
@@ -12,7 +13,7 @@ from hypothesis import strategies as st
 
 from sgupdater.cidrs import Mapping
 from sgupdater.engine.planner import Request
-from sgupdater.sources import check, rewrite
+from sgupdater.sources import check, diffs, rewrite
 from sgupdater.sources.files import Source
 from sgupdater.sources.literals import Rules, decide
 
@@ -200,3 +201,37 @@ def test_a_file_changed_since_it_was_read_is_not_written(tmp_path: Path) -> None
     linked = rewrite.rewrite(Source(link, "terraform", "hcl"), _rules())
     with pytest.raises(rewrite.ChangedSinceRead):
         rewrite.write(linked)
+
+
+def _patched(old: list[str], diff: list[str]) -> list[str]:
+    """The lines a unified diff makes of `old` (a patch tool's reading of the hunks)."""
+    out: list[str] = []
+    at = 0
+    for line in diff[2:]:
+        if line.startswith("@@"):
+            start = int(line.split()[1][1:].split(",")[0]) - 1
+            out += old[at:start]
+            at = start
+        elif line.startswith((" ", "-")):
+            assert old[at] == line[1:], "context or removed line not in the file"
+            at += 1
+            if line.startswith(" "):
+                out.append(line[1:])
+        else:
+            out.append(line[1:])
+    return out + old[at:]
+
+
+@settings(max_examples=200, deadline=None)
+@given(
+    old=st.lists(st.sampled_from(["a\n", "b\n", "c\n", "d"]), min_size=1, max_size=30),
+    changed=st.sets(st.integers(min_value=0, max_value=29), max_size=6),
+)
+def test_the_diff_of_a_rewrite_makes_the_rewritten_file(old: list[str], changed: set[int]) -> None:
+    # A rewrite changes text inside lines: the same lines, some of them different.
+    new = [line.upper() if n in changed else line for n, line in enumerate(old)]
+    made = list(diffs.unified("x", old, new))
+    assert _patched(old, made) == new
+    # The same hunks as difflib's where lines do not repeat (it may align repeats otherwise).
+    if len(set(old)) == len(old):
+        assert made == list(difflib.unified_diff(old, new, "a/x", "b/x"))
