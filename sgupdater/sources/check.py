@@ -4,9 +4,11 @@ JSON, YAML and Python: their own parsers (json; PyYAML with every tag kept; ast)
 before and after, and the two trees must be equal leaf for leaf, except where a leaf holds a
 rewritten literal, which must then hold the new text in its place. HCL has no such parser fast
 enough to run on every file (python-hcl2 took 0.1 s for a 5 KB file: a thousand seconds for
-ten thousand files), nor have TypeScript and Ruby one here: their check is the grammar's, made
-for every format (sources/rewrite.py): the rewritten file parses without an error, into a tree
-of as many nodes.
+ten thousand files), nor have TypeScript and Ruby one here: for them the grammar is the parser,
+and the rewritten file's tree must have the original's node kinds nested alike (their
+S-expressions equal); the bytes outside the rewritten literals are untouched by construction, so
+the trees are equal but for those literals. For every format the rewritten file must also parse
+without an error into as many nodes (sources/rewrite.py).
 """
 
 from __future__ import annotations

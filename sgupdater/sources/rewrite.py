@@ -127,14 +127,15 @@ def _checked(
     pairs: Sequence[tuple[str, str]],
 ) -> str:
     """Why the rewritten bytes may not be written ("" when they may)."""
-    ok, nodes = syntax.reparse(source.grammar, done.before, parsed, done.after, edits)
+    ok, nodes, root = syntax.reparse(source.grammar, done.before, parsed, done.after, edits)
     if not ok:
         return "the rewritten file would not parse: left as it is"
     if nodes != parsed.nodes:
         return "the rewrite would change the file's structure: left as it is"
     if source.grammar not in ("json", "yaml", "python"):
-        # HCL, TypeScript, Ruby: the grammar's check above is theirs (sources/check.py).
-        return ""
+        # HCL, TypeScript, Ruby: their parsed tree is the grammar's (sources/check.py).
+        same = syntax.same_shape(parsed, root)
+        return "" if same else "the rewrite would change the file's structure: left as it is"
     try:
         old = check.load(source.grammar, done.before.decode("utf-8"))
         new = check.load(source.grammar, done.after.decode("utf-8"))

@@ -162,9 +162,10 @@ def _point(source: bytes, at: int) -> tuple[int, int]:
 
 def reparse(
     name: str, before: bytes, parsed: Parsed, after: bytes, edits: Sequence[tuple[int, int, str]]
-) -> tuple[bool, int]:
-    """Whether the rewritten bytes parse without an error in the grammar, and their count of
-    nodes: parsed incrementally from the first tree, told of each edit (the last first)."""
+) -> tuple[bool, int, Any]:
+    """Whether the rewritten bytes parse without an error in the grammar, their count of nodes
+    and their tree's root: parsed incrementally from the first tree, told of each edit (the
+    last first)."""
     tree = parsed.tree.copy() if parsed.tree is not None else None
     if tree is not None:
         for start, end, text in sorted(edits, reverse=True):
@@ -175,7 +176,14 @@ def reparse(
                 new_end_point=(row, column + len(text.encode())),
             )  # fmt: skip
     root = _grammar(name)[0].parse(after, tree).root_node
-    return not root.has_error, root.descendant_count
+    return not root.has_error, root.descendant_count, root
+
+
+def same_shape(parsed: Parsed, root: Any) -> bool:
+    """True when a rewritten file's tree has the original's node kinds, nested alike (its
+    S-expression, made in C); with the bytes outside the rewritten literals untouched, the two
+    trees are then equal but for those literals' text."""
+    return parsed.tree is not None and str(parsed.tree.root_node) == str(root)
 
 
 _STRINGS = frozenset({"string_lit", "double_quote_scalar", "single_quote_scalar", "plain_scalar",

@@ -13,7 +13,7 @@ from hypothesis import strategies as st
 
 from sgupdater.cidrs import Mapping
 from sgupdater.engine.planner import Request
-from sgupdater.sources import check, diffs, rewrite
+from sgupdater.sources import check, diffs, rewrite, syntax
 from sgupdater.sources.files import Source
 from sgupdater.sources.literals import Rules, decide
 
@@ -235,3 +235,21 @@ def test_the_diff_of_a_rewrite_makes_the_rewritten_file(old: list[str], changed:
     # The same hunks as difflib's where lines do not repeat (it may align repeats otherwise).
     if len(set(old)) == len(old):
         assert made == list(difflib.unified_diff(old, new, "a/x", "b/x"))
+
+
+@pytest.mark.parametrize(
+    ("grammar", "before", "moved", "other"),
+    [
+        ("hcl", b'a = "192.0.2.0/24"\n', b'a = "198.51.100.0/24"\n', b'a = ["192.0.2.0/24"]\n'),
+        ("typescript", b"const a = '192.0.2.0/24';\n", b"const a = '198.51.100.0/24';\n",
+         b"const a = ['192.0.2.0/24'];\n"),
+        ("ruby", b"ip_ranges '192.0.2.0/24'\n", b"ip_ranges '198.51.100.0/24'\n",
+         b"ip_ranges ['192.0.2.0/24']\n"),
+    ],
+)  # fmt: skip
+def test_without_a_parser_of_its_own_the_tree_must_keep_its_shape(
+    grammar: str, before: bytes, moved: bytes, other: bytes
+) -> None:
+    parsed = syntax.parse(grammar, before)
+    assert syntax.same_shape(parsed, syntax.parse(grammar, moved).tree.root_node)
+    assert not syntax.same_shape(parsed, syntax.parse(grammar, other).tree.root_node)
