@@ -124,6 +124,9 @@ def sources(paths: list[Path]) -> tuple[list[Source], dict[str, int]]:
             continue
         kind = format_of(path, head)
         if kind is None:
+            if path in paths:
+                # Named on the command line, yet not a format rewrite reads: said, not skipped.
+                left["named but of no format read"] = left.get("named but of no format read", 0) + 1
             continue
         if size > MAX_BYTES:
             left["over 8 MiB"] = left.get("over 8 MiB", 0) + 1

@@ -226,3 +226,13 @@ def test_show_names_the_manifest_of_a_load_balancer_controllers_group(
     assert json.loads(run.out)["rules"][0]["managed"] == "kubernetes:service default/web"
     [said] = [line for line in run.err.splitlines() if "owned by code" in line]
     assert said.endswith(f"change it at {root}/k8s/service.yaml:10:7")
+
+
+def test_a_file_named_but_of_no_known_format_is_said_to_be_left_out(
+    tmp_path: Path, cli: Cli
+) -> None:
+    notes = tmp_path / "notes.txt"
+    notes.write_text(f"office: {A}\n")
+    run = cli("rewrite", str(notes), *MOVE)
+    assert run.code == 0
+    assert run.err.strip().endswith("left out: 1 named but of no format read")
