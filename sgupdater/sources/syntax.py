@@ -1,10 +1,11 @@
 """Where the strings of a source file are, byte for byte, and what each stands for (tree-sitter).
 
-A query finds every string literal and comment in the grammar's own C code; only those whose
-text may name a range (`maybe`) are looked at in Python: their exact span (the bytes between
-the quotes), the key or attribute they are the value of, the list they are an item of, and why
-they must not be rewritten even when they are exactly a range (a description, an
-interpolation, the argument of a function whose result is derived, a key, an escaped string).
+Only the strings and comments where the text of a range may stand are looked at in Python:
+found from where a hint stands in the bytes (the grammar's node there, climbed to its string),
+then their exact span (the bytes between the quotes), the key or attribute they are the value
+of, the list they are an item of, and why they must not be rewritten even when they are exactly
+a range (a description, an interpolation, the argument of a function whose result is derived, a
+key, an escaped string).
 """
 
 from __future__ import annotations
@@ -35,6 +36,20 @@ _BUILT = re.compile(r"[$#]?\{.*/\d{1,3}\b|\}\.?\d*/\d{1,3}\b", re.DOTALL)
 
 def _built(text: str) -> bool:
     return "{" in text and _BUILT.search(text) is not None
+
+
+# Where such a string may begin, in a file's bytes: an interpolation followed by a prefix length.
+_BUILT_AT = re.compile(rb"\{[^{}\n]{0,200}\}[.\w]*/\d{1,3}\b")
+# The node kinds a grammar gives its strings (the captures @s and @t of _QUERIES).
+_STRING_KINDS = {
+    "hcl": frozenset({"string_lit", "quoted_template", "heredoc_template"}),
+    "yaml": frozenset({"double_quote_scalar", "single_quote_scalar", "plain_scalar",
+                       "block_scalar"}),
+    "json": frozenset({"string"}),
+    "python": frozenset({"string"}),
+    "typescript": frozenset({"string", "template_string"}),
+    "ruby": frozenset({"string"}),
+}  # fmt: skip
 
 
 # What each grammar calls a string literal, an interpolated string, a comment.
@@ -113,22 +128,16 @@ def _grammar(name: str) -> tuple[Parser, Query, Any]:
 def parse(name: str, source: bytes, hints: Sequence[str] = ()) -> Parsed:
     """The literals and comments of `source` (grammar `name`) holding one of `hints` (none:
     every one)."""
-    parser, query, cursor = _grammar(name)
+    parser = _grammar(name)[0]
     tree = parser.parse(source)
-    found = cursor(query).captures(tree.root_node)
     context = {"hcl": _hcl, "yaml": _yaml, "json": _json}.get(name, _code)
     wanted = tuple(hint.encode() for hint in hints)
 
     def holds(start: int, end: int) -> bool:
-        # On the bytes in place: no slice, no decoding, for every string of the file.
+        # On the bytes in place: no slice, no decoding.
         return not wanted or any(source.find(hint, start, end) >= 0 for hint in wanted)
 
-    strings = [
-        n
-        for n in found.get("s", []) + found.get("t", [])
-        if holds(n.start_byte, n.end_byte)
-        or (source.find(b"{", n.start_byte, n.end_byte) >= 0 and _built(_text(source, n)))
-    ]
+    strings, found = _candidates(name, source, tree.root_node, wanted)
     literals = [
         lit
         for node in strings
@@ -137,7 +146,7 @@ def parse(name: str, source: bytes, hints: Sequence[str] = ()) -> Parsed:
     ]
     comments = [
         _at(source, n, n.start_byte, n.end_byte, "", COMMENT)
-        for n in found.get("c", [])
+        for n in found
         if holds(n.start_byte, n.end_byte)
     ]
     lists: dict[int, frozenset[str]] = {}
@@ -193,21 +202,51 @@ _STRINGS = frozenset({"string_lit", "double_quote_scalar", "single_quote_scalar"
 def _items(source: bytes, held: Node) -> frozenset[str]:
     """The texts (quotes taken off) of the strings that are items of the list `held`."""
     texts = set()
-    # An item's string is at most a few levels down (item, node, scalar): a big list's other
-    # contents (the rules of a sequence of mappings) are never walked.
-    for node in _descendants(held, depth=3):
-        if node.type in _STRINGS and _list_node(node) == held:
-            text = _text(source, node)
-            quoted = len(text) >= 2 and text[0] == text[-1] and text[0] in "\"'"
-            texts.add(text[1:-1] if quoted else text)
+    for node in _item_strings(held, depth=3):
+        text = _text(source, node)
+        quoted = len(text) >= 2 and text[0] == text[-1] and text[0] in "\"'"
+        texts.add(text[1:-1] if quoted else text)
     return frozenset(texts)
 
 
-def _descendants(node: Node, depth: int = 1_000) -> Iterator[Node]:
+def _item_strings(node: Node, depth: int) -> Iterator[Node]:
+    """The strings a few levels under a list, never inside a list or mapping of their own: an
+    item's string is at most three levels down (item, node, scalar), and the rest of a big
+    list (the rules of a sequence of mappings) is never walked."""
     for child in node.children:
-        yield child
-        if depth > 1:
-            yield from _descendants(child, depth - 1)
+        if child.type in _STRINGS:
+            yield child
+        elif depth > 1 and child.type not in _LISTS and child.type not in _STOPS:
+            yield from _item_strings(child, depth - 1)
+
+
+def _candidates(
+    name: str, source: bytes, root: Node, wanted: Sequence[bytes]
+) -> tuple[list[Node], list[Node]]:
+    """The strings and comments that may name a range: found from where a hint (or an
+    interpolation ending like a range) stands in the bytes, climbing from the node there; with
+    no hint, every string and comment the grammar's query finds."""
+    if not wanted:
+        _, query, cursor = _grammar(name)
+        found = cursor(query).captures(root)
+        return found.get("s", []) + found.get("t", []), found.get("c", [])
+    offsets = {m.start() for m in _BUILT_AT.finditer(source)}
+    for hint in wanted:
+        at = source.find(hint)
+        while at >= 0:
+            offsets.add(at)
+            at = source.find(hint, at + 1)
+    kinds = _STRING_KINDS[name]
+    strings: dict[tuple[int, int], Node] = {}
+    comments: dict[tuple[int, int], Node] = {}
+    for at in sorted(offsets):
+        node: Node | None = root.descendant_for_byte_range(at, at + 1)
+        while node is not None and node.type not in kinds and node.type != "comment":
+            node = node.parent
+        if node is not None:
+            into = comments if node.type == "comment" else strings
+            into.setdefault((node.start_byte, node.end_byte), node)
+    return list(strings.values()), list(comments.values())
 
 
 def _text(source: bytes, node: Node | None) -> str:
