@@ -107,19 +107,22 @@ def scan(
     none is, the inventory is reported as it is.
     """
     run = run or runner.Run(common.options, interrupts.STOP)
-    source = common.inventory
+    inquiry = None
+    if common.inventory is not None:
+        # Bad input (a kind Config does not answer for, no region) before any call.
+        base = next(iter(aws.matching_profiles(common.targets.profiles)), None)
+        inquiry = visits.prepare(common.inventory, request, run, base)
     resolved = targets.resolve(
         common.targets,
         run.sessions,
         concurrency=common.options.concurrency,
         # With an inventory no account's regions are listed: the inventory names them.
-        defer=(lambda _: True) if source is not None else workers.defers(common.options),
+        defer=(lambda _: True) if inquiry is not None else workers.defers(common.options),
     )
     found = resolved.targets
     left: tuple[TargetResult, ...] = ()
-    if source is not None:
-        base = next(iter(aws.matching_profiles(common.targets.profiles)), None)
-        chosen = visits.through(source, found, request, run, base)
+    if inquiry is not None:
+        chosen = visits.through(inquiry, found, run)
         notices.inventory(chosen, reported)
         if reported:
             shown = visits.shown(chosen, request, request.narrow(common.options.scope))

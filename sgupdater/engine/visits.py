@@ -31,8 +31,6 @@ class Chosen:
     inventory: inventory.Inventory
     # Each target's account, as the targets named it or STS told (None: not known).
     accounts: dict[Credentials, AccountId | None]
-    # Account-regions holding the range that the run's targets do not include.
-    outside: int = 0
 
 
 def _caller_account(run: Run, target: Target) -> AccountId | None:
@@ -95,7 +93,7 @@ def choose(targets: Sequence[Target], found: inventory.Inventory, run: Run) -> C
     if outside:
         log.info("inventory: %d account-region(s) hold the range outside this run's targets",
                  outside)  # fmt: skip
-    return Chosen(tuple(visit), tuple(left), found, known, outside)
+    return Chosen(tuple(visit), tuple(left), found, known)
 
 
 def _no_reads(service: str) -> Any:
@@ -130,20 +128,30 @@ def searched(kinds_on: Sequence[Kind]) -> tuple[Kind, ...]:
     return tuple(kinds_on)
 
 
-def through(
-    source: inventory.Source,
-    targets: Sequence[Target],
-    request: Planning,
-    run: Run,
-    profile: str | None,
-) -> Chosen:
-    """Ask the aggregator (with the base profile, in its region or the run's home), then
-    choose the targets; bad input before any call, an unreadable inventory is an error."""
+@dataclass(frozen=True, slots=True)
+class Inquiry:
+    """What to ask which aggregator, where, with which credentials: checked before any call."""
+
+    source: inventory.Source
+    asked: inventory.Asked
+    region: str
+    profile: str | None
+
+
+def prepare(source: inventory.Source, request: Planning, run: Run, profile: str | None) -> Inquiry:
+    """The inquiry for this request: a kind Config does not answer for, or no region to ask
+    in, is bad input, refused before the targets are listed."""
     scope = request.narrow(run.options.scope)
     on = searched(list(kinds.enabled(scope)))
     asked = inventory.Asked(on, request.ranges(), request.relevant, scope, request.directions)
     region = source.region or run.options.home_region or aws.region_of(aws.session(profile))
     if region is None:
         raise InputError(f"--inventory {source}: name the aggregator's region (config:NAME@REGION)")
-    client = run.sessions.client(Credentials(profile), region, "config")
-    return choose(targets, inventory.read(client, source, asked), run)
+    return Inquiry(source, asked, region, profile)
+
+
+def through(inquiry: Inquiry, targets: Sequence[Target], run: Run) -> Chosen:
+    """Ask the aggregator (with the base profile, in its region or the run's home), then
+    choose the targets; an unreadable inventory is an error."""
+    client = run.sessions.client(Credentials(inquiry.profile), inquiry.region, "config")
+    return choose(targets, inventory.read(client, inquiry.source, inquiry.asked), run)

@@ -123,6 +123,10 @@ def test_bad_inventories_are_refused_before_any_call(aws: Aws, cli: Cli) -> None
     live_only = cli("show", "--from-cidr", A, "--inventory", "config:org", "--waf")
     assert live_only.code == 2
     assert "--waf is read live only" in live_only.err
+    # Before the Organization is listed: there is none here, so listing it would fail (exit 1).
+    org = cli("show", "--from-cidr", A, "--inventory", "config:org", "--waf", "--org-role", "Ops")
+    assert org.code == 2, org.err
+    assert "--waf is read live only" in org.err
 
 
 def test_an_aggregator_that_cannot_be_read_stops_the_run_before_any_target(
