@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from collections.abc import Sequence
 from pathlib import Path
 
@@ -13,6 +14,8 @@ from sgupdater.sources import files, rewrite
 from sgupdater.sources.literals import Rules, hints
 from sgupdater.sources.rewrite import Finding, Rewritten
 
+# The items of a literal that lists ranges ("a,b" or "a, b"; one range is a list of one).
+_ITEM = re.compile(r",\s*")
 # Which sources a resource's `managed` mark points at, by what the mark begins with.
 _FAMILIES = {
     "cloudformation": ("CloudFormation template", "SAM template"),
@@ -49,7 +52,7 @@ def _where(entry: Entry, found: Sequence[Rewritten]) -> list[tuple[Rewritten, Fi
         for done in found
         if not formats or done.source.format in formats
         for f in done.findings
-        if f.old == str(entry.cidr) or str(entry.cidr) in f.old.split(", ")
+        if str(entry.cidr) in _ITEM.split(f.old)
     ]
     if named_in:
         kind = b"kind: Ingress" if "ingress " in entry.managed else b"kind: Service"
