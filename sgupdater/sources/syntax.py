@@ -40,7 +40,7 @@ def _built(text: str) -> bool:
 
 # Where such a string may begin, in a file's bytes: an interpolation followed by a prefix length.
 _BUILT_AT = re.compile(rb"\{[^{}\n]{0,200}\}[.\w]*/\d{1,3}\b")
-# The node kinds a grammar gives its strings (the captures @s and @t of _QUERIES).
+# The node kinds a grammar gives its strings, interpolated ones included.
 _STRING_KINDS = {
     "hcl": frozenset({"string_lit", "quoted_template", "heredoc_template"}),
     "yaml": frozenset({"double_quote_scalar", "single_quote_scalar", "plain_scalar",
@@ -52,16 +52,6 @@ _STRING_KINDS = {
 }  # fmt: skip
 
 
-# What each grammar calls a string literal, an interpolated string, a comment.
-_QUERIES = {
-    "hcl": "(string_lit) @s (quoted_template) @t (heredoc_template) @t (comment) @c",
-    "yaml": "(double_quote_scalar) @s (single_quote_scalar) @s (plain_scalar) @s "
-    "(block_scalar) @s (comment) @c",
-    "json": "(string) @s (comment) @c",
-    "python": "(string) @s (comment) @c",
-    "typescript": "(string) @s (template_string) @s (comment) @c",
-    "ruby": "(string) @s (comment) @c",
-}
 # Where a key stands for code: the node kinds that name the value they hold, and the field
 # (or, for None, the first child) that names it: a keyword argument, a property, a variable, a
 # method called with the literal (Piculet's `description '...'`, `ip_ranges(...)`).
@@ -121,7 +111,9 @@ def _grammar(name: str) -> tuple[Parser, Query, Any]:
     except ImportError:
         raise InputError(NEEDS_EXTRA) from None
     language = tree_sitter.Language(getattr(grammar, _LANGUAGES.get(name, "language"))())
-    query = tree_sitter.Query(language, _QUERIES[name])
+    # Every string kind of the grammar (@s) and its comments (@c).
+    strings = " ".join(f"({kind}) @s" for kind in sorted(_STRING_KINDS[name]))
+    query = tree_sitter.Query(language, f"{strings} (comment) @c")
     return tree_sitter.Parser(language), query, tree_sitter.QueryCursor
 
 
@@ -229,7 +221,7 @@ def _candidates(
     if not wanted:
         _, query, cursor = _grammar(name)
         found = cursor(query).captures(root)
-        return found.get("s", []) + found.get("t", []), found.get("c", [])
+        return found.get("s", []), found.get("c", [])
     offsets = {m.start() for m in _BUILT_AT.finditer(source)}
     for hint in wanted:
         at = source.find(hint)
