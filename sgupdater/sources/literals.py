@@ -49,7 +49,8 @@ class Rules:
 
 def hints(sources: Sequence[Cidr]) -> tuple[str, ...]:
     """What every spelling of a range inside one of `sources` holds: the IPv4 octets its prefix
-    fixes ("192.0.2."), or a colon for IPv6 (whose spellings vary). "" matches anything."""
+    fixes ("192.0.2."), or a colon for IPv6 (whose spellings vary); none at all when a range
+    fixes no octet (every literal is then looked at)."""
     found = []
     for source in sources:
         if source.version == 6:
@@ -57,7 +58,9 @@ def hints(sources: Sequence[Cidr]) -> tuple[str, ...]:
             continue
         fixed = source.prefixlen // 8
         octets = str(source.network_address).split(".")[:fixed]
-        found.append(".".join(octets) + ("." if 0 < fixed < 4 else ""))
+        if not fixed:
+            return ()
+        found.append(".".join(octets) + ("." if fixed < 4 else ""))
     return tuple(found)
 
 

@@ -15,7 +15,7 @@ from sgupdater.cidrs import Mapping
 from sgupdater.engine.planner import Request
 from sgupdater.sources import check, diffs, rewrite, syntax
 from sgupdater.sources.files import Source
-from sgupdater.sources.literals import Rules, decide
+from sgupdater.sources.literals import Rules, decide, hints
 
 A, B = ipaddress.ip_network("192.0.2.0/24"), ipaddress.ip_network("198.51.100.0/24")
 
@@ -253,3 +253,15 @@ def test_without_a_parser_of_its_own_the_tree_must_keep_its_shape(
     parsed = syntax.parse(grammar, before)
     assert syntax.same_shape(parsed, syntax.parse(grammar, moved).tree.root_node)
     assert not syntax.same_shape(parsed, syntax.parse(grammar, other).tree.root_node)
+
+
+def test_a_range_fixing_no_octet_has_every_literal_looked_at(tmp_path: Path) -> None:
+    wide, moved = ipaddress.ip_network("10.0.0.0/7"), ipaddress.ip_network("12.0.0.0/7")
+    assert hints([wide]) == ()
+    assert hints([A]) == ("192.0.2.",)
+    rules = Rules(Request("update", (Mapping(wide, moved),)).resolve, hints=hints([wide]))
+    path = tmp_path / "main.tf"
+    path.write_text('cidr = ["10.0.0.0/7", "10.0.0.0/8"]  # 10.0.0.0/7\n')
+    done = rewrite.rewrite(Source(path, "terraform", "hcl"), rules)
+    assert done.after == b'cidr = ["12.0.0.0/7", "10.0.0.0/8"]  # 10.0.0.0/7\n'
+    assert [f.reason for f in done.findings if f.action == "keep"] == ["in a comment"]
