@@ -29,16 +29,9 @@ DERIVED = frozenset({"cidrsubnet", "cidrsubnets", "cidrhost", "cidrnetmask"})
 _DESCRIPTION = re.compile(r"description|comment", re.IGNORECASE)
 COMMENT = "in a comment"
 INTERPOLATED = "built by interpolation"
-# A string that interpolates something and ends like a range ("${var.base}/24"): it may build
-# the old range at run time, so it is looked at even when it names no range itself.
-_BUILT = re.compile(r"[$#]?\{.*/\d{1,3}\b|\}\.?\d*/\d{1,3}\b", re.DOTALL)
-
-
-def _built(text: str) -> bool:
-    return "{" in text and _BUILT.search(text) is not None
-
-
-# Where such a string may begin, in a file's bytes: an interpolation followed by a prefix length.
+# A string that interpolates something and ends like a range ("${var.base}/24") may build the
+# old range at run time, so it is looked at even when it names no range itself: found in the
+# bytes as an interpolation followed by a prefix length.
 _BUILT_AT = re.compile(rb"\{[^{}\n]{0,200}\}[.\w]*/\d{1,3}\b")
 # The node kinds a grammar gives its strings, interpolated ones included.
 _STRING_KINDS = {
