@@ -1,14 +1,12 @@
 """After a rewrite, the file still means what it meant, but for the rewritten values.
 
-JSON, YAML and Python: their own parsers (json; PyYAML with every tag kept; ast) read the file
-before and after, and the two trees must be equal leaf for leaf, except where a leaf holds a
+JSON, YAML and Python: their own parsers (json; libyaml's events, tags kept; ast) read the file
+before and after, and the two must be equal leaf for leaf, except where a leaf holds a
 rewritten literal, which must then hold the new text in its place. HCL has no such parser fast
 enough to run on every file (python-hcl2 took 0.1 s for a 5 KB file: a thousand seconds for
-ten thousand files), nor have TypeScript and Ruby one here: for them the grammar is the parser,
-and the rewritten file's tree must have the original's node kinds nested alike (their
-S-expressions equal); the bytes outside the rewritten literals are untouched by construction, so
-the trees are equal but for those literals. For every format the rewritten file must also parse
-without an error into as many nodes (sources/rewrite.py).
+ten thousand files), nor have TypeScript and Ruby one here: for them the grammar is the parser
+(syntax.reparse): the rewritten file must parse without an error, and tree-sitter must find no
+range whose nodes' nesting changed, so every byte has the ancestors it had.
 """
 
 from __future__ import annotations
@@ -28,15 +26,28 @@ Pairs = Sequence[tuple[str, str]]
 _SAFE: Any = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
 
 
-def _events(text: str) -> list[list[Any]]:
-    """A YAML stream as its parser's events: kind, tag (CloudFormation's !Ref kept), value.
+def _yaml_differs(before: str, after: str, pairs: Pairs) -> str:
+    """Where two YAML streams' parser events differ other than by the rewrites ("" nowhere).
 
-    The events, not the objects built from them: the same document structure and scalars
-    with a third of the work of constructing them (1 ms a 5 KB template)."""
-    return [
-        [type(event).__name__, getattr(event, "tag", None), getattr(event, "value", None)]
-        for event in yaml.parse(text, Loader=_SAFE)
-    ]
+    The events, not the objects built from them: the same document structure, tags
+    (CloudFormation's !Ref kept) and scalars for a third of the work of constructing them;
+    read from both parsers side by side, so neither stream is ever held whole."""
+    old, new = _SAFE(before), _SAFE(after)
+    try:
+        while True:
+            first, second = old.get_event(), new.get_event()
+            if first is None or second is None:
+                return "" if first is second else "a document ends early"
+            if type(first) is not type(second) or getattr(first, "tag", None) != getattr(
+                second, "tag", None
+            ):
+                return f"{first} became {second}"
+            value, other = getattr(first, "value", None), getattr(second, "value", None)
+            if value != other and not _leaf_ok(value, other, pairs):
+                return f"{value!r} became {other!r}"
+    finally:
+        old.dispose()
+        new.dispose()
 
 
 def _plain(node: Any) -> Any:
@@ -48,15 +59,15 @@ def _plain(node: Any) -> Any:
     return node
 
 
-def load(grammar: str, text: str) -> Any:
-    """The file as its format's own parser reads it (json, yaml, python); ValueError when it
-    cannot."""
+def differs(grammar: str, before: str, after: str, pairs: Pairs) -> str:
+    """Where the file read by its format's own parser (json, yaml, python) differs from the
+    rewritten one other than by the rewrites ("" nowhere); ValueError when either does not
+    parse."""
     try:
-        if grammar == "json":
-            return json.loads(text)
-        if grammar == "python":
-            return _plain(ast.parse(text))
-        return _events(text)
+        if grammar == "yaml":
+            return _yaml_differs(before, after, pairs)
+        load = json.loads if grammar == "json" else (lambda text: _plain(ast.parse(text)))
+        return same_but(load(before), load(after), pairs)
     except Exception as exc:  # each parser raises its own; all mean "does not parse"
         first = str(exc).splitlines()[0] if str(exc) else ""
         raise ValueError(f"{type(exc).__name__}: {first}") from None

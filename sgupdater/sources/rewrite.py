@@ -56,13 +56,16 @@ def _finding(path: str, literal: syntax.Literal, decision: Decision, reason: str
 
 
 def _edits(
-    source: Source, parsed: syntax.Parsed, rules: Rules
+    source: Source, before: bytes, parsed: syntax.Parsed, rules: Rules
 ) -> Iterator[tuple[syntax.Literal, Finding]]:
     path = str(source.path)
-    lists = parsed.lists
+    # A file names the same range again and again: each text is decided once.
+    decided: dict[tuple[str, bool], Decision | None] = {}
     for literal in parsed.literals:
         bare = literal.key.lower() in BARE_FIELDS
-        decision = decide(literal.text, rules, bare=bare)
+        if (literal.text, bare) not in decided:
+            decided[literal.text, bare] = decide(literal.text, rules, bare=bare)
+        decision = decided[literal.text, bare]
         if decision is None and literal.reason.startswith(syntax.INTERPOLATED):
             # A range built at run time: which one cannot be told from the source.
             why = f"{literal.reason}: which range it builds cannot be told from the source"
@@ -72,8 +75,8 @@ def _edits(
         if decision is None:
             continue
         reason = literal.reason
-        beside = lists.get(literal.within, frozenset())
-        if not reason and decision.new is not None and decision.new in beside:
+        if (not reason and decision.new is not None
+                and syntax.in_list(before, parsed, literal.within, decision.new)):  # fmt: skip
             reason = f"{decision.new} is already in this list: delete this item instead"
         yield literal, _finding(path, literal, decision, reason)
 
@@ -93,7 +96,7 @@ def rewrite(source: Source, rules: Rules) -> Rewritten:
         )
         return done
     changed: list[tuple[syntax.Literal, Finding]] = []
-    for literal, found in _edits(source, parsed, rules):
+    for literal, found in _edits(source, before, parsed, rules):
         done.findings.append(found)
         if found.action != "keep":
             changed.append((literal, found))
@@ -119,6 +122,11 @@ def _apply(before: bytes, edits: Sequence[tuple[int, int, str]]) -> bytes:
     return b"".join(out)
 
 
+# Formats read back by a parser of their own (sources/check.py): it says all the grammar's tree
+# would, and more (what each value means), so the grammar does not parse the result again.
+_OWN_PARSER = frozenset({"json", "yaml", "python"})
+
+
 def _checked(
     source: Source,
     done: Rewritten,
@@ -127,21 +135,14 @@ def _checked(
     pairs: Sequence[tuple[str, str]],
 ) -> str:
     """Why the rewritten bytes may not be written ("" when they may)."""
-    ok, nodes, root = syntax.reparse(source.grammar, done.before, parsed, done.after, edits)
-    if not ok:
-        return "the rewritten file would not parse: left as it is"
-    if nodes != parsed.nodes:
-        return "the rewrite would change the file's structure: left as it is"
-    if source.grammar not in ("json", "yaml", "python"):
-        # HCL, TypeScript, Ruby: their parsed tree is the grammar's (sources/check.py).
-        same = syntax.same_shape(parsed, root)
-        return "" if same else "the rewrite would change the file's structure: left as it is"
+    if source.grammar not in _OWN_PARSER:
+        # HCL, TypeScript, Ruby: the grammar's tree is their parsed tree (sources/check.py).
+        return syntax.reparse(source.grammar, done.before, parsed, done.after, edits)
     try:
-        old = check.load(source.grammar, done.before.decode("utf-8"))
-        new = check.load(source.grammar, done.after.decode("utf-8"))
+        differs = check.differs(source.grammar, done.before.decode("utf-8"),
+                                done.after.decode("utf-8"), pairs)  # fmt: skip
     except (ValueError, UnicodeDecodeError) as exc:
         return f"{source.format} cannot be checked by its own parser ({exc}): left as it is"
-    differs = check.same_but(old, new, pairs)
     return f"the rewrite would change more than the ranges ({differs}): left as it is" if (
         differs) else ""  # fmt: skip
 

@@ -86,9 +86,8 @@ class Parsed:
     # How many nodes the grammar's tree has: the same before and after a rewrite that changed
     # nothing but the text of string literals.
     nodes: int = 0
-    # The texts of every string item of each list a literal above is an item of (by the
-    # list's first byte): a new range already there is not added again.
-    lists: dict[int, frozenset[str]] = field(default_factory=dict)
+    # The list nodes the literals above are items of, by their first byte (see in_list).
+    lists: dict[int, Any] = field(default_factory=dict, compare=False, repr=False)
     # The grammar's tree, for an incremental parse of the rewritten bytes (reparse).
     tree: Any = field(default=None, compare=False, repr=False)
 
@@ -134,11 +133,11 @@ def parse(name: str, source: bytes, hints: Sequence[str] = ()) -> Parsed:
         for n in found
         if holds(n.start_byte, n.end_byte)
     ]
-    lists: dict[int, frozenset[str]] = {}
+    lists: dict[int, Node] = {}
     for node in strings:
         held = _list_node(node)
-        if held is not None and held.start_byte not in lists:
-            lists[held.start_byte] = _items(source, held)
+        if held is not None:
+            lists.setdefault(held.start_byte, held)
     return Parsed(
         tuple(sorted(literals, key=lambda lit: lit.start)),
         tuple(comments),
@@ -156,28 +155,39 @@ def _point(source: bytes, at: int) -> tuple[int, int]:
 
 def reparse(
     name: str, before: bytes, parsed: Parsed, after: bytes, edits: Sequence[tuple[int, int, str]]
-) -> tuple[bool, int, Any]:
-    """Whether the rewritten bytes parse without an error in the grammar, their count of nodes
-    and their tree's root: parsed incrementally from the first tree, told of each edit (the
-    last first)."""
-    tree = parsed.tree.copy() if parsed.tree is not None else None
-    if tree is not None:
-        for start, end, text in sorted(edits, reverse=True):
-            row, column = _point(before, start)
-            tree.edit(
-                start_byte=start, old_end_byte=end, new_end_byte=start + len(text.encode()),
-                start_point=(row, column), old_end_point=_point(before, end),
-                new_end_point=(row, column + len(text.encode())),
-            )  # fmt: skip
-    root = _grammar(name)[0].parse(after, tree).root_node
-    return not root.has_error, root.descendant_count, root
+) -> str:
+    """Why the rewritten bytes do not make the original's tree but for the literals' text ("" when
+    they do): parsed incrementally from the first tree, told of each edit (the last first)."""
+    old = parsed.tree.copy() if parsed.tree is not None else None
+    if old is None:
+        return "the rewritten file would not parse: left as it is"
+    for start, end, text in sorted(edits, reverse=True):
+        row, column = _point(before, start)
+        size = len(text.encode())
+        old.edit(
+            start_byte=start, old_end_byte=end, new_end_byte=start + size,
+            start_point=(row, column), old_end_point=_point(before, end),
+            new_end_point=(row, column + size),
+        )  # fmt: skip
+    new = _grammar(name)[0].parse(after, old)
+    if new.root_node.has_error:
+        return "the rewritten file would not parse: left as it is"
+    # tree-sitter names the ranges whose syntactic structure changed: "characters outside these
+    # ranges have identical ancestor nodes in both trees" (ts_tree_get_changed_ranges). With
+    # none, and as many nodes, every byte has the ancestors it had: only literals' text moved.
+    if old.changed_ranges(new) or new.root_node.descendant_count != parsed.nodes:
+        return "the rewrite would change the file's structure: left as it is"
+    return ""
 
 
-def same_shape(parsed: Parsed, root: Any) -> bool:
-    """True when a rewritten file's tree has the original's node kinds, nested alike (its
-    S-expression, made in C); with the bytes outside the rewritten literals untouched, the two
-    trees are then equal but for those literals' text."""
-    return parsed.tree is not None and str(parsed.tree.root_node) == str(root)
+def in_list(source: bytes, parsed: Parsed, within: int, text: str) -> bool:
+    """Whether a string item of the list at byte `within` (see Literal.within) is `text`."""
+    held = parsed.lists.get(within)
+    if held is None or source.find(text.encode(), held.start_byte, held.end_byte) < 0:
+        # An item's text is its bytes between the quotes: with the text nowhere in the list's
+        # bytes, no item is it, and the items (hundreds, in a big list) are not walked.
+        return False
+    return text in _items(source, held)
 
 
 _STRINGS = frozenset({"string_lit", "double_quote_scalar", "single_quote_scalar", "plain_scalar",

@@ -181,10 +181,11 @@ def test_the_check_tells_a_rewrite_from_any_other_change(
     grammar: str, before: str, after: str
 ) -> None:
     pairs = [(str(A), str(B))]
-    old, new = check.load(grammar, before), check.load(grammar, after)
-    moved = check.load(grammar, before.replace(str(A), str(B)))
-    assert check.same_but(old, moved, pairs) == ""
-    assert check.same_but(old, new, pairs) != ""
+    moved = before.replace(str(A), str(B))
+    assert check.differs(grammar, before, moved, pairs) == ""
+    assert check.differs(grammar, before, after, pairs) != ""
+    with pytest.raises(ValueError, match="Error"):
+        check.differs(grammar, before, moved + "\n}'[", pairs)
 
 
 def test_a_file_changed_since_it_was_read_is_not_written(tmp_path: Path) -> None:
@@ -251,8 +252,19 @@ def test_without_a_parser_of_its_own_the_tree_must_keep_its_shape(
     grammar: str, before: bytes, moved: bytes, other: bytes
 ) -> None:
     parsed = syntax.parse(grammar, before)
-    assert syntax.same_shape(parsed, syntax.parse(grammar, moved).tree.root_node)
-    assert not syntax.same_shape(parsed, syntax.parse(grammar, other).tree.root_node)
+    assert syntax.reparse(grammar, before, parsed, moved, [_edit(before, moved)]) == ""
+    assert "structure" in syntax.reparse(grammar, before, parsed, other, [_edit(before, other)])
+    broken = before.replace(b"/24", b"/24'\"")
+    assert "not parse" in syntax.reparse(grammar, before, parsed, broken, [_edit(before, broken)])
+
+
+def _edit(before: bytes, after: bytes) -> tuple[int, int, str]:
+    """The one span of `before` that `after` replaces, and its new text."""
+    start = next(n for n, (a, b) in enumerate(zip(before, after, strict=False)) if a != b)
+    tail = 0
+    while tail < min(len(before), len(after)) - start and before[-1 - tail] == after[-1 - tail]:
+        tail += 1
+    return start, len(before) - tail, after[start : len(after) - tail].decode()
 
 
 def test_a_range_fixing_no_octet_has_every_literal_looked_at(tmp_path: Path) -> None:
