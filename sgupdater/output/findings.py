@@ -3,12 +3,12 @@
 from __future__ import annotations
 
 import dataclasses
-import json
 from collections.abc import Sequence
 from pathlib import Path
 from typing import IO
 
 from sgupdater import __version__
+from sgupdater.output import streamed
 from sgupdater.sources.rewrite import Finding, Rewritten, diff
 
 # 1: findings (file, line, column, old, new, action, reason), files, summary.
@@ -25,29 +25,18 @@ def diffs(out: IO[str], results: Sequence[Rewritten], root: Path) -> None:
 
 def document(out: IO[str], results: Sequence[Rewritten], left: dict[str, int], wrote: bool) -> None:
     """Every finding, every file read, and the counts, as one JSON document."""
-    found = {
-        "format_version": FORMAT_VERSION,
-        "tool_version": __version__,
-        "command": "rewrite",
-        "written": wrote,
-        # Field by field: dataclasses.asdict deep-copies each, a second for 100,000 findings.
-        "findings": [
-            {name: getattr(f, name) for name in _FIELDS} for r in results for f in r.findings
-        ],
-        "files": [
-            {
-                "path": str(r.source.path),
-                "format": r.source.format,
-                "changes": r.changes,
-                "refused": r.refused,
-            }
-            for r in results
-        ],
-        "left_out": left,
-        "summary": counts(results),
-    }
-    json.dump(found, out, indent=2)
-    out.write("\n")
+    fields = [
+        ("format_version", FORMAT_VERSION),
+        ("tool_version", __version__),
+        ("command", "rewrite"),
+        ("written", wrote),
+        ("findings", ({n: getattr(f, n) for n in _FIELDS} for r in results for f in r.findings)),
+        ("files", ({"path": str(r.source.path), "format": r.source.format,
+                    "changes": r.changes, "refused": r.refused} for r in results)),
+        ("left_out", left),
+        ("summary", counts(results)),
+    ]  # fmt: skip
+    streamed.document(out, fields)
 
 
 def counts(results: Sequence[Rewritten]) -> dict[str, int]:

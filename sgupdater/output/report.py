@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import dataclasses
-import json
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from enum import Enum
 from pathlib import Path
@@ -13,7 +12,7 @@ from rich.console import Console
 
 from sgupdater import __version__, kinds
 from sgupdater.models import TargetResult
-from sgupdater.output import markdown, tables
+from sgupdater.output import markdown, streamed, tables
 from sgupdater.output.rows import (
     ChangeRow,
     RuleRow,
@@ -129,18 +128,5 @@ def _json(
     if left:
         # --inventory: the account-regions it recorded nothing of the range in (not read).
         fields.insert(-1, ("left_out", iter(left)))
-    # Written field by field and row by row: a plan of a big account is never one big
-    # object in memory, and the document reads as json.dump(indent=2) would write it.
-    out.write("{")
-    for n, (name, value) in enumerate(fields):
-        out.write(("\n" if n == 0 else ",\n") + f"  {json.dumps(name)}: ")
-        if not isinstance(value, Iterator):
-            out.write(json.dumps(value, indent=2).replace("\n", "\n  "))
-            continue
-        empty = True
-        for row in value:
-            out.write(("[\n" if empty else ",\n") + "    ")
-            out.write(json.dumps(row, indent=2).replace("\n", "\n    "))
-            empty = False
-        out.write("[]" if empty else "\n  ]")
-    out.write("\n}\n")
+    # Field by field and row by row: a plan of a big account is never one object in memory.
+    streamed.document(out, fields)
