@@ -83,7 +83,8 @@ def rewrite_command(
     settings = config.load(config_file) if config_file is not None else None
     rules = _rules(from_cidr, to_cidr, settings, match, renumber, allow_open_world)
     sources, left = files.sources(paths)
-    results = rewrite.rewrite_all(sources, rules)
+    showing = output is not RewriteFormat.json and not write
+    results = rewrite.rewrite_all(sources, rules, diff_root=Path.cwd() if showing else None)
     if write:
         for done in results:
             if done.changes and not done.refused:
@@ -94,8 +95,8 @@ def rewrite_command(
                     done.refused = str(exc)
     if output is RewriteFormat.json:
         findings.document(sys.stdout, results, left, write)
-    elif not write:
-        findings.diffs(sys.stdout, results, Path.cwd())
+    elif showing:
+        findings.diffs(sys.stdout, results)
     for line in findings.lines(results, left, write)[(-1 if quiet else 0) :]:
         typer.echo(line, err=True)
     counts = findings.counts(results)

@@ -4,23 +4,21 @@ from __future__ import annotations
 
 import dataclasses
 from collections.abc import Sequence
-from pathlib import Path
 from typing import IO
 
 from sgupdater import __version__
 from sgupdater.output import streamed
-from sgupdater.sources.rewrite import Finding, Rewritten, diff
+from sgupdater.sources.rewrite import Finding, Rewritten
 
 # 1: findings (file, line, column, old, new, action, reason), files, summary.
 FORMAT_VERSION = 1
 _FIELDS = [field.name for field in dataclasses.fields(Finding)]
 
 
-def diffs(out: IO[str], results: Sequence[Rewritten], root: Path) -> None:
-    """The unified diff of every file that changes and may be written."""
+def diffs(out: IO[str], results: Sequence[Rewritten]) -> None:
+    """The unified diff of every file that changes and may be written (made by rewrite_all)."""
     for done in results:
-        if done.changes and not done.refused:
-            out.write(diff(done, root))
+        out.write(done.patch)
 
 
 def document(out: IO[str], results: Sequence[Rewritten], left: dict[str, int], wrote: bool) -> None:

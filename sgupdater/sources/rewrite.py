@@ -41,6 +41,8 @@ class Rewritten:
     findings: list[Finding] = field(default_factory=list)
     # Why the rewrite cannot be written ("" when it can).
     refused: str = ""
+    # Its unified diff, when rewrite_all was asked for one (see diff).
+    patch: str = ""
 
     @property
     def changes(self) -> int:
@@ -193,15 +195,24 @@ def write(done: Rewritten) -> None:
 _SPREAD = 64
 
 
-def rewrite_all(sources: Sequence[Source], rules: Rules) -> list[Rewritten]:
-    """Every file rewritten, in order; spread over one process per core for a large tree."""
+def rewrite_all(
+    sources: Sequence[Source], rules: Rules, diff_root: Path | None = None
+) -> list[Rewritten]:
+    """Every file rewritten, in order, with its diff against `diff_root` when given (a file that
+    changes and may be written); spread over one process per core for a large tree."""
     workers = min(os.cpu_count() or 1, 8)
+    jobs = [(source, rules, diff_root) for source in sources]
     if len(sources) < _SPREAD or workers < 2:
-        return [rewrite(source, rules) for source in sources]
+        return [_one(job) for job in jobs]
     chunk = max(1, len(sources) // (workers * 8))
     with ProcessPoolExecutor(max_workers=workers) as pool:
-        return list(pool.map(_one, [(s, rules) for s in sources], chunksize=chunk))
+        return list(pool.map(_one, jobs, chunksize=chunk))
 
 
-def _one(job: tuple[Source, Rules]) -> Rewritten:
-    return rewrite(*job)
+def _one(job: tuple[Source, Rules, Path | None]) -> Rewritten:
+    source, rules, diff_root = job
+    done = rewrite(source, rules)
+    if diff_root is not None and done.changes and not done.refused:
+        # Made where the file was rewritten: in parallel, and only the text travels back.
+        done.patch = diff(done, diff_root)
+    return done
