@@ -121,23 +121,24 @@ def parse(name: str, source: bytes, hints: Sequence[str] = ()) -> Parsed:
         # On the bytes in place: no slice, no decoding.
         return not wanted or any(source.find(hint, start, end) >= 0 for hint in wanted)
 
-    strings, found = _candidates(name, source, tree.root_node, wanted)
+    root = tree.root_node
+    strings, found = _candidates(name, source, root, wanted)
+    spots = [_spot(root, node) for node in strings]
     literals = [
         lit
-        for node in strings
-        for lit in context(source, node)
+        for spot in spots
+        for lit in context(source, spot)
         if holds(lit.start, lit.end) or lit.reason.startswith(INTERPOLATED)
     ]
     comments = [
-        _at(source, n, n.start_byte, n.end_byte, "", COMMENT)
+        _at(source, _Spot(n, ()), n.start_byte, n.end_byte, "", COMMENT)
         for n in found
         if holds(n.start_byte, n.end_byte)
     ]
     lists: dict[int, Node] = {}
-    for node in strings:
-        held = _list_node(node)
-        if held is not None:
-            lists.setdefault(held.start_byte, held)
+    for spot in spots:
+        if spot.within is not None:
+            lists.setdefault(spot.within.start_byte, spot.within)
     return Parsed(
         tuple(sorted(literals, key=lambda lit: lit.start)),
         tuple(comments),
@@ -250,22 +251,43 @@ def _text(source: bytes, node: Node | None) -> str:
     return source[node.start_byte : node.end_byte].decode("utf-8", "replace")
 
 
-def _list_node(node: Node) -> Node | None:
-    """The list the node is an item of; None when it is not one."""
-    parent = node.parent
-    while parent is not None and parent.type not in _STOPS:
+def _chain(root: Node, node: Node) -> tuple[Node, ...]:
+    """The node's ancestors, its parent first: found from the root down, as each parent call
+    would search from the root again."""
+    chain = []
+    at: Node | None = root
+    while at is not None and at != node:
+        chain.append(at)
+        at = at.child_with_descendant(node)
+    return tuple(reversed(chain))
+
+
+@dataclass(frozen=True, slots=True)
+class _Spot:
+    """A string node, its ancestors (its parent first) and the list it is an item of (None
+    when it is not one)."""
+
+    node: Node
+    up: tuple[Node, ...]
+    within: Node | None = None
+
+
+def _spot(root: Node, node: Node) -> _Spot:
+    up = _chain(root, node)
+    for parent in up:
+        if parent.type in _STOPS:
+            break
         if parent.type in _LISTS:
-            return parent
-        parent = parent.parent
-    return None
+            return _Spot(node, up, parent)
+    return _Spot(node, up)
 
 
-def _at(source: bytes, node: Node, start: int, end: int, key: str, reason: str) -> Literal:
+def _at(source: bytes, spot: _Spot, start: int, end: int, key: str, reason: str) -> Literal:
     line_start = source.rfind(b"\n", 0, start) + 1
     column = len(source[line_start:start].decode("utf-8", "replace")) + 1
     text = source[start:end].decode("utf-8", "replace")
     line = source.count(b"\n", 0, start) + 1
-    held = _list_node(node)
+    held = spot.within
     return Literal(start, end, line, column, text, key, reason,
                    held.start_byte if held is not None else -1)  # fmt: skip
 
@@ -278,16 +300,10 @@ def _why(key: str, reason: str, escaped: bool = False, multi: bool = False) -> s
     return "an escaped string" if escaped else "a string over several lines" if multi else ""
 
 
-def _ancestors(node: Node) -> Iterator[Node]:
-    parent = node.parent
-    while parent is not None:
-        yield parent
-        parent = parent.parent
-
-
-def _hcl(source: bytes, node: Node) -> Iterator[Literal]:
+def _hcl(source: bytes, spot: _Spot) -> Iterator[Literal]:
+    node = spot.node
     key, reason = "", ""
-    for up in _ancestors(node):
+    for up in spot.up:
         if up.type == "function_call" and not reason:
             name = _text(source, up.children[0])
             if name in DERIVED:
@@ -299,17 +315,17 @@ def _hcl(source: bytes, node: Node) -> Iterator[Literal]:
         # one it may build), never changed; without one it is a plain string.
         if any(c.type == "template_interpolation" for c in node.children):
             why = reason or INTERPOLATED
-            yield _at(source, node, node.start_byte, node.end_byte, key, why)
+            yield _at(source, spot, node.start_byte, node.end_byte, key, why)
         return
     start, end = node.children[0].end_byte, node.children[-1].start_byte
     escaped = b"\\" in source[start:end]
-    yield _at(source, node, start, end, key, _why(key, reason, escaped))
+    yield _at(source, spot, start, end, key, _why(key, reason, escaped))
 
 
-def _pair_key(source: bytes, node: Node, pair_types: tuple[str, ...]) -> tuple[str, str]:
+def _pair_key(source: bytes, spot: _Spot, pair_types: tuple[str, ...]) -> tuple[str, str]:
     """(the key whose value holds the node, "a key" when the node is itself a key)."""
-    child = node
-    for up in _ancestors(node):
+    child = spot.node
+    for up in spot.up:
         if up.type in pair_types:
             found = up.child_by_field_name("key")
             if found is not None and found.start_byte <= child.start_byte < found.end_byte:
@@ -319,9 +335,10 @@ def _pair_key(source: bytes, node: Node, pair_types: tuple[str, ...]) -> tuple[s
     return "", ""
 
 
-def _yaml(source: bytes, node: Node) -> Iterator[Literal]:
-    key, reason = _pair_key(source, node, ("block_mapping_pair", "flow_pair"))
-    for up in _ancestors(node):
+def _yaml(source: bytes, spot: _Spot) -> Iterator[Literal]:
+    node = spot.node
+    key, reason = _pair_key(source, spot, ("block_mapping_pair", "flow_pair"))
+    for up in spot.up:
         if up.type == "flow_node" and any(
             c.type == "tag" and _text(source, c) == "!Sub" for c in up.children
         ):
@@ -330,45 +347,47 @@ def _yaml(source: bytes, node: Node) -> Iterator[Literal]:
             break
     start, end = node.start_byte, node.end_byte
     if node.type == "block_scalar":
-        yield _at(source, node, start, end, key, _why(key, reason) or "a block of text")
+        yield _at(source, spot, start, end, key, _why(key, reason) or "a block of text")
         return
     if node.type in ("double_quote_scalar", "single_quote_scalar"):
         start, end = start + 1, end - 1
     inner = source[start:end]
     escaped = b"\\" in inner if node.type == "double_quote_scalar" else b"''" in inner
-    yield _at(source, node, start, end, key, _why(key, reason, escaped, b"\n" in inner))
+    yield _at(source, spot, start, end, key, _why(key, reason, escaped, b"\n" in inner))
 
 
-def _json(source: bytes, node: Node) -> Iterator[Literal]:
-    key, reason = _pair_key(source, node, ("pair",))
+def _json(source: bytes, spot: _Spot) -> Iterator[Literal]:
+    node = spot.node
+    key, reason = _pair_key(source, spot, ("pair",))
     if not reason:
-        for up in _ancestors(node):
+        for up in spot.up:
             name = up.child_by_field_name("key") if up.type == "pair" else None
             if name is not None and _text(source, name) == '"Fn::Sub"':
                 reason = "built by interpolation (Fn::Sub)"
     start, end = node.start_byte + 1, node.end_byte - 1
-    yield _at(source, node, start, end, key, _why(key, reason, b"\\" in source[start:end]))
+    yield _at(source, spot, start, end, key, _why(key, reason, b"\\" in source[start:end]))
 
 
-def _code_key(source: bytes, node: Node) -> str:
+def _code_key(source: bytes, spot: _Spot) -> str:
     """The name the nearest keyword argument, property, variable or method gives the value."""
-    for up in _ancestors(node):
+    for up in spot.up:
         field = _KEYS.get(up.type)
         if field is not None:
             named = up.child_by_field_name(field) or (up.children[0] if up.children else None)
-            if named is not None and named.start_byte <= node.start_byte < named.end_byte:
+            if named is not None and named.start_byte <= spot.node.start_byte < named.end_byte:
                 return ""
             return _text(source, named).strip("\"'")
     return ""
 
 
-def _code(source: bytes, node: Node) -> Iterator[Literal]:
+def _code(source: bytes, spot: _Spot) -> Iterator[Literal]:
     """A string of Python, TypeScript or Ruby: its content between its quote tokens; with an
     interpolation, the whole string, reported, never changed."""
-    key = _code_key(source, node)
+    node = spot.node
+    key = _code_key(source, spot)
     parts = node.children
     if any(c.type in _INTERPOLATIONS for c in parts):
-        yield _at(source, node, node.start_byte, node.end_byte, key, INTERPOLATED)
+        yield _at(source, spot, node.start_byte, node.end_byte, key, INTERPOLATED)
         return
     if len(parts) < 2:
         return
@@ -376,4 +395,4 @@ def _code(source: bytes, node: Node) -> Iterator[Literal]:
     quote = _text(source, parts[0])
     escaped = any(c.type == "escape_sequence" for c in parts) or "r" in quote.lower()
     multi = b"\n" in source[start:end]
-    yield _at(source, node, start, end, key, _why(key, "", escaped, multi))
+    yield _at(source, spot, start, end, key, _why(key, "", escaped, multi))
