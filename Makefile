@@ -49,14 +49,17 @@ bench: $(STAMP) $(AWSCLI)
 
 bench-smoke: $(STAMP) $(AWSCLI)
 	$(BIN)/python -m bench.run --smoke --aws $(AWSCLI)
+	$(BIN)/python -m bench.rewrite --files 200 --output diff --out /dev/null
 
 bench-org: $(STAMP)
 	$(BIN)/python -m bench.org --accounts $(ACCOUNTS)
 
-# sgupdater rewrite over 10,000 generated IaC files (50 MB): every file holding the range, then 1 in 100.
+# sgupdater rewrite over 10,000 generated IaC files (50 MB): every file holding the range (JSON, then
+# the diff), then 1 in 100.
 bench-rewrite: $(STAMP)
 	rm -f bench/results/rewrite.md
 	$(BIN)/python -m bench.rewrite --files 10000
+	$(BIN)/python -m bench.rewrite --files 10000 --output diff
 	$(BIN)/python -m bench.rewrite --files 10000 --every 100
 
 # The write path under many drawn fault schedules (make test runs the two explicit ones).

@@ -2,14 +2,16 @@
 
 `python -m bench.rewrite --files 10000 --size 5000` writes 10,000 files of about 5 KB (50 MB:
 Terraform, CloudFormation YAML and JSON, Kubernetes manifests, a range to move in every tenth
-literal), then times `sgupdater rewrite DIR --from-cidr … --to-cidr … -o json` on them: wall
-time, CPU (user + system of its processes) and peak RSS. Goal: ≤ 10 s for 10,000 files.
+literal), then times `sgupdater rewrite DIR --from-cidr … --to-cidr … -o json` on them (or, with
+`--output diff`, the default output: the diff): wall time, CPU (user + system of its processes)
+and peak RSS. Goal: ≤ 10 s for 10,000 files.
 """
 
 from __future__ import annotations
 
 import argparse
 import json
+import re
 import resource
 import subprocess
 import sys
@@ -91,11 +93,23 @@ def generate(where: Path, files: int, size: int) -> int:
     return total
 
 
+def _summary(stdout: str, stderr: str, output: str) -> dict[str, int]:
+    """The run's counts: from the JSON document, or from the diff run's summary line."""
+    if output == "json":
+        counts: dict[str, int] = json.loads(stdout)["summary"]
+        return counts
+    said = re.search(r"(\d+) literal\(s\) to rewrite .*?, (\d+) reported", stderr)
+    if said is None or not stdout.startswith("--- "):
+        raise SystemExit(f"bench.rewrite: no diff and no summary: {stderr[-400:]}")
+    return {"changes": int(said.group(1)), "reported": int(said.group(2))}
+
+
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--files", type=int, default=10_000)
     parser.add_argument("--size", type=int, default=5_000)
     parser.add_argument("--every", type=int, default=1, help="one file in EVERY holds the range")
+    parser.add_argument("--output", choices=("json", "diff"), default="json")
     parser.add_argument("--out", default=str(ROOT / "bench" / "results" / "rewrite.md"))
     args = parser.parse_args()
     HOLDING[0] = args.every
@@ -104,25 +118,25 @@ def main() -> int:
         tree.mkdir()
         total = generate(tree, args.files, args.size)
         command = [sys.executable, "-m", "sgupdater", "rewrite", str(tree), "--from-cidr", OLD,
-                   "--to-cidr", NEW, "-o", "json", "-q"]  # fmt: skip
+                   "--to-cidr", NEW, "-o", args.output, "-q"]  # fmt: skip
         before, start = resource.getrusage(resource.RUSAGE_CHILDREN), time.perf_counter()
         done = subprocess.run(command, capture_output=True, text=True, check=False, cwd=ROOT)
         wall = time.perf_counter() - start
         after = resource.getrusage(resource.RUSAGE_CHILDREN)
     if done.returncode != 0:
         raise SystemExit(f"bench.rewrite: sgupdater exited {done.returncode}: {done.stderr[-400:]}")
-    summary = json.loads(done.stdout)["summary"]
+    summary = _summary(done.stdout, done.stderr, args.output)
     cpu = after.ru_utime + after.ru_stime - before.ru_utime - before.ru_stime
     # ru_maxrss of the children: the largest of them (KiB on Linux).
     line = (
-        f"| {args.files} | 1 in {args.every} | {total / 1e6:.1f} | {wall:.1f} | {cpu:.1f} | "
-        f"{after.ru_maxrss / 1024:.0f} "
+        f"| {args.files} | 1 in {args.every} | {args.output} | {total / 1e6:.1f} | {wall:.1f} "
+        f"| {cpu:.1f} | {after.ru_maxrss / 1024:.0f} "
         f"| {summary['changes']} | {summary['reported']} |"
     )
     header = (
         f"## rewrite benchmark ({time.strftime('%Y-%m-%d')})\n\n"
-        "| files | files holding the range | MB | wall s | CPU s | peak RSS MiB "
-        "| literals rewritten | reported |\n| --- | --- | --- | --- | --- | --- | --- | --- |\n"
+        "| files | files holding the range | output | MB | wall s | CPU s | peak RSS MiB "
+        "| literals rewritten | reported |\n" + "| --- " * 9 + "|\n"
     )
     out = Path(args.out)
     kept = out.read_text().splitlines()[4:] if out.exists() else []
