@@ -10,7 +10,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from sgupdater.errors import SgupdaterError
-from sgupdater.sources import check, diffs, syntax
+from sgupdater.sources import check, contexts, diffs, syntax
 from sgupdater.sources.files import Source
 from sgupdater.sources.literals import Decision, Rules, decide, mentions
 
@@ -50,7 +50,7 @@ class Rewritten:
         return sum(1 for f in self.findings if f.action != "keep")
 
 
-def _finding(path: str, literal: syntax.Literal, decision: Decision, reason: str) -> Finding:
+def _finding(path: str, literal: contexts.Literal, decision: Decision, reason: str) -> Finding:
     old = literal.text if decision.new is not None else ", ".join(decision.old) or literal.text
     action = decision.action if not reason else "keep"
     new = (decision.new or "") if not reason else ""
@@ -59,7 +59,7 @@ def _finding(path: str, literal: syntax.Literal, decision: Decision, reason: str
 
 def _edits(
     source: Source, before: bytes, parsed: syntax.Parsed, rules: Rules
-) -> Iterator[tuple[syntax.Literal, Finding]]:
+) -> Iterator[tuple[contexts.Literal, Finding]]:
     path = str(source.path)
     # A file names the same range again and again: each text is decided once.
     decided: dict[tuple[str, bool], Decision | None] = {}
@@ -68,7 +68,7 @@ def _edits(
         if (literal.text, bare) not in decided:
             decided[literal.text, bare] = decide(literal.text, rules, bare=bare)
         decision = decided[literal.text, bare]
-        if decision is None and literal.reason.startswith(syntax.INTERPOLATED):
+        if decision is None and literal.reason.startswith(contexts.INTERPOLATED):
             # A range built at run time: which one cannot be told from the source.
             why = f"{literal.reason}: which range it builds cannot be told from the source"
             yield literal, Finding(path, literal.line, literal.column, literal.text, "", "keep",
@@ -97,7 +97,7 @@ def rewrite(source: Source, rules: Rules) -> Rewritten:
             "stand in it, look at it by hand"
         )
         return done
-    changed: list[tuple[syntax.Literal, Finding]] = []
+    changed: list[tuple[contexts.Literal, Finding]] = []
     for literal, found in _edits(source, before, parsed, rules):
         done.findings.append(found)
         if found.action != "keep":
@@ -105,7 +105,7 @@ def rewrite(source: Source, rules: Rules) -> Rewritten:
     for comment in parsed.comments:
         for text in mentions(comment.text, rules):
             done.findings.append(Finding(str(source.path), comment.line, comment.column,
-                                         text, "", "keep", syntax.COMMENT))  # fmt: skip
+                                         text, "", "keep", contexts.COMMENT))  # fmt: skip
     done.findings.sort(key=lambda f: (f.line, f.column))
     if changed:
         edits = [(lit.start, lit.end, f.new) for lit, f in changed]

@@ -1,11 +1,9 @@
-"""Where the strings of a source file are, byte for byte, and what each stands for (tree-sitter).
+"""Where the strings of a source file are, byte for byte (tree-sitter), and whether the
+rewritten file still has the original's tree.
 
 Only the strings and comments where the text of a range may stand are looked at in Python:
-found from where a hint stands in the bytes (the grammar's node there, climbed to its string),
-then their exact span (the bytes between the quotes), the key or attribute they are the value
-of, the list they are an item of, and why they must not be rewritten even when they are exactly
-a range (a description, an interpolation, the argument of a function whose result is derived, a
-key, an escaped string).
+found from where a hint stands in the bytes (the grammar's node there, climbed to its string);
+what each stands for (its span, key, list, and why it must not be rewritten) is contexts.py's.
 """
 
 from __future__ import annotations
@@ -18,17 +16,12 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
 from sgupdater.errors import InputError
+from sgupdater.sources import contexts
 from sgupdater.sources.files import NEEDS_EXTRA
 
 if TYPE_CHECKING:
     from tree_sitter import Node, Parser, Query
 
-# Terraform functions whose result is computed from the range: rewriting their argument
-# changes what they compute, so it is reported, never rewritten.
-DERIVED = frozenset({"cidrsubnet", "cidrsubnets", "cidrhost", "cidrnetmask"})
-_DESCRIPTION = re.compile(r"description|comment", re.IGNORECASE)
-COMMENT = "in a comment"
-INTERPOLATED = "built by interpolation"
 # A string that interpolates something and ends like a range ("${var.base}/24") may build the
 # old range at run time, so it is looked at even when it names no range itself: found in the
 # bytes as an interpolation followed by a prefix length.
@@ -43,45 +36,15 @@ _STRING_KINDS = {
     "typescript": frozenset({"string", "template_string"}),
     "ruby": frozenset({"string"}),
 }  # fmt: skip
-
-
-# Where a key stands for code: the node kinds that name the value they hold, and the field
-# (or, for None, the first child) that names it: a keyword argument, a property, a variable, a
-# method called with the literal (Piculet's `description '...'`, `ip_ranges(...)`).
-_KEYS = {
-    "keyword_argument": "name", "pair": "key", "assignment": "left",
-    "variable_declarator": "name", "assignment_expression": "left",
-    "public_field_definition": "name", "call": "method",
-}  # fmt: skip
-_INTERPOLATIONS = frozenset({"interpolation", "template_substitution"})
 _LANGUAGES = {"typescript": "language_typescript"}
-_LISTS = frozenset({"tuple", "block_sequence", "flow_sequence", "array", "list", "set",
-                    "argument_list", "arguments"})  # fmt: skip
-_STOPS = frozenset({"object", "block_mapping", "flow_mapping", "function_call", "attribute"})
-
-
-@dataclass(frozen=True, slots=True)
-class Literal:
-    """A string literal's text and where it stands: bytes [start, end) hold exactly `text`."""
-
-    start: int
-    end: int
-    line: int  # 1-based
-    column: int  # 1-based, in characters of the line's text
-    text: str
-    key: str = ""
-    # Why it is never rewritten ("" when it may be).
-    reason: str = ""
-    # The list it is an item of (its first byte; -1 when none).
-    within: int = -1
 
 
 @dataclass(frozen=True, slots=True)
 class Parsed:
     """A file's literals and comments that may name a range, and whether it parsed cleanly."""
 
-    literals: tuple[Literal, ...]
-    comments: tuple[Literal, ...]
+    literals: tuple[contexts.Literal, ...]
+    comments: tuple[contexts.Literal, ...]
     ok: bool
     # How many nodes the grammar's tree has: the same before and after a rewrite that changed
     # nothing but the text of string literals.
@@ -114,7 +77,7 @@ def parse(name: str, source: bytes, hints: Sequence[str] = ()) -> Parsed:
     every one)."""
     parser = _grammar(name)[0]
     tree = parser.parse(source)
-    context = {"hcl": _hcl, "yaml": _yaml, "json": _json}.get(name, _code)
+    read = contexts.READERS.get(name, contexts.code)
     wanted = tuple(hint.encode() for hint in hints)
 
     def holds(start: int, end: int) -> bool:
@@ -123,15 +86,15 @@ def parse(name: str, source: bytes, hints: Sequence[str] = ()) -> Parsed:
 
     root = tree.root_node
     strings, found = _candidates(name, source, root, wanted)
-    spots = [_spot(root, node) for node in strings]
+    spots = [contexts.spot_of(root, node) for node in strings]
     literals = [
         lit
         for spot in spots
-        for lit in context(source, spot)
-        if holds(lit.start, lit.end) or lit.reason.startswith(INTERPOLATED)
+        for lit in read(source, spot)
+        if holds(lit.start, lit.end) or lit.reason.startswith(contexts.INTERPOLATED)
     ]
     comments = [
-        _at(source, _Spot(n, ()), n.start_byte, n.end_byte, "", COMMENT)
+        contexts.at(source, contexts.Spot(n, ()), n.start_byte, n.end_byte, "", contexts.COMMENT)
         for n in found
         if holds(n.start_byte, n.end_byte)
     ]
@@ -199,7 +162,7 @@ def _items(source: bytes, held: Node) -> frozenset[str]:
     """The texts (quotes taken off) of the strings that are items of the list `held`."""
     texts = set()
     for node in _item_strings(held, depth=3):
-        text = _text(source, node)
+        text = contexts.text_of(source, node)
         quoted = len(text) >= 2 and text[0] == text[-1] and text[0] in "\"'"
         texts.add(text[1:-1] if quoted else text)
     return frozenset(texts)
@@ -212,7 +175,7 @@ def _item_strings(node: Node, depth: int) -> Iterator[Node]:
     for child in node.children:
         if child.type in _STRINGS:
             yield child
-        elif depth > 1 and child.type not in _LISTS and child.type not in _STOPS:
+        elif depth > 1 and child.type not in contexts.LISTS and child.type not in contexts.STOPS:
             yield from _item_strings(child, depth - 1)
 
 
@@ -243,156 +206,3 @@ def _candidates(
             into = comments if node.type == "comment" else strings
             into.setdefault((node.start_byte, node.end_byte), node)
     return list(strings.values()), list(comments.values())
-
-
-def _text(source: bytes, node: Node | None) -> str:
-    if node is None:
-        return ""
-    return source[node.start_byte : node.end_byte].decode("utf-8", "replace")
-
-
-def _chain(root: Node, node: Node) -> tuple[Node, ...]:
-    """The node's ancestors, its parent first: found from the root down, as each parent call
-    would search from the root again."""
-    chain = []
-    at: Node | None = root
-    while at is not None and at != node:
-        chain.append(at)
-        at = at.child_with_descendant(node)
-    return tuple(reversed(chain))
-
-
-@dataclass(frozen=True, slots=True)
-class _Spot:
-    """A string node, its ancestors (its parent first) and the list it is an item of (None
-    when it is not one)."""
-
-    node: Node
-    up: tuple[Node, ...]
-    within: Node | None = None
-
-
-def _spot(root: Node, node: Node) -> _Spot:
-    up = _chain(root, node)
-    for parent in up:
-        if parent.type in _STOPS:
-            break
-        if parent.type in _LISTS:
-            return _Spot(node, up, parent)
-    return _Spot(node, up)
-
-
-def _at(source: bytes, spot: _Spot, start: int, end: int, key: str, reason: str) -> Literal:
-    line_start = source.rfind(b"\n", 0, start) + 1
-    column = len(source[line_start:start].decode("utf-8", "replace")) + 1
-    text = source[start:end].decode("utf-8", "replace")
-    line = source.count(b"\n", 0, start) + 1
-    held = spot.within
-    return Literal(start, end, line, column, text, key, reason,
-                   held.start_byte if held is not None else -1)  # fmt: skip
-
-
-def _why(key: str, reason: str, escaped: bool = False, multi: bool = False) -> str:
-    if reason:
-        return reason
-    if _DESCRIPTION.search(key):
-        return "a description"
-    return "an escaped string" if escaped else "a string over several lines" if multi else ""
-
-
-def _hcl(source: bytes, spot: _Spot) -> Iterator[Literal]:
-    node = spot.node
-    key, reason = "", ""
-    for up in spot.up:
-        if up.type == "function_call" and not reason:
-            name = _text(source, up.children[0])
-            if name in DERIVED:
-                reason = f"argument of {name}(): the result is derived from it"
-        elif up.type in ("attribute", "object_elem") and not key:
-            key = _text(source, up.children[0]).strip('"')
-    if node.type != "string_lit":
-        # A quoted or heredoc template: with an interpolation it is reported (a range in it, or
-        # one it may build), never changed; without one it is a plain string.
-        if any(c.type == "template_interpolation" for c in node.children):
-            why = reason or INTERPOLATED
-            yield _at(source, spot, node.start_byte, node.end_byte, key, why)
-        return
-    start, end = node.children[0].end_byte, node.children[-1].start_byte
-    escaped = b"\\" in source[start:end]
-    yield _at(source, spot, start, end, key, _why(key, reason, escaped))
-
-
-def _pair_key(source: bytes, spot: _Spot, pair_types: tuple[str, ...]) -> tuple[str, str]:
-    """(the key whose value holds the node, "a key" when the node is itself a key)."""
-    child = spot.node
-    for up in spot.up:
-        if up.type in pair_types:
-            found = up.child_by_field_name("key")
-            if found is not None and found.start_byte <= child.start_byte < found.end_byte:
-                return "", "a key"
-            return _text(source, found).strip("\"'"), ""
-        child = up
-    return "", ""
-
-
-def _yaml(source: bytes, spot: _Spot) -> Iterator[Literal]:
-    node = spot.node
-    key, reason = _pair_key(source, spot, ("block_mapping_pair", "flow_pair"))
-    for up in spot.up:
-        if up.type == "flow_node" and any(
-            c.type == "tag" and _text(source, c) == "!Sub" for c in up.children
-        ):
-            reason = reason or "built by interpolation (!Sub)"
-        if up.type in ("block_mapping_pair", "flow_pair"):
-            break
-    start, end = node.start_byte, node.end_byte
-    if node.type == "block_scalar":
-        yield _at(source, spot, start, end, key, _why(key, reason) or "a block of text")
-        return
-    if node.type in ("double_quote_scalar", "single_quote_scalar"):
-        start, end = start + 1, end - 1
-    inner = source[start:end]
-    escaped = b"\\" in inner if node.type == "double_quote_scalar" else b"''" in inner
-    yield _at(source, spot, start, end, key, _why(key, reason, escaped, b"\n" in inner))
-
-
-def _json(source: bytes, spot: _Spot) -> Iterator[Literal]:
-    node = spot.node
-    key, reason = _pair_key(source, spot, ("pair",))
-    if not reason:
-        for up in spot.up:
-            name = up.child_by_field_name("key") if up.type == "pair" else None
-            if name is not None and _text(source, name) == '"Fn::Sub"':
-                reason = "built by interpolation (Fn::Sub)"
-    start, end = node.start_byte + 1, node.end_byte - 1
-    yield _at(source, spot, start, end, key, _why(key, reason, b"\\" in source[start:end]))
-
-
-def _code_key(source: bytes, spot: _Spot) -> str:
-    """The name the nearest keyword argument, property, variable or method gives the value."""
-    for up in spot.up:
-        field = _KEYS.get(up.type)
-        if field is not None:
-            named = up.child_by_field_name(field) or (up.children[0] if up.children else None)
-            if named is not None and named.start_byte <= spot.node.start_byte < named.end_byte:
-                return ""
-            return _text(source, named).strip("\"'")
-    return ""
-
-
-def _code(source: bytes, spot: _Spot) -> Iterator[Literal]:
-    """A string of Python, TypeScript or Ruby: its content between its quote tokens; with an
-    interpolation, the whole string, reported, never changed."""
-    node = spot.node
-    key = _code_key(source, spot)
-    parts = node.children
-    if any(c.type in _INTERPOLATIONS for c in parts):
-        yield _at(source, spot, node.start_byte, node.end_byte, key, INTERPOLATED)
-        return
-    if len(parts) < 2:
-        return
-    start, end = parts[0].end_byte, parts[-1].start_byte
-    quote = _text(source, parts[0])
-    escaped = any(c.type == "escape_sequence" for c in parts) or "r" in quote.lower()
-    multi = b"\n" in source[start:end]
-    yield _at(source, spot, start, end, key, _why(key, "", escaped, multi))
