@@ -12,9 +12,10 @@ from typing import Annotated
 import typer
 
 from sgupdater import __version__, kinds
-from sgupdater.cidrs import Mapping, check_mappings, parse_cidr
+from sgupdater.cidrs import Mapping, check_mappings
 from sgupdater.cli import file_commands as cli_files
 from sgupdater.cli import interrupts, owned
+from sgupdater.cli import mappings as mappings_of
 from sgupdater.cli import migrate_command as cli_migrate
 from sgupdater.cli import rewrite_command as cli_rewrite
 from sgupdater.cli.examples import epilog
@@ -62,20 +63,6 @@ class StrategyChoice(str, Enum):
     authorize_revoke = "authorize-revoke"
 
 
-def _mappings(
-    common: Common, source: str | None, target: str | None, *, names: tuple[str, str]
-) -> tuple[Mapping, ...]:
-    """The from → to pairs: from the flags, else from the configuration file."""
-    if source is not None:
-        kept = parse_cidr(target, option=names[1]) if target is not None else None
-        return (Mapping(parse_cidr(source, option=names[0]), kept),)
-    if target is not None:
-        raise InputError(f"{names[1]} needs {names[0]}")
-    if not common.mappings:
-        raise InputError(f"pass {names[0]}, or --config with a 'mappings' list")
-    return common.mappings
-
-
 def _request(
     common: Common,
     operation: Operation,
@@ -83,11 +70,7 @@ def _request(
     how: Strategy = "modify",
 ) -> Request:
     within = common.match is MatchChoice.within
-    if within and not common.renumber and operation in ("update", "add"):
-        raise InputError(
-            f"--match within needs --renumber for {operation}: each rule inside the range needs "
-            "its own new CIDR (show and remove work without it)"
-        )
+    mappings_of.check_match(operation, within=within, renumber=common.renumber)
     for kind in kinds.enabled(common.options.scope):
         if operation == "add" and kind.traits.in_place_only and kind.switch is not None:
             raise InputError(
@@ -121,7 +104,7 @@ def show(
     source: SourceOpt = None,
 ) -> int:
     """List every rule allowing --from-cidr (with --to-cidr: those that still lack it)."""
-    mappings = _mappings(common, from_cidr, to_cidr, names=("--from-cidr", "--to-cidr"))
+    mappings = mappings_of.given(from_cidr, to_cidr, common.mappings)
     _check(common, mappings, open_world=True)
     request = _request(common, "show", mappings)
     results = scan(common, request, reported=True)
@@ -136,9 +119,7 @@ def show(
 def _replacements(
     common: Common, source: str | None, target: str | None, open_world: bool
 ) -> tuple[Mapping, ...]:
-    mappings = _mappings(common, source, target, names=("--from-cidr", "--to-cidr"))
-    if any(m.target is None for m in mappings):
-        raise InputError("every mapping needs a to-cidr (--to-cidr, or 'to' in the config file)")
+    mappings = mappings_of.replacing(mappings_of.given(source, target, common.mappings))
     _check(common, mappings, open_world=open_world)
     return mappings
 
@@ -207,7 +188,9 @@ def remove(
     plan_out: PlanOut = None,
 ) -> int:
     """Revoke the rules allowing --cidr (with --only-where: the safe second half of a move)."""
-    mappings = _mappings(common, cidr, only_where, names=("--cidr", "--only-where"))
+    mappings = mappings_of.given(
+        cidr, only_where, common.mappings, names=("--cidr", "--only-where")
+    )
     for m in mappings:
         if m.target is not None and m.target.version != m.source.version:
             raise InputError(

@@ -9,12 +9,12 @@ from typing import Annotated
 
 import typer
 
-from sgupdater.cidrs import Mapping, check_mappings, parse_cidr
+from sgupdater.cidrs import check_mappings
 from sgupdater.cli import config
+from sgupdater.cli import mappings as mappings_of
 from sgupdater.cli.flows import PENDING
 from sgupdater.cli.options import FromCidr, MatchChoice, OpenWorld, Quiet, ToCidr
 from sgupdater.engine.planner import Request
-from sgupdater.errors import InputError
 from sgupdater.output import findings
 from sgupdater.sources import files, rewrite
 from sgupdater.sources.literals import Rules, hints
@@ -31,25 +31,12 @@ def _rules(
     from_cidr: str | None, to_cidr: str | None, settings: config.FileSettings | None,
     match: MatchChoice | None, renumber: bool, allow_open_world: bool,
 ) -> Rules:  # fmt: skip
-    if from_cidr is not None or to_cidr is not None:
-        if from_cidr is None or to_cidr is None:
-            raise InputError("pass --from-cidr and --to-cidr together")
-        mappings: tuple[Mapping, ...] = (
-            Mapping(parse_cidr(from_cidr, option="--from-cidr"),
-                    parse_cidr(to_cidr, option="--to-cidr")),
-        )  # fmt: skip
-    elif settings is not None and settings.mappings:
-        mappings = settings.mappings
-    else:
-        raise InputError("pass --from-cidr and --to-cidr, or --config with a 'mappings' list")
-    if any(m.target is None for m in mappings):
-        raise InputError("every mapping needs a to-cidr")
+    """The mappings as update checks them: flags, else the file's; each with a new range."""
+    configured = settings.mappings if settings is not None else None
+    mappings = mappings_of.replacing(mappings_of.given(from_cidr, to_cidr, configured))
     how = match or MatchChoice(settings.match if settings and settings.match else "exact")
     within = how is MatchChoice.within
-    if within and not renumber:
-        raise InputError("--match within needs --renumber: each range inside needs its own")
-    if renumber and not within:
-        raise InputError("--renumber goes with --match within")
+    mappings_of.check_match("rewrite", within=within, renumber=renumber)
     check_mappings(mappings, allow_open_world=allow_open_world, within=within, renumber=renumber)
     request = Request("update", mappings, match=how.value, renumber=renumber)
     return Rules(request.resolve, allow_open_world, hints(request.ranges()))

@@ -146,7 +146,9 @@ def test_hidden_ignored_and_linked_files_are_left_alone_and_modes_kept(
     ("args", "says"),
     [
         (("nowhere", *MOVE), "no such file or directory"),
-        ((".", "--from-cidr", A), "pass --from-cidr and --to-cidr together"),
+        ((".", "--from-cidr", A), "every mapping needs a to-cidr"),
+        ((".", "--to-cidr", A), "--to-cidr needs --from-cidr"),
+        ((".", *MOVE, "--renumber"), "--renumber goes with --match within"),
         ((".", *MOVE, "--match", "within"), "--match within needs --renumber"),
         ((".", "--from-cidr", A, "--to-cidr", "0.0.0.0/0"), "--allow-open-world"),
     ],
