@@ -16,6 +16,7 @@ from typing import Any, Protocol
 from sgupdater import kinds
 from sgupdater._types import AccountId, Cidr, Direction
 from sgupdater.aws import sessions as aws
+from sgupdater.aws import settle
 from sgupdater.errors import TargetError
 from sgupdater.kinds.interface import Kind, KindScan, Reading
 from sgupdater.models import (
@@ -294,6 +295,9 @@ def scan_and_plan(
     keep: hold the clients of targets with changes, for applying them in this process.
     """
     options = run.options
+    if len(targets) >= settle.LARGE:
+        services = {kind.service for kind in kinds.enabled(options.scope)}
+        settle.settle({*services, "sts"}, targets[0].region)
     left = Left(targets, run.sessions)
     homes = _homes(targets)
 
