@@ -71,7 +71,7 @@ def run(
     _counts(url, ca)
     args = [*words[:1], "--from-cidr", sim.OLD, *words[1:], "--org-role", "bench", "-r", "all"]
     args += ["-o", "json", "-q"]
-    # None: the tool's own default (16 in one process, 32 in each worker process).
+    # None: the tool's own default (16 in one process, 48 in each worker process).
     args += ["--concurrency", str(concurrency)] if concurrency is not None else []
     command = [sys.executable, str(ROOT / "bench" / "measure.py"), str(out), "--", *args]
     before, start, served = _cpu(), time.perf_counter(), _process_cpu(sim_pid)

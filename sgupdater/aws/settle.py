@@ -5,7 +5,7 @@ NOTE: a full collection walks every object the process holds. botocore's service
 endpoint rules and the client classes built from them (aws/client_classes.py) are a large,
 lasting share of that and never garbage; each new client and response makes the collector run
 again and walk them all (1.1 s of full collections in each worker over 850 targets). Frozen,
-17,000 simulated targets (bench.org, TLS) took 6.8 ms of CPU a target instead of 7.8–8.2, and
+17,000 simulated targets (bench.org, TLS) took 6.8 ms of CPU a target instead of 7.8 to 8.2, and
 1,700 took 13.9 s of CPU instead of 15.1 (median of five, the simulator's included). Frozen
 objects are still freed when nothing refers to them; only a cycle among them would stay, and
 these are loaded once and kept for the process's life anyway.

@@ -38,11 +38,13 @@ log = logging.getLogger("sgupdater")
 # one process over 1,700 targets took 32.2 s at 8 targets at once, 22.1 s at 16 and 20.2 s at
 # 32: past 16 one process is bound by its core (CPU 19.1 s at 16, 19.4 s at 32). Worker
 # processes (sgupdater.workers), each on a core of its own, took 21.3 s at 16 each and 10.6 s
-# at 32 each; 17,000 targets 98 to 106 s at 32 each. Each target is its own account and region,
-# whose API rate EC2 limits, and keeps at most MAX_CALLS_PER_TARGET calls in flight: more
-# targets at once add accounts and regions, not pressure on any one.
+# at 32 each. 17,000 targets over TLS, once a worker's CPU fell to 6.8 ms a target (settle.py):
+# 97.0 s at 32 each (waiting on the network: 32 targets of ~3 calls at 100 ms), 81.6 s and
+# 355 MiB at 48, 81.6 s and 366 MiB at 64 (bound by the two cores). Each target is its own
+# account and region, whose API rate EC2 limits, and keeps at most MAX_CALLS_PER_TARGET calls
+# in flight: more targets at once add accounts and regions, not pressure on any one.
 DEFAULT_CONCURRENCY = 16
-WORKER_CONCURRENCY = 32
+WORKER_CONCURRENCY = 48
 # Calls that overlap inside one target; kept low because EC2 throttles per account and region.
 MAX_CALLS_PER_TARGET = 4
 # The region global resources answer from, chosen to read them when a run visits it.
