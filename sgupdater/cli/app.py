@@ -109,10 +109,11 @@ def show(
     request = _request(common, "show", mappings)
     results = scan(common, request, reported=True)
     console, fmt = stdout(common.output)
-    fmt.rules_renderer()(console, results)
+    places = owned.Places(source, request) if source else None
+    fmt.rules_renderer(places.fields if places else None)(console, results)
     status = finish(results, common, command="show", applied=False)
-    if source:
-        owned.report(results, source, request)
+    if places is not None:
+        places.report(results)
     return detailed(status, common.detailed_exitcode, any(r.plan.matched for r in results))
 
 
@@ -150,9 +151,11 @@ def update(
     chosen: Strategy = strategy.value
     request = _request(common, "update", mappings, chosen)
     found: list[TargetResult] = []
-    status = change("update", request, common, dry_run, yes, journal, plan_out, found)
-    if source:
-        owned.report(found, source, request)
+    places = owned.Places(source, request) if source else None
+    extra = places.fields if places else None
+    status = change("update", request, common, dry_run, yes, journal, plan_out, found, extra)
+    if places is not None:
+        places.report(found)
     return status
 
 

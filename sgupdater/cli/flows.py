@@ -30,7 +30,7 @@ from sgupdater.files import safe as files
 from sgupdater.files.journal import Journal, default_path
 from sgupdater.models import Target, TargetResult, status_of
 from sgupdater.output import layout
-from sgupdater.output.report import OutputFormat
+from sgupdater.output.report import Extra, OutputFormat
 from sgupdater.output.rows import summarise, summary_line
 from sgupdater.output.tables import targets_table
 from sgupdater.scope import Scope
@@ -192,8 +192,10 @@ def change(
     journal_path: Path | None,
     plan_out: Path | None = None,
     scanned: list[TargetResult] | None = None,
+    extra: Extra | None = None,
 ) -> int:
-    """Scan, show the plan, ask, apply; `scanned` (when given) receives what the scan found."""
+    """Scan, show the plan, ask, apply; `scanned` (when given) receives what the scan found,
+    `extra` makes more fields of the JSON report."""
     if plan_out is not None and not dry_run:
         raise InputError("--plan-out goes with --dry-run (then: sgupdater apply PLAN)")
     if common.detailed_exitcode and not dry_run:
@@ -211,28 +213,33 @@ def change(
     console, fmt = stdout(common.output)
     has_changes = any(r.plan.changes for r in results)
     if dry_run or not has_changes:
-        fmt.changes_renderer(command, dry_run=dry_run)(console, results)
+        fmt.changes_renderer(command, dry_run=dry_run, extra=extra)(console, results)
         status = finish(results, common, command=command, applied=False, dry_run=dry_run)
         if plan_out is not None:
-            count, digest = planfile.write(plan_out, command, results)
-            typer.echo(
-                f"plan: {plan_out} ({count} changes, sha256 {digest}); review it with "
-                f"sgupdater show-plan {plan_out}; after review: "
-                f"sgupdater apply {plan_out} --sha256 {digest}",
-                err=True,
-            )
+            _plan_written(plan_out, command, results)
         return detailed(status, common.detailed_exitcode, has_changes)
     # Time passed since the scan (a plan on screen, other targets, another operator): the
     # entries are read again just before the write, and what moved on is skipped, never
     # overwritten, whether the run asked or not.
     expected = {r.target: verify.for_plan(r.plan) for r in results if r.plan.changes}
-    how = Applying(common.output, common.quiet, journal_path, yes)
+    how = Applying(common.output, common.quiet, journal_path, yes, extra)
     pending = sum(len(r.plan.changes) for r in results)
 
     def done(applied: Sequence[TargetResult]) -> int:
         return finish(applied, common, command=command, applied=True)
 
     return carry_out(command, expected, run, how, pending, results, done)
+
+
+def _plan_written(plan_out: Path, command: str, results: list[TargetResult]) -> None:
+    """Write the plan file and say how to review and apply it."""
+    count, digest = planfile.write(plan_out, command, results)
+    typer.echo(
+        f"plan: {plan_out} ({count} changes, sha256 {digest}); review it with "
+        f"sgupdater show-plan {plan_out}; after review: "
+        f"sgupdater apply {plan_out} --sha256 {digest}",
+        err=True,
+    )
 
 
 @dataclass(frozen=True, slots=True)
@@ -296,6 +303,8 @@ class Applying:
     quiet: bool
     journal: Path | None
     yes: bool
+    # More fields of the JSON report (report.Extra).
+    extra: Extra | None = None
 
 
 def carry_out(
@@ -318,7 +327,8 @@ def carry_out(
         results = apply_run.apply_checked(
             expected, run, dry_run=False, journal=journal, seeds=shown, progress=advance
         )
-    fmt.changes_renderer(command, dry_run=False, journal=journal.path)(console, results)
+    render = fmt.changes_renderer(command, dry_run=False, journal=journal.path, extra=how.extra)
+    render(console, results)
     return closing(results, journal, run, done(results))
 
 

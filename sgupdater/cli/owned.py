@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Sequence
+from dataclasses import dataclass
 from pathlib import Path
 
 import typer
@@ -63,22 +64,52 @@ def _where(entry: Entry, found: Sequence[Rewritten]) -> list[tuple[Rewritten, Fi
     return named or pairs
 
 
-def report(results: Sequence[TargetResult], paths: Sequence[Path], request: Request) -> None:
-    """On stderr: each code-owned container with the file:line:column holding its range."""
-    owned = [e for r in results for e in r.plan.matched if e.managed]
-    if not owned:
-        return
-    found = _found(paths, request)
-    seen: set[tuple[str, str]] = set()
-    for entry in owned:
-        key = (entry.container_id, str(entry.cidr))
-        if key in seen:
-            continue
-        seen.add(key)
-        places = _where(entry, found)
-        head = f"sgupdater: owned by code ({entry.managed}): {entry.container_id} {entry.cidr}"
-        if not places:
-            typer.echo(f"{head}: not found under {', '.join(map(str, paths))}", err=True)
-            continue
-        spots = ", ".join(f"{f.path}:{f.line}:{f.column}" for _, f in places)
-        typer.echo(f"{head}: change it at {spots}", err=True)
+@dataclass(frozen=True, slots=True)
+class Place:
+    """A code-owned container's matched range and the places in the sources holding it."""
+
+    container_id: str
+    cidr: str
+    managed: str
+    # file:line:column, one for each literal (none: not found under the paths).
+    spots: tuple[str, ...]
+
+
+class Places:
+    """`--source PATH...` for one run: the places, found once, for the JSON report (`fields`)
+    and the lines on stderr (`report`)."""
+
+    def __init__(self, paths: Sequence[Path], request: Request) -> None:
+        self._paths = tuple(paths)
+        self._request = request
+        self._found: list[Place] | None = None
+
+    def of(self, results: Sequence[TargetResult]) -> list[Place]:
+        """Each code-owned container matched, once, with where its range stands."""
+        if self._found is None:
+            owned = [e for r in results for e in r.plan.matched if e.managed]
+            found = _found(self._paths, self._request) if owned else []
+            seen: set[tuple[str, str]] = set()
+            self._found = []
+            for entry in owned:
+                key = (entry.container_id, str(entry.cidr))
+                if key not in seen:
+                    seen.add(key)
+                    spots = tuple(f"{f.path}:{f.line}:{f.column}" for _, f in _where(entry, found))
+                    self._found.append(Place(*key, entry.managed, spots))
+        return self._found
+
+    def fields(self, results: Sequence[TargetResult]) -> list[tuple[str, object]]:
+        """The JSON report's `sources` field: a row for each place."""
+        rows = [{"container_id": p.container_id, "cidr": p.cidr, "managed": p.managed,
+                 "places": list(p.spots)} for p in self.of(results)]  # fmt: skip
+        return [("sources", rows)]
+
+    def report(self, results: Sequence[TargetResult]) -> None:
+        """On stderr: each code-owned container with the file:line:column holding its range."""
+        for place in self.of(results):
+            head = f"sgupdater: owned by code ({place.managed}): {place.container_id} {place.cidr}"
+            if not place.spots:
+                typer.echo(f"{head}: not found under {', '.join(map(str, self._paths))}", err=True)
+            else:
+                typer.echo(f"{head}: change it at {', '.join(place.spots)}", err=True)

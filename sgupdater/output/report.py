@@ -24,6 +24,9 @@ from sgupdater.output.rows import (
     target_rows,
 )
 
+# More fields of the JSON report, made from the run's results (e.g. --source's places).
+Extra = Callable[[Sequence[TargetResult]], list[tuple[str, object]]]
+
 # 2: rows, targets and the summary gain the neutral names (container, container_id, ...);
 # the security-group names of version 1 stay beside them for this version.
 JSON_FORMAT_VERSION = 2
@@ -65,8 +68,10 @@ class OutputFormat(str, Enum):
     json = "json"
     markdown = "markdown"
 
-    def rules_renderer(self) -> Callable[[Console, Sequence[TargetResult]], None]:
-        """The function that prints matched rules in this format."""
+    def rules_renderer(
+        self, extra: Extra | None = None
+    ) -> Callable[[Console, Sequence[TargetResult]], None]:
+        """The function that prints matched rules in this format (`extra`: more JSON fields)."""
         if self is OutputFormat.table:
             return tables.rules_table
         if self is OutputFormat.tsv:
@@ -74,15 +79,21 @@ class OutputFormat(str, Enum):
                 c.file, list(RuleRow.__annotations__), (list(r.values()) for r in rule_rows(res))
             )
         if self is OutputFormat.json:
-            return lambda c, res: _json(c.file, "show", res, dry_run=True)
+            return lambda c, res: _json(c.file, "show", res, dry_run=True, extra=extra)
         if self is OutputFormat.markdown:
             return lambda c, res: markdown.rules(c.file, res)
         assert_never(self)
 
     def changes_renderer(
-        self, command: str, *, dry_run: bool, journal: Path | None = None
+        self,
+        command: str,
+        *,
+        dry_run: bool,
+        journal: Path | None = None,
+        extra: Extra | None = None,
     ) -> Callable[[Console, Sequence[TargetResult]], None]:
-        """The function that prints a plan or its results in this format."""
+        """The function that prints a plan or its results in this format (`extra`: more JSON
+        fields)."""
         if self is OutputFormat.table:
             return tables.changes_table
         if self is OutputFormat.tsv:
@@ -92,7 +103,9 @@ class OutputFormat(str, Enum):
                 (list(r.values()) for r in change_rows(res)),
             )
         if self is OutputFormat.json:
-            return lambda c, res: _json(c.file, command, res, dry_run=dry_run, journal=journal)
+            return lambda c, res: _json(
+                c.file, command, res, dry_run=dry_run, journal=journal, extra=extra
+            )
         if self is OutputFormat.markdown:
             what = f"sgupdater {command}" + (" (dry run)" if dry_run else "")
             return lambda c, res: markdown.changes(c.file, res, what)
@@ -106,6 +119,7 @@ def _json(
     *,
     dry_run: bool,
     journal: Path | None = None,
+    extra: Extra | None = None,
 ) -> None:
     document: dict[str, object] = {
         "format_version": JSON_FORMAT_VERSION,
@@ -128,5 +142,8 @@ def _json(
     if left:
         # --inventory: the account-regions it recorded nothing of the range in (not read).
         fields.insert(-1, ("left_out", iter(left)))
+    if extra is not None:
+        # --source: where code-owned containers' ranges stand in the sources.
+        fields[-1:-1] = extra(results)
     # Field by field and row by row: a plan of a big account is never one object in memory.
     streamed.document(out, fields)

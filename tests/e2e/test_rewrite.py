@@ -185,6 +185,14 @@ def test_update_names_where_the_code_owning_a_group_holds_its_range(
     spots = said[0].split("change it at ")[1].split(", ")
     assert f"{root}/terraform/variables.tf:5:19" in spots
     assert all("/terraform/" in spot for spot in spots)
+    # Without --source the JSON report has no such field; with it, the same places.
+    plain = json.loads(cli("update", *MOVE, "--dry-run", "-o", "json").out)
+    assert "sources" not in plain
+    sourced = json.loads(cli("update", *MOVE, "--dry-run", "--source", str(root), "-o", "json").out)
+    assert [row["places"] for row in sourced["sources"]] == [spots]
+    applied = cli("update", *MOVE, "--yes", "--source", str(root), "-o", "json")
+    assert applied.code == 0, applied.err
+    assert [row["places"] for row in json.loads(applied.out)["sources"]] == [spots]
 
 
 def test_without_the_iac_extra_rewrite_says_what_to_install(
@@ -222,12 +230,20 @@ def test_show_names_the_manifest_of_a_load_balancer_controllers_group(
     aws: Aws, tmp_path: Path, cli: Cli
 ) -> None:
     root = _tree(tmp_path)
-    _owned_group(aws, {"elbv2.k8s.aws/cluster": "prod", "service.k8s.aws/stack": "default/web"})
+    tags = {"elbv2.k8s.aws/cluster": "prod", "service.k8s.aws/stack": "default/web"}
+    group = _owned_group(aws, tags)
     run = cli("show", "--from-cidr", A, "--source", str(root), "-o", "json")
     assert run.code == 0, run.err
-    assert json.loads(run.out)["rules"][0]["managed"] == "kubernetes:service default/web"
+    document = json.loads(run.out)
+    assert document["rules"][0]["managed"] == "kubernetes:service default/web"
     [said] = [line for line in run.err.splitlines() if "owned by code" in line]
     assert said.endswith(f"change it at {root}/k8s/service.yaml:10:7")
+    # The same places in the JSON report, for a pipeline to read.
+    assert document["sources"] == [
+        {"container_id": group, "cidr": A, "managed": "kubernetes:service default/web",
+         "places": [f"{root}/k8s/service.yaml:10:7"]}
+    ]  # fmt: skip
+    assert list(document)[-1] == "summary"
 
 
 def test_a_file_named_but_of_no_known_format_is_said_to_be_left_out(
