@@ -53,6 +53,8 @@ class Parsed:
     lists: dict[int, Any] = field(default_factory=dict, compare=False, repr=False)
     # The grammar's tree, for an incremental parse of the rewritten bytes (reparse).
     tree: Any = field(default=None, compare=False, repr=False)
+    # The items' texts of each list in_list had to walk, by its first byte: walked once.
+    items: dict[int, frozenset[str]] = field(default_factory=dict, compare=False, repr=False)
 
 
 @functools.cache
@@ -151,7 +153,9 @@ def in_list(source: bytes, parsed: Parsed, within: int, text: str) -> bool:
         # An item's text is its bytes between the quotes: with the text nowhere in the list's
         # bytes, no item is it, and the items (hundreds, in a big list) are not walked.
         return False
-    return text in _items(source, held)
+    if within not in parsed.items:
+        parsed.items[within] = _items(source, held)
+    return text in parsed.items[within]
 
 
 _STRINGS = frozenset({"string_lit", "double_quote_scalar", "single_quote_scalar", "plain_scalar",
